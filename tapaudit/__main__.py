@@ -1,0 +1,3 @@
+from tapaudit.cli import main
+
+main()

@@ -1,0 +1,219 @@
+"""Command line: `tapaudit scan`, `tapaudit rules`, `tapaudit explain`, `tapaudit --version`.
+
+Exit codes: 0 nothing at or above the gate, 1 a finding at or above it, 2 an input could not be
+scanned or the command line is wrong (2 wins over 1). Heavy modules are imported inside the
+commands so `--version` and `rules` start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tapaudit import __version__
+
+if TYPE_CHECKING:
+    from tapaudit.rules.model import Rule
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+PROGRESS_MIN_TEMPLATES = 20
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Audit CloudFormation templates and CDK cloud assemblies (TAP001-TAP006).")
+
+
+class ReportFormat(str, Enum):
+    console = "console"
+    json = "json"
+    sarif = "sarif"
+
+
+class ListFormat(str, Enum):
+    console = "console"
+    json = "json"
+
+
+class Gate(str, Enum):
+    critical = "critical"
+    high = "high"
+    medium = "medium"
+    low = "low"
+    none = "none"
+
+
+def _error(message: str) -> None:
+    print(f"tapaudit: error: {message}", file=sys.stderr)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"tapaudit {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Show the version and exit.")] = False) -> None:
+    """tapaudit: compliance auditor for CloudFormation and CDK."""
+
+
+def _load_rules(rules_dirs: list[Path], only: list[str], skip: list[str]) -> list[Rule]:
+    from tapaudit.rules import RuleFileError, load_rules
+
+    try:
+        rules = load_rules(rules_dirs)
+    except RuleFileError as exc:
+        _error(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
+    known = {rule.id for rule in rules}
+    unknown = sorted({r.upper() for r in [*only, *skip]} - known)
+    if unknown:
+        _error(f"unknown rule id {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        raise typer.Exit(EXIT_ERROR)
+    wanted = {r.upper() for r in only}
+    dropped = {r.upper() for r in skip}
+    return [r for r in rules if (not wanted or r.id in wanted) and r.id not in dropped]
+
+
+@app.command()
+def scan(
+    paths: Annotated[list[str], typer.Argument(help="Templates, folders, cdk.out assemblies, or - for stdin.")],
+    format: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = ReportFormat.console,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
+    fail_on: Annotated[Gate, typer.Option("--fail-on", help="Exit 1 on findings at or above this severity.")] = Gate.high,
+    rule: Annotated[list[str], typer.Option("--rule", help="Run only this rule (repeatable).")] = [],  # noqa: B006
+    skip_rule: Annotated[list[str], typer.Option("--skip-rule", help="Do not run this rule (repeatable).")] = [],  # noqa: B006
+    rules_dir: Annotated[list[Path], typer.Option("--rules-dir", help="Load more rule files from DIR.")] = [],  # noqa: B006
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes (0: one per core).")] = 0,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on a terminal.")] = True,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+) -> None:
+    """Scan templates and report findings."""
+    from tapaudit.findings import Severity
+    from tapaudit.loading.discovery import discover
+    from tapaudit.scan import scan_sources
+
+    rules = _load_rules(rules_dir, rule, skip_rule)
+    sources, discovery_errors = discover(paths)
+    for error in discovery_errors:
+        _error(f"{error.file}: {error.message}")
+
+    bar = None
+    if progress and format is ReportFormat.console and len(sources) >= PROGRESS_MIN_TEMPLATES \
+            and sys.stderr.isatty():
+        from rich.progress import Progress
+
+        bar = Progress(transient=True)
+        task = bar.add_task("scanning", total=len(sources))
+        bar.start()
+
+    def advance(report: object) -> None:
+        error = getattr(report, "error", None)
+        if error is not None:
+            _error(f"{error.file}: {error.message}")
+        if bar is not None:
+            bar.advance(task)
+
+    try:
+        result = scan_sources(sources, rules, jobs=jobs, debug=debug, progress=advance)
+    finally:
+        if bar is not None:
+            bar.stop()
+    from tapaudit.findings import ScanError
+
+    result.errors.extend(ScanError(e.file, e.message) for e in discovery_errors)
+    result.sort()
+    _write_report(result, rules, format, output)
+
+    if result.errors or (not sources and not discovery_errors):
+        if not sources and not discovery_errors:
+            _error("no templates found in " + ", ".join(paths))
+        raise typer.Exit(EXIT_ERROR)
+    if fail_on is not Gate.none:
+        gate = Severity.parse(fail_on.value)
+        if any(finding.severity >= gate for finding in result.findings):
+            raise typer.Exit(EXIT_FINDINGS)
+    raise typer.Exit(EXIT_OK)
+
+
+def _write_report(result, rules, format: ReportFormat, output: Path | None) -> None:
+    if format is ReportFormat.json:
+        from tapaudit.reporting.json_report import write
+        writer = lambda stream: write(result, stream)  # noqa: E731
+    elif format is ReportFormat.sarif:
+        from tapaudit.reporting.sarif import write as write_sarif
+        writer = lambda stream: write_sarif(result, rules, stream)  # noqa: E731
+    else:
+        from tapaudit.reporting.console import write as write_console
+        writer = lambda stream: write_console(result, stream, rules)  # noqa: E731
+    if output is None:
+        writer(sys.stdout)
+        return
+    try:
+        with output.open("w", encoding="utf-8") as stream:
+            writer(stream)
+    except OSError as exc:
+        _error(f"{output}: cannot write report: {exc.strerror or exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+@app.command("rules")
+def list_rules(
+    format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.console,
+    rules_dir: Annotated[list[Path], typer.Option("--rules-dir")] = [],  # noqa: B006
+) -> None:
+    """List every rule with its id, severity and title."""
+    rules = _load_rules(rules_dir, [], [])
+    if format is ListFormat.json:
+        import json
+
+        print(json.dumps([{"id": r.id, "title": r.title, "severity": r.severity.label,
+                           "resource_types": list(r.resource_types)} for r in rules], indent=2))
+        return
+    for r in rules:
+        print(f"{r.id}  {r.severity.label:<8} {r.title}")
+
+
+@app.command()
+def explain(
+    rule_id: Annotated[str, typer.Argument(help="A rule id, e.g. TAP001.")],
+    rules_dir: Annotated[list[Path], typer.Option("--rules-dir")] = [],  # noqa: B006
+) -> None:
+    """Show a rule's rationale, what passes, what fails, and the fix."""
+    from rich.markdown import Markdown
+
+    from tapaudit.reporting.console import make_console
+
+    rules = {r.id: r for r in _load_rules(rules_dir, [], [])}
+    rule = rules.get(rule_id.upper())
+    if rule is None:
+        _error(f"unknown rule id {rule_id} (known: {', '.join(sorted(rules))})")
+        raise typer.Exit(EXIT_ERROR)
+    params = "\n".join(f"- `{k}`: `{v}`" for k, v in rule.parameters.items())
+    text = (
+        f"# {rule.id}: {rule.title}\n\nSeverity: **{rule.severity.label}** · resources: "
+        f"{', '.join(rule.resource_types)}\n\nFrom the failure analysis: {rule.analysis_item}\n\n"
+        f"## Why\n\n{rule.rationale}\n\n## Passes\n\n{rule.passes}\n\n## Fails\n\n{rule.fails}\n\n"
+        f"## Fix\n\n{rule.fix.summary}\n\nCDK (Python):\n\n```python\n{rule.fix.cdk_python}```\n\n"
+        f"CDK (TypeScript):\n\n```typescript\n{rule.fix.cdk_typescript}```\n\n"
+        f"## Parameters\n\n{params or 'none'}\n"
+    )
+    make_console(sys.stdout).print(Markdown(text))
+
+
+def main() -> None:
+    debug = "--debug" in sys.argv
+    try:
+        app()
+    except KeyboardInterrupt:
+        _error("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # never a traceback for the user
+        if debug:
+            raise
+        _error(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug)")
+        sys.exit(EXIT_ERROR)

@@ -1,0 +1,66 @@
+"""The reference graph: which resource points at which, through Ref, GetAtt, Sub and DependsOn."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tapaudit.model.template import Template
+
+_SUB_VARIABLE = re.compile(r"\$\{(?!!)([^}.]+)(?:\.[^}]*)?\}")
+
+
+class ReferenceGraph:
+    def __init__(self, template: Template) -> None:
+        known = template.resources
+        self._out: dict[str, set[str]] = {name: set() for name in known}
+        self._in: dict[str, set[str]] = {name: set() for name in known}
+        for name, body in known.items():
+            targets = self._out[name]
+            _collect(body.get("Properties"), targets)
+            depends = body.get("DependsOn")
+            for dep in depends if isinstance(depends, list) else [depends]:
+                if isinstance(dep, str):
+                    targets.add(dep)
+            targets &= known.keys()
+            targets.discard(name)
+            for target in targets:
+                self._in[target].add(name)
+
+    def references(self, source: str) -> set[str]:
+        """Resources that `source` refers to."""
+        return self._out.get(source, set())
+
+    def referrers(self, target: str, template: Template | None = None,
+                  types: tuple[str, ...] = ()) -> list[str]:
+        """Resources that refer to `target`, optionally only of the given types (sorted)."""
+        found = self._in.get(target, set())
+        if types and template is not None:
+            found = {name for name in found if template.type_of(name) in types}
+        return sorted(found)
+
+
+def _collect(node: Any, found: set[str]) -> None:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            for key, value in current.items():
+                if key == "Ref" and isinstance(value, str):
+                    found.add(value)
+                elif key == "Fn::GetAtt":
+                    if isinstance(value, list) and value and isinstance(value[0], str):
+                        found.add(value[0])
+                    elif isinstance(value, str):
+                        found.add(value.split(".", 1)[0])
+                elif key == "Fn::Sub":
+                    text = value[0] if isinstance(value, list) and value else value
+                    if isinstance(text, str):
+                        found.update(_SUB_VARIABLE.findall(text))
+                    if isinstance(value, list):
+                        stack.extend(value[1:])
+                    continue
+                stack.append(value)
+        elif isinstance(current, list):
+            stack.extend(current)

@@ -1,0 +1,112 @@
+"""Values as CloudFormation will see them: Fn::If branches, AWS::NoValue, parameter defaults.
+
+A value the model cannot know before deployment (an import, a parameter without default, an
+intrinsic it does not understand) becomes `Unknown`: never a violation, never a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+Path = tuple[str | int, ...]
+Conditions = tuple[tuple[str, bool], ...]
+
+# Branch explosion guard: a value with more Fn::If combinations than this is unknown.
+MAX_BRANCHES = 64
+
+
+class _Missing:
+    """The property is absent (or `Ref: AWS::NoValue`) in this branch."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A value that cannot be known from the template alone."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One way a value can turn out: the value, where it sits, and the conditions that chose it."""
+
+    value: Any
+    path: Path
+    conditions: Conditions = ()
+
+    def describe_conditions(self) -> str:
+        return ", ".join(f"{name} is {str(flag).lower()}" for name, flag in self.conditions)
+
+
+def intrinsic(value: Any) -> tuple[str, Any] | None:
+    """(function name, argument) when `value` is a one-key intrinsic like {"Ref": "X"}."""
+    if isinstance(value, dict) and len(value) == 1:
+        key = next(iter(value))
+        if key == "Ref" or key == "Condition" or key.startswith("Fn::"):
+            return key, value[key]
+    return None
+
+
+def branches(value: Any, path: Path, conditions: Conditions = ()) -> Iterator[Branch]:
+    """Every branch a value can take through (nested) Fn::If; AWS::NoValue becomes MISSING."""
+    stack = [(value, path, conditions)]
+    produced = 0
+    while stack:
+        current, where, conds = stack.pop()
+        fn = intrinsic(current)
+        if fn and fn[0] == "Fn::If" and isinstance(fn[1], list) and len(fn[1]) == 3:
+            name = str(fn[1][0])
+            # Pushed in reverse so the true branch comes first.
+            stack.append((fn[1][2], (*where, "Fn::If", 2), (*conds, (name, False))))
+            stack.append((fn[1][1], (*where, "Fn::If", 1), (*conds, (name, True))))
+            continue
+        if fn and fn[0] == "Ref" and fn[1] == "AWS::NoValue":
+            current = MISSING
+        produced += 1
+        if produced > MAX_BRANCHES:
+            yield Branch(Unknown(f"more than {MAX_BRANCHES} Fn::If combinations"), where, conds)
+            return
+        yield Branch(current, where, conds)
+
+
+def child(branch: Branch, key: str | int) -> Iterator[Branch]:
+    """Branches of `branch.value[key]`; MISSING when the container lacks it."""
+    value = branch.value
+    if isinstance(key, int):
+        found = value[key] if isinstance(value, list) and -len(value) <= key < len(value) else MISSING
+    else:
+        found = value.get(key, MISSING) if isinstance(value, Mapping) else MISSING
+    if isinstance(value, Unknown):
+        yield Branch(value, (*branch.path, key), branch.conditions)
+        return
+    if found is MISSING:
+        yield Branch(MISSING, (*branch.path, key), branch.conditions)
+        return
+    yield from branches(found, (*branch.path, key), branch.conditions)
+
+
+def items(branch: Branch) -> Iterator[Branch]:
+    """Branches of every element of a list value (none for MISSING or a non-list)."""
+    value = branch.value
+    if isinstance(value, Unknown):
+        yield branch
+        return
+    if not isinstance(value, list):
+        return
+    for index, element in enumerate(value):
+        yield from branches(element, (*branch.path, index), branch.conditions)
+
+
+def as_list(value: Any) -> list:
+    """IAM-style fields are a string or a list of strings."""
+    if value is MISSING or value is None:
+        return []
+    return value if isinstance(value, list) else [value]

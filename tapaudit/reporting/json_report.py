@@ -1,0 +1,25 @@
+"""The JSON report: a stable contract, documented in the README."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from tapaudit import __version__
+from tapaudit.findings import ScanResult
+
+
+def as_dict(result: ScanResult) -> dict[str, Any]:
+    return {
+        "version": __version__,
+        "templates": list(result.templates),
+        "findings": [f.to_dict() for f in result.findings],
+        "unknown": [f.to_dict() for f in result.unknown],
+        "errors": [e.to_dict() for e in result.errors],
+        "summary": result.summary(),
+    }
+
+
+def write(result: ScanResult, stream: TextIO) -> None:
+    json.dump(as_dict(result), stream, indent=2)
+    stream.write("\n")

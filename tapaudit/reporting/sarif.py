@@ -1,0 +1,100 @@
+"""SARIF 2.1.0 shaped for GitHub code scanning: rich rule metadata, stable fingerprints."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import quote
+
+from tapaudit import __version__
+from tapaudit.findings import SECURITY_SEVERITY, Finding, ScanResult, Severity
+from tapaudit.rules.model import Rule
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://github.com/tapaudit/tapaudit"
+_LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
+          Severity.LOW: "note"}
+
+
+def _uri(file: str) -> dict[str, str]:
+    if Path(file).is_absolute():
+        return {"uri": Path(file).as_uri()}
+    return {"uri": quote(file), "uriBaseId": "%SRCROOT%"}
+
+
+def _rule(rule: Rule) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": " ".join(rule.rationale.split())},
+        "help": {"text": f"{rule.why} Fix: {rule.fix.summary}", "markdown": rule.help_markdown()},
+        "helpUri": rule.help_uri or INFORMATION_URI,
+        "defaultConfiguration": {"level": _LEVEL[rule.severity]},
+        "properties": {
+            "tags": ["security", "cloudformation", *rule.tags],
+            "security-severity": SECURITY_SEVERITY[rule.severity],
+            "precision": "high",
+            "problem.severity": _LEVEL[rule.severity].replace("note", "recommendation"),
+        },
+    }
+
+
+def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
+    logical: dict[str, Any] = {"name": finding.resource, "kind": "resource"}
+    logical["fullyQualifiedName"] = finding.cdk_path or f"Resources/{finding.resource}"
+    result: dict[str, Any] = {
+        "ruleId": finding.rule_id,
+        "ruleIndex": index[finding.rule_id],
+        "kind": "review" if finding.unknown else "fail",
+        "level": "none" if finding.unknown else _LEVEL[finding.severity],
+        "message": {"text": finding.message},
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": _uri(finding.file),
+                "region": {"startLine": max(1, finding.line), "startColumn": max(1, finding.column)},
+            },
+            "logicalLocations": [logical],
+        }],
+        "partialFingerprints": {"tapauditFinding/v1": finding.fingerprint},
+        "properties": {"resourceType": finding.resource_type, "checks": list(finding.checks),
+                       "severity": finding.severity.label},
+    }
+    if finding.cdk_path:
+        result["properties"]["cdkPath"] = finding.cdk_path
+    return result
+
+
+def as_dict(result: ScanResult, rules: Sequence[Rule]) -> dict[str, Any]:
+    index = {rule.id: i for i, rule in enumerate(rules)}
+    notifications = [{
+        "level": "error",
+        "message": {"text": f"{error.file}: {error.message}"},
+        "locations": [{"physicalLocation": {"artifactLocation": _uri(error.file)}}],
+    } for error in result.errors]
+    results = [_result(f, index) for f in [*result.findings, *result.unknown] if f.rule_id in index]
+    return {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "tapaudit",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "informationUri": INFORMATION_URI,
+                "rules": [_rule(rule) for rule in rules],
+            }},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().as_uri() + "/"}},
+            "invocations": [{"executionSuccessful": not result.errors,
+                             "toolExecutionNotifications": notifications}],
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }
+
+
+def write(result: ScanResult, rules: Sequence[Rule], stream: TextIO) -> None:
+    json.dump(as_dict(result, rules), stream, indent=2)
+    stream.write("\n")

@@ -1,0 +1,47 @@
+"""Named predicates that rule files call. Each takes the context and one selected value."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tapaudit.model.template import Template
+from tapaudit.model.values import Branch
+from tapaudit.rules.outcome import Outcome
+
+Predicate = Callable[..., "Outcome | list[Outcome]"]
+PREDICATES: dict[str, Predicate] = {}
+
+
+@dataclass(frozen=True)
+class Context:
+    template: Template
+    logical_id: str
+
+
+def predicate(name: str) -> Callable[[Predicate], Predicate]:
+    def register(fn: Predicate) -> Predicate:
+        PREDICATES[name] = fn
+        return fn
+
+    return register
+
+
+def run(name: str, ctx: Context, branch: Branch, args: dict[str, Any]) -> list[Outcome]:
+    result = PREDICATES[name](ctx, branch, **args)
+    return result if isinstance(result, list) else [result]
+
+
+# Registration happens on import.
+from tapaudit.rules.predicates import (  # noqa: E402
+    cloudfront,
+    dynamodb,
+    events,
+    lambda_functions,
+    s3,
+    values,
+)
+
+__all__ = ["PREDICATES", "Context", "cloudfront", "dynamodb", "events", "lambda_functions",
+           "predicate", "run", "s3", "values"]

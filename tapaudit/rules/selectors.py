@@ -1,0 +1,60 @@
+"""Selectors: jsonpath expressions (parsed by jsonpath-ng) walked with CloudFormation semantics.
+
+jsonpath-ng parses; the walk is ours, because every step has to follow both branches of an
+Fn::If, treat `Ref: AWS::NoValue` as absent, and remember the path for line numbers.
+Supported: `$`, `.field`, `['a', 'b']`, `[n]`, `[*]`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from jsonpath_ng import jsonpath
+from jsonpath_ng import parse as parse_jsonpath
+
+from tapaudit.model.values import Branch, child, items
+
+Step = tuple[str, str | int | None]
+
+
+class SelectorError(ValueError):
+    pass
+
+
+def compile_selector(expression: str) -> tuple[Step, ...]:
+    try:
+        tree = parse_jsonpath(expression)
+    except Exception as exc:  # jsonpath-ng raises bare Exceptions for syntax errors
+        raise SelectorError(f"invalid selector {expression!r}: {exc}") from None
+    return tuple(_steps(tree, expression))
+
+
+def _steps(node: object, expression: str) -> Iterator[Step]:
+    if isinstance(node, jsonpath.Root | jsonpath.This):
+        return
+    if isinstance(node, jsonpath.Child):
+        yield from _steps(node.left, expression)
+        yield from _steps(node.right, expression)
+    elif isinstance(node, jsonpath.Fields):
+        if len(node.fields) != 1 or node.fields[0] == "*":
+            raise SelectorError(f"selector {expression!r}: use one field name per step")
+        yield ("field", node.fields[0])
+    elif isinstance(node, jsonpath.Slice) and node.start is None and node.end is None:
+        yield ("each", None)
+    elif isinstance(node, jsonpath.Index) and len(node.indices) == 1:
+        yield ("index", node.indices[0])
+    else:
+        raise SelectorError(f"selector {expression!r}: {type(node).__name__} is not supported")
+
+
+def select(steps: tuple[Step, ...], start: Branch) -> Iterator[Branch]:
+    current = [start]
+    for kind, arg in steps:
+        following: list[Branch] = []
+        for branch in current:
+            if kind == "each":
+                following.extend(items(branch))
+            else:
+                following.extend(child(branch, arg))  # type: ignore[arg-type]
+        current = following
+    return iter(current)

@@ -1,0 +1,121 @@
+"""Scan orchestration: read and parse each source, run the rules, collect findings and errors.
+
+One bad input never stops the others. Large batches fan out over all cores.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+from tapaudit.errors import InputError
+from tapaudit.findings import Finding, ScanError, ScanResult
+from tapaudit.loading.discovery import TemplateSource, read_text
+from tapaudit.loading.parse import parse_document
+from tapaudit.model.template import Template
+from tapaudit.rules.engine import evaluate_rule, to_finding
+from tapaudit.rules.model import Rule
+
+PARALLEL_MIN_SOURCES = 8
+_TEMPLATE_HINTS = ("AWSTemplateFormatVersion", "Resources")
+
+
+@dataclass
+class SourceReport:
+    display: str
+    is_template: bool = False
+    findings: list[Finding] = field(default_factory=list)
+    unknown: list[Finding] = field(default_factory=list)
+    error: ScanError | None = None
+
+
+def scan_template(template: Template, rules: Sequence[Rule], display: str,
+                  source_map) -> tuple[list[Finding], list[Finding]]:
+    findings: list[Finding] = []
+    unknown: list[Finding] = []
+    for rule in rules:
+        for result in evaluate_rule(rule, template):
+            finding = to_finding(result, template, display, source_map)
+            if finding is not None:
+                (unknown if finding.unknown else findings).append(finding)
+    return findings, unknown
+
+
+def scan_source(source: TemplateSource, rules: Sequence[Rule], debug: bool = False) -> SourceReport:
+    report = SourceReport(source.display)
+    text = None
+    try:
+        text = read_text(source)
+        document = parse_document(text)
+        data = document.data
+        if not isinstance(data, dict) or not any(key in data for key in _TEMPLATE_HINTS):
+            if source.explicit:
+                raise InputError("not a CloudFormation template (no Resources or "
+                                 "AWSTemplateFormatVersion)")
+            return report
+        if data.get("Resources") is not None and not isinstance(data["Resources"], dict):
+            raise InputError("Resources is not a mapping")
+        report.is_template = True
+        template = Template(data, dict(source.cdk_paths))
+        report.findings, report.unknown = scan_template(template, rules, source.display,
+                                                        document.source_map)
+    except InputError as exc:
+        # In a folder walk, files that do not even mention a template section are not ours.
+        if source.explicit or (text is not None and any(h in text for h in _TEMPLATE_HINTS)):
+            report.error = ScanError(source.display, str(exc))
+    except RecursionError:
+        report.error = ScanError(source.display, "nesting too deep to scan")
+    except Exception as exc:  # the last guard: a scanner bug must not hide other inputs
+        if debug:
+            raise
+        report.error = ScanError(source.display, f"internal error while scanning ({type(exc).__name__}:"
+                                                 f" {exc}); rerun with --debug for details")
+    return report
+
+
+# Worker state: set before the pool forks, so rules are loaded once, not pickled per task.
+_WORKER_RULES: Sequence[Rule] = ()
+
+
+def _scan_in_worker(source: TemplateSource) -> SourceReport:
+    return scan_source(source, _WORKER_RULES)
+
+
+def scan_sources(sources: Sequence[TemplateSource], rules: Sequence[Rule], *, jobs: int = 0,
+                 debug: bool = False,
+                 progress: Callable[[SourceReport], None] | None = None) -> ScanResult:
+    result = ScanResult()
+    workers = jobs or os.cpu_count() or 1
+    if workers > 1 and len(sources) >= PARALLEL_MIN_SOURCES and not debug and _can_fork():
+        global _WORKER_RULES
+        _WORKER_RULES = rules
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=min(workers, len(sources)), mp_context=context) as pool:
+            chunk = max(1, len(sources) // (workers * 4))
+            reports = pool.map(_scan_in_worker, sources, chunksize=chunk)
+            for report in reports:
+                _collect(result, report, progress)
+    else:
+        for source in sources:
+            _collect(result, scan_source(source, rules, debug), progress)
+    result.sort()
+    return result
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _collect(result: ScanResult, report: SourceReport,
+             progress: Callable[[SourceReport], None] | None) -> None:
+    if report.is_template:
+        result.templates.append(report.display)
+    result.findings.extend(report.findings)
+    result.unknown.extend(report.unknown)
+    if report.error:
+        result.errors.append(report.error)
+    if progress:
+        progress(report)
