@@ -57,6 +57,7 @@ class Statement:
     has_condition: bool
     branch_conditions: Conditions
     origin: str
+    condition: Any = None
     principal: Any = None  # resource policies only
     not_principal: bool = False
 
@@ -132,6 +133,7 @@ def statements_of(document: Branch, origin: str) -> Iterator[Statement]:
                 not_resource=not_resource,
                 has_condition="Condition" in value,
                 branch_conditions=entry.conditions,
+                condition=value.get("Condition"),
                 origin=origin,
                 principal=value.get("NotPrincipal", value.get("Principal")),
                 not_principal="NotPrincipal" in value,
@@ -175,6 +177,15 @@ def _principal_covered(statement: Statement, service: str) -> bool | None:
     return False
 
 
+def _only_denies_plain_http(condition: Any) -> bool:
+    """The `enforce_ssl` pattern: Deny when {"Bool": {"aws:SecureTransport": "false"}}."""
+    if not isinstance(condition, dict) or list(condition) != ["Bool"]:
+        return False
+    test = condition["Bool"]
+    return (isinstance(test, dict) and list(test) == ["aws:SecureTransport"]
+            and str(test["aws:SecureTransport"]).lower() == "false")
+
+
 def evaluate(template: Template, policies: RolePolicies, action: str,
              covers: Callable[[str], bool], what: str, service: str | None = None) -> Decision:
     """May the role (or, with `service`, that service principal) do `action` on what `covers`
@@ -195,6 +206,8 @@ def evaluate(template: Template, policies: RolePolicies, action: str,
         if covered is False:
             continue
         effect = statement.effect.lower()
+        if effect == "deny" and _only_denies_plain_http(statement.condition):
+            continue  # AWS services and SDKs call over TLS: an insecure-transport Deny never applies
         if effect == "deny":
             if covered and not statement.has_condition and not statement.branch_conditions:
                 return Decision(Verdict.DENIED, f"{action} on {what} is explicitly denied by "

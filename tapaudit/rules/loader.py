@@ -98,12 +98,16 @@ def _check(data: Any, fill: _Filler) -> Check:
     if name not in PREDICATES:
         raise ValueError(f"unknown predicate {name!r}; known: {', '.join(sorted(PREDICATES))}")
     selector = str(data.get("select", "$"))
+    args = data.get("args") or {}
+    if not isinstance(args, dict) or not all(isinstance(key, str) for key in args):
+        raise ValueError(f"check {data.get('id', name)}: argument names must be strings "
+                         "(YAML reads on/off/yes/no as booleans: quote them)")
     return Check(
         id=str(data.get("id", name)),
         predicate=name,
         steps=compile_selector(selector),
         selector=selector,
-        args={key: fill.value(value) for key, value in (data.get("args") or {}).items()},
+        args={key: fill.value(value) for key, value in args.items()},
         missing=fill.text(data["missing"]) if data.get("missing") else None,
     )
 

@@ -43,21 +43,21 @@ def covers_dynamodb_index(template: Template, pattern: str) -> bool:
 
 
 @predicate("role_allows")
-def role_allows(ctx: Context, branch: Branch, action: str, on: str, what: str,
+def role_allows(ctx: Context, branch: Branch, action: str, scope: str, what: str,
                 message: str) -> Outcome:
-    """The function's execution role may perform `action` on `on` (all_resources | dynamodb_index)."""
+    """The function's execution role may do `action` on `scope` (all_resources | dynamodb_index)."""
     template = ctx.template
     role = execution_role(template, ctx.logical_id)
     if isinstance(role, Unknown):
         return Outcome.unknown(f"cannot verify {action}: {role.reason}", branch)
-    if on == "all_resources":
+    if scope == "all_resources":
         def covers(pattern: str) -> bool:
             return covers_everything(pattern)
-    elif on == "dynamodb_index":
+    elif scope == "dynamodb_index":
         def covers(pattern: str) -> bool:
             return covers_dynamodb_index(template, pattern)
     else:
-        raise ValueError(f"role_allows: unknown target {on!r}")
+        raise ValueError(f"role_allows: unknown scope {scope!r}")
     decision = evaluate(template, role_policies(template, role), action, covers, what)
     role_branch = Branch(branch.value, ("Resources", role), branch.conditions)
     if decision.verdict is Verdict.ALLOWED:

@@ -23,13 +23,13 @@ OBJECT_CREATED = "s3:ObjectCreated"
 def replication_tag_gate(ctx: Context, branch: Branch, tag_key: str, tag_value: str) -> list[Outcome]:
     template = ctx.template
     outcomes: list[Outcome] = []
-    gated: list[Branch] = []
+    gated: list[tuple[Branch, str]] = []  # tag-gated rules and their key prefixes
     for config in child(branch, "ReplicationConfiguration"):
         for rules in child(config, "Rules"):
             for rule in items(rules):
                 outcomes.extend(_judge_rule(template, rule, tag_key, tag_value, gated))
     if gated:
-        outcomes.append(_judge_classifier(ctx, gated[0], tag_key, tag_value))
+        outcomes.append(_judge_classifier(ctx, gated, tag_key, tag_value))
     return outcomes or [Outcome.ok(branch)]
 
 
@@ -39,7 +39,7 @@ def _rule_name(rule: Branch) -> str:
 
 
 def _judge_rule(template: Template, rule: Branch, key: str, value: str,
-                gated: list[Branch]) -> Iterator[Outcome]:
+                gated: list[tuple[Branch, str]]) -> Iterator[Outcome]:
     if not isinstance(rule.value, dict):
         return
     name = _rule_name(rule)
@@ -55,7 +55,7 @@ def _judge_rule(template: Template, rule: Branch, key: str, value: str,
 
 
 def _judge_filter(template: Template, rule: Branch, flt: Branch, name: str, key: str, value: str,
-                  gated: list[Branch]) -> Iterator[Outcome]:
+                  gated: list[tuple[Branch, str]]) -> Iterator[Outcome]:
     if flt.value is MISSING:
         legacy = rule.value.get("Prefix")
         what = f"only on prefix '{legacy}'" if isinstance(legacy, str) and legacy else "on nothing"
@@ -73,7 +73,7 @@ def _judge_filter(template: Template, rule: Branch, flt: Branch, name: str, key:
     tags = list(_tag_filters(flt))
     if any(template.resolve(t.get("Key")) == key and str(template.resolve(t.get("Value"))).lower()
            == str(value).lower() for t in tags):
-        gated.append(rule)
+        gated.append((rule, _prefix(flt)))
         yield Outcome.ok(rule)
         return
     prefix = _prefix(flt)
@@ -110,14 +110,19 @@ def _prefix(flt: Branch) -> str:
     return prefix if isinstance(prefix, str) else ""
 
 
-def _judge_classifier(ctx: Context, where: Branch, key: str, value: str) -> Outcome:
+def _judge_classifier(ctx: Context, gated: list[tuple[Branch, str]], key: str,
+                      value: str) -> Outcome:
+    """Some function must receive object-created events and be allowed to tag the objects that
+    each gated rule replicates (a probe key under each rule's prefix)."""
     template, bucket = ctx.template, ctx.logical_id
+    where = gated[0][0]
     classifiers = dict(object_created_functions(template, bucket))
     if not classifiers:
         return Outcome.fail(
             f"no function receives this bucket's object-created events to set the '{key}={value}' "
             "tag, so no object is ever tagged and the tag-gated rules replicate nothing", where)
-    target = f"arn:aws:s3:::{physical_name(template, bucket)}/probe/object-key"
+    targets = [f"arn:aws:s3:::{physical_name(template, bucket)}/{prefix}probe-object"
+               for _, prefix in gated]
     unknown = None
     for function, _conditions in sorted(classifiers.items()):
         role = execution_role(template, function)
@@ -125,8 +130,8 @@ def _judge_classifier(ctx: Context, where: Branch, key: str, value: str) -> Outc
             unknown = unknown or role.reason
             continue
 
-        def covers(pattern: str) -> bool:
-            return glob_match(pattern, target)
+        def covers(pattern: str, targets: list[str] = targets) -> bool:
+            return all(glob_match(pattern, target) for target in targets)
 
         decision = evaluate(template, role_policies(template, role), "s3:PutObjectTagging", covers,
                             f"objects of bucket {bucket}")

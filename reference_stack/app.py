@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""The reference CDK app: `cdk synth -c variant=reference|flawed`, or `python app.py`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from transaction_migration.primary_stack import TransactionMigrationStack  # noqa: E402
+from transaction_migration.replica_stack import ReplicaStack  # noqa: E402
+from transaction_migration.settings import Settings  # noqa: E402
+
+
+def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) -> cdk.App:
+    app = cdk.App(context=context, outdir=outdir)
+    settings = Settings.from_context(app.node)
+    replica = ReplicaStack(
+        app, "TransactionMigration-Replica", settings=settings,
+        env=cdk.Environment(account=settings.account, region=settings.replica_region))
+    primary = TransactionMigrationStack(
+        app, "TransactionMigration-Primary", settings=settings,
+        env=cdk.Environment(account=settings.account, region=settings.primary_region))
+    primary.add_stack_dependency(replica)  # the replica bucket must exist before replication starts
+    return app
+
+
+if __name__ == "__main__":
+    build_app().synth()
