@@ -47,7 +47,13 @@ def run_check(check: Check, ctx: Context, root: Branch) -> Iterator[Outcome]:
 
 
 def _holds(check: Check, ctx: Context, root: Branch) -> bool:
-    return any(o.status is Status.PASS for o in run_check(check, ctx, root))
+    """For applies_if / skip_if: the predicate passes on a value that is really there."""
+    for selected in select(check.steps, root):
+        if selected.value is MISSING or isinstance(selected.value, Unknown):
+            continue
+        if any(o.status is Status.PASS for o in run(check.predicate, ctx, selected, check.args)):
+            return True
+    return False
 
 
 def evaluate_rule(rule: Rule, template: Template) -> Iterator[ResourceResult]:
