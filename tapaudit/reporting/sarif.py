@@ -34,7 +34,7 @@ def _rule(rule: Rule) -> dict[str, Any]:
         "helpUri": rule.help_uri or INFORMATION_URI,
         "defaultConfiguration": {"level": _LEVEL[rule.severity]},
         "properties": {
-            "tags": ["security", "cloudformation", *rule.tags],
+            "tags": list(dict.fromkeys(["security", "cloudformation", *rule.tags])),
             "security-severity": SECURITY_SEVERITY[rule.severity],
             "precision": "high",
             "problem.severity": _LEVEL[rule.severity].replace("note", "recommendation"),

@@ -1,0 +1,182 @@
+"""End to end: every command, format and exit code, as a separate process."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from tapaudit import __version__
+from tests.conftest import FIXTURES, run_cli
+
+FLAWED = str(FIXTURES / "flawed")
+TAP006_CASES = FIXTURES / "TAP006" / "yaml-cases.yaml"
+
+
+def test_version():
+    proc = run_cli("--version")
+    assert proc.returncode == 0 and proc.stdout.strip() == f"tapaudit {__version__}"
+
+
+def test_rules_console_and_json():
+    proc = run_cli("rules")
+    assert proc.returncode == 0
+    assert [line.split()[0] for line in proc.stdout.splitlines()] == [f"TAP00{i}" for i in range(1, 7)]
+    listed = json.loads(run_cli("rules", "--format", "json").stdout)
+    assert {r["id"]: r["severity"] for r in listed} == {
+        "TAP001": "medium", "TAP002": "high", "TAP003": "medium", "TAP004": "medium",
+        "TAP005": "low", "TAP006": "medium"}
+
+
+@pytest.mark.parametrize("rule_id", [f"TAP00{i}" for i in range(1, 7)])
+def test_explain(rule_id):
+    proc = run_cli("explain", rule_id.lower())
+    assert proc.returncode == 0
+    for heading in ("Why", "Passes", "Fails", "Fix", "CDK (Python)", "CDK (TypeScript)"):
+        assert heading in proc.stdout
+    assert rule_id in proc.stdout
+
+
+def test_explain_unknown_rule():
+    proc = run_cli("explain", "TAP999")
+    assert proc.returncode == 2 and "unknown rule id TAP999" in proc.stderr
+
+
+def test_console_report_is_plain_and_grouped():
+    proc = run_cli("scan", FLAWED)
+    assert proc.returncode == 1
+    assert "\x1b[" not in proc.stdout
+    lines = proc.stdout.splitlines()
+    assert lines[0].endswith("TransactionMigration-Primary.template.json")
+    assert any(line.startswith("HIGH     TAP002 ") for line in lines)
+    assert "construct: TransactionMigration-Primary/HealthCheck/Resource" in proc.stdout
+    assert lines[-1] == "6 findings (1 high, 4 medium, 1 low) in 2 templates"
+
+
+def test_json_contract_shape():
+    report = json.loads(run_cli("scan", FLAWED, "-f", "json").stdout)
+    assert set(report) == {"version", "templates", "findings", "unknown", "errors", "summary"}
+    finding = report["findings"][0]
+    assert {"rule_id", "severity", "title", "message", "file", "line", "column", "resource",
+            "resource_type", "cdk_path", "path", "fingerprint"} <= set(finding)
+    keys = [(f["file"], f["line"], f["rule_id"]) for f in report["findings"]]
+    assert keys == sorted(keys)
+
+
+def test_output_file(tmp_path):
+    out = tmp_path / "report.sarif"
+    proc = run_cli("scan", FLAWED, "--format", "sarif", "--output", str(out))
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert json.loads(out.read_text())["version"] == "2.1.0"
+
+
+def test_rule_selection():
+    report = json.loads(run_cli("scan", FLAWED, "-f", "json", "--rule", "TAP005").stdout)
+    assert [f["rule_id"] for f in report["findings"]] == ["TAP005"]
+    proc = run_cli("scan", FLAWED, "-f", "json", "--skip-rule", "TAP002")
+    assert proc.returncode == 0  # only medium and low remain under the default high gate
+    assert "TAP002" not in {f["rule_id"] for f in json.loads(proc.stdout)["findings"]}
+    proc = run_cli("scan", FLAWED, "--rule", "TAP042")
+    assert proc.returncode == 2 and "unknown rule id TAP042" in proc.stderr
+
+
+def test_usage_errors_exit_2():
+    assert run_cli("scan").returncode == 2
+    assert run_cli("scan", FLAWED, "--format", "xml").returncode == 2
+    assert run_cli("scan", FLAWED, "--fail-on", "severe").returncode == 2
+
+
+def test_bad_inputs_are_reported_and_the_rest_still_scanned(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("Resources:\n  A: [\n")
+    binary = tmp_path / "blob.json"
+    binary.write_bytes(b"\x00\x01\x02binary")
+    hostile = tmp_path / "hostile.yaml"
+    hostile.write_text('Resources: !!python/object/apply:os.system ["touch pwned"]\n')
+    not_template = tmp_path / "config.json"
+    not_template.write_text('{"name": "x"}')
+    proc = run_cli("scan", str(broken), str(binary), str(hostile), str(not_template), FLAWED,
+                   "tmp-does-not-exist.yaml", "-f", "json", cwd=tmp_path)
+    assert proc.returncode == 2  # 2 wins over the findings' 1
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "pwned").exists()
+    errors = {e["file"]: e["message"] for e in json.loads(proc.stdout)["errors"]}
+    assert errors["broken.yaml"].startswith("invalid YAML")
+    assert errors["blob.json"].startswith("binary file")
+    assert errors["hostile.yaml"].startswith("refused YAML tag")
+    assert errors["config.json"].startswith("not a CloudFormation template")
+    assert errors["tmp-does-not-exist.yaml"] == "no such file or directory"
+    stderr_lines = [line for line in proc.stderr.splitlines() if line]
+    assert len(stderr_lines) == 5 and all(line.startswith("tapaudit: error: ") for line in stderr_lines)
+    assert len(json.loads(proc.stdout)["findings"]) == 6
+
+
+def test_folder_walk_skips_unrelated_files(tmp_path):
+    (tmp_path / "package.json").write_text('{"name": "x"}')
+    (tmp_path / "notes.yaml").write_text("just: [a, list")  # broken but not a template: skipped
+    shutil.copy(TAP006_CASES, tmp_path / "stack.yaml")
+    proc = run_cli("scan", str(tmp_path), "-f", "json", "--fail-on", "medium")
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["errors"] == [] and len(report["templates"]) == 1
+
+
+def test_empty_folder_is_an_error(tmp_path):
+    proc = run_cli("scan", str(tmp_path))
+    assert proc.returncode == 2 and "no templates found" in proc.stderr
+
+
+def test_stdin():
+    proc = run_cli("scan", "-", "-f", "json", "--fail-on", "medium", stdin=TAP006_CASES.read_text())
+    assert proc.returncode == 1
+    report = json.loads(proc.stdout)
+    assert report["templates"] == ["<stdin>"]
+    assert {f["resource"] for f in report["findings"]} == {"Zero", "OnlyInProduction"}
+    assert [f["resource"] for f in report["unknown"]] == ["FromParameterWithoutDefault"]
+
+
+def test_unknowns_are_listed_but_never_fail_the_gate():
+    path = FIXTURES / "TAP002" / "yaml-unknown-external-role.yaml"
+    proc = run_cli("scan", str(path), "-f", "json", "--fail-on", "low", "--rule", "TAP002")
+    assert proc.returncode == 0
+    report = json.loads(proc.stdout)
+    assert report["findings"] == [] and report["unknown"][0]["rule_id"] == "TAP002"
+
+
+def test_rules_dir_adds_a_property_rule_without_python(tmp_path):
+    (tmp_path / "ORG001.yaml").write_text("""\
+id: ORG001
+title: Queues must keep messages for 20 days
+severity: critical
+rationale: Dead letters need time to be looked at.
+why: Messages expire before anyone reads them.
+resource_types: [AWS::SQS::Queue]
+fix: {summary: set retention_period=Duration.days(20), snippet: "sqs.Queue(..., retention_period=Duration.days(20))"}
+checks:
+  - id: retention
+    select: $.Properties.MessageRetentionPeriod
+    predicate: at_least
+    missing: keeps messages for the default 4 days
+    args: {minimum: 1728000}
+""")
+    proc = run_cli("scan", FLAWED, "--rules-dir", str(tmp_path), "--rule", "ORG001", "-f", "json")
+    assert proc.returncode == 1, proc.stderr
+    findings = json.loads(proc.stdout)["findings"]
+    assert {f["rule_id"] for f in findings} == {"ORG001"} and findings[0]["severity"] == "critical"
+    assert "ORG001" in run_cli("rules", "--rules-dir", str(tmp_path)).stdout
+
+
+def test_broken_rule_file_is_a_clear_error(tmp_path):
+    (tmp_path / "BAD.yaml").write_text("id: BAD1\ntitle: x\n")
+    proc = run_cli("scan", FLAWED, "--rules-dir", str(tmp_path))
+    assert proc.returncode == 2 and "missing keys" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_parallel_and_serial_scans_agree(tmp_path):
+    for i in range(12):
+        shutil.copy(TAP006_CASES, tmp_path / f"stack{i:02}.yaml")
+    serial = run_cli("scan", str(tmp_path), "-f", "json", "--jobs", "1")
+    parallel = run_cli("scan", str(tmp_path), "-f", "json", "--jobs", "2")
+    assert json.loads(serial.stdout) == json.loads(parallel.stdout)
+    assert len(json.loads(serial.stdout)["findings"]) == 24

@@ -1,0 +1,118 @@
+"""The template model: branches, resolution, references, ARN rendering and IAM evaluation."""
+
+from __future__ import annotations
+
+import pytest
+
+from tapaudit.model.arns import glob_match, render
+from tapaudit.model.iam import RolePolicies, Verdict, evaluate, execution_role, role_policies
+from tapaudit.model.template import Template
+from tapaudit.model.values import MISSING, Branch, Unknown, branches, child
+
+TEMPLATE = Template({
+    "Parameters": {"Size": {"Type": "Number", "Default": 5}, "Open": {"Type": "String"}},
+    "Resources": {
+        "Table": {"Type": "AWS::DynamoDB::Table", "Properties": {"TableName": "ledger"}},
+        "Queue": {"Type": "AWS::SQS::Queue"},
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {
+            "ManagedPolicyArns": [{"Ref": "Managed"}],
+            "Policies": [{"PolicyName": "inline", "PolicyDocument": {"Statement": {
+                "Effect": "Allow", "Action": "dynamodb:Query",
+                "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": ["Table", "Arn"]}, "/index/*"]]}}}}]}},
+        "Managed": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": {
+            "Statement": [{"Effect": "Allow", "Action": ["sqs:*"], "Resource": "*"}]}}},
+        "Attached": {"Type": "AWS::IAM::Policy", "Properties": {
+            "Roles": [{"Ref": "Role"}], "PolicyDocument": {"Statement": [
+                {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"},
+                {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "*",
+                 "Condition": {"StringNotEquals": {"aws:PrincipalTag/team": "x"}}}]}}},
+        "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Role": {"Fn::GetAtt": ["Role", "Arn"]}}},
+        "External": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Role": {"Fn::ImportValue": "role"}}},
+    },
+})
+
+
+def test_branches_follow_nested_if_and_novalue():
+    value = {"Fn::If": ["A", {"Fn::If": ["B", 1, {"Ref": "AWS::NoValue"}]}, 3]}
+    got = [(b.value, b.conditions) for b in branches(value, ("x",))]
+    assert got == [(1, (("A", True), ("B", True))), (MISSING, (("A", True), ("B", False))),
+                   (3, (("A", False),))]
+
+
+def test_child_of_missing_is_missing():
+    branch = Branch({"a": {"Ref": "AWS::NoValue"}}, ())
+    assert [b.value for b in child(branch, "a")] == [MISSING]
+    assert [b.path for b in child(Branch(MISSING, ("p",)), "b")] == [("p", "b")]
+
+
+def test_resolve_parameters_and_unknowns():
+    assert TEMPLATE.resolve({"Ref": "Size"}) == 5
+    assert isinstance(TEMPLATE.resolve({"Ref": "Open"}), Unknown)
+    assert isinstance(TEMPLATE.resolve({"Fn::GetStackOutput": {"StackName": "x"}}), Unknown)
+    assert isinstance(TEMPLATE.resolve("{{resolve:ssm:/x}}"), Unknown)
+    assert TEMPLATE.resolve({"Ref": "Queue"}) == {"Ref": "Queue"}
+
+
+def test_reference_graph():
+    graph = TEMPLATE.references
+    assert graph.references("Role") == {"Table", "Managed"}
+    assert graph.referrers("Role") == ["Attached", "Fn"]
+    assert graph.referrers("Role", TEMPLATE, ("AWS::IAM::Policy",)) == ["Attached"]
+
+
+def test_render_arns_and_unknowns():
+    join = {"Fn::Join": ["", [{"Fn::GetAtt": ["Table", "Arn"]}, "/index/*"]]}
+    assert render(TEMPLATE, join) == "arn:aws:dynamodb:us-east-1:123456789012:table/ledger/index/*"
+    assert render(TEMPLATE, {"Fn::Sub": "${Queue.Arn}-${AWS::Region}-${!Literal}"}) == \
+        "arn:aws:sqs:us-east-1:123456789012:Queue-us-east-1-${Literal}"
+    assert render(TEMPLATE, {"Fn::Sub": ["${X}/y", {"X": {"Ref": "Size"}}]}) == "5/y"
+    assert isinstance(render(TEMPLATE, {"Fn::ImportValue": "x"}), Unknown)
+    assert isinstance(render(TEMPLATE, {"Fn::Sub": "${Open}"}), Unknown)
+
+
+@pytest.mark.parametrize(("pattern", "text", "expected"), [
+    ("*", "anything/at:all", True),
+    ("arn:aws:s3:::b/*", "arn:aws:s3:::b/k/deep", True),
+    ("arn:aws:s3:::b/transactions/*", "arn:aws:s3:::b/other/k", False),
+    ("s3:Put?bject", "s3:PutObject", True),
+])
+def test_iam_globs(pattern, text, expected):
+    assert glob_match(pattern, text) is expected
+
+
+def _everything(pattern: str) -> bool:
+    return glob_match(pattern, "arn:aws:s3:::bucket/key")
+
+
+def test_role_policies_collect_inline_attached_and_managed():
+    policies = role_policies(TEMPLATE, "Role")
+    origins = {s.origin for s in policies.statements}
+    assert origins == {"inline policy of role Role", "AWS::IAM::ManagedPolicy Managed",
+                       "AWS::IAM::Policy Attached"}
+    assert policies.unverifiable == []
+
+
+@pytest.mark.parametrize(("action", "verdict"), [
+    ("sqs:SendMessage", Verdict.ALLOWED),       # managed policy, wildcard action
+    ("s3:GetObject", Verdict.ALLOWED),          # NotAction iam:*
+    ("iam:PassRole", Verdict.NOT_ALLOWED),      # excluded by NotAction
+    ("s3:DeleteObject", Verdict.DENIED),        # explicit Deny wins
+    ("s3:PutObject", Verdict.UNKNOWN),          # conditional Deny: cannot be decided
+    ("S3:GETOBJECT", Verdict.ALLOWED),          # actions are case-insensitive
+])
+def test_evaluate(action, verdict):
+    decision = evaluate(TEMPLATE, role_policies(TEMPLATE, "Role"), action, _everything, "x")
+    assert decision.verdict is verdict
+
+
+def test_unverifiable_managed_policy_makes_unknown():
+    policies = RolePolicies([], ["arn:aws:iam::aws:policy/PowerUserAccess"])
+    assert evaluate(TEMPLATE, policies, "s3:GetObject", _everything, "x").verdict is Verdict.UNKNOWN
+
+
+def test_execution_role():
+    assert execution_role(TEMPLATE, "Fn") == "Role"
+    assert isinstance(execution_role(TEMPLATE, "External"), Unknown)
