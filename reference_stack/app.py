@@ -11,9 +11,9 @@ import aws_cdk as cdk
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from transaction_migration.primary_stack import TransactionMigrationStack  # noqa: E402
-from transaction_migration.replica_stack import ReplicaStack  # noqa: E402
-from transaction_migration.settings import Settings  # noqa: E402
+from transaction_migration.primary_stack import TransactionMigrationStack
+from transaction_migration.replica_stack import ReplicaStack
+from transaction_migration.settings import Settings
 
 
 def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) -> cdk.App:

@@ -15,20 +15,20 @@ from pathlib import Path
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-import aws_cdk as cdk  # noqa: E402
-from aws_cdk import Duration  # noqa: E402
-from aws_cdk import aws_certificatemanager as acm  # noqa: E402
-from aws_cdk import aws_cloudfront as cloudfront  # noqa: E402
-from aws_cdk import aws_cloudfront_origins as origins  # noqa: E402
-from aws_cdk import aws_cloudwatch as cloudwatch  # noqa: E402
-from aws_cdk import aws_dynamodb as dynamodb  # noqa: E402
-from aws_cdk import aws_events as events  # noqa: E402
-from aws_cdk import aws_events_targets as targets  # noqa: E402
-from aws_cdk import aws_iam as iam  # noqa: E402
-from aws_cdk import aws_lambda as lambda_  # noqa: E402
-from aws_cdk import aws_s3 as s3  # noqa: E402
-from aws_cdk import aws_s3_notifications as s3n  # noqa: E402
-from aws_cdk import aws_sqs as sqs  # noqa: E402
+import aws_cdk as cdk
+from aws_cdk import Duration
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
+from aws_cdk import aws_sqs as sqs
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

@@ -8,7 +8,7 @@ commands so `--version` and `rules` start fast.
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -26,18 +26,18 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Audit CloudFormation templates and CDK cloud assemblies (TAP001-TAP006).")
 
 
-class ReportFormat(str, Enum):
+class ReportFormat(StrEnum):
     console = "console"
     json = "json"
     sarif = "sarif"
 
 
-class ListFormat(str, Enum):
+class ListFormat(StrEnum):
     console = "console"
     json = "json"
 
 
-class Gate(str, Enum):
+class Gate(StrEnum):
     critical = "critical"
     high = "high"
     medium = "medium"
@@ -79,18 +79,30 @@ def _load_rules(rules_dirs: list[Path], only: list[str], skip: list[str]) -> lis
     return [r for r in rules if (not wanted or r.id in wanted) and r.id not in dropped]
 
 
+Paths = Annotated[list[str], typer.Argument(help="Templates, folders, cdk.out assemblies, - for stdin.")]
+FormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")]
+GateOption = Annotated[Gate, typer.Option("--fail-on", help="Exit 1 on findings at or above this.")]
+RuleOption = Annotated[list[str], typer.Option("--rule", help="Run only this rule (repeatable).")]
+SkipOption = Annotated[list[str], typer.Option("--skip-rule", help="Do not run this rule (repeatable).")]
+RulesDirOption = Annotated[list[Path], typer.Option("--rules-dir", help="Load more rule files from DIR.")]
+JobsOption = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes (0: one per core).")]
+ProgressOption = Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on a terminal.")]
+DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
+
+
 @app.command()
 def scan(
-    paths: Annotated[list[str], typer.Argument(help="Templates, folders, cdk.out assemblies, or - for stdin.")],
-    format: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = ReportFormat.console,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
-    fail_on: Annotated[Gate, typer.Option("--fail-on", help="Exit 1 on findings at or above this severity.")] = Gate.high,
-    rule: Annotated[list[str], typer.Option("--rule", help="Run only this rule (repeatable).")] = [],  # noqa: B006
-    skip_rule: Annotated[list[str], typer.Option("--skip-rule", help="Do not run this rule (repeatable).")] = [],  # noqa: B006
-    rules_dir: Annotated[list[Path], typer.Option("--rules-dir", help="Load more rule files from DIR.")] = [],  # noqa: B006
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes (0: one per core).")] = 0,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on a terminal.")] = True,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+    paths: Paths,
+    format: FormatOption = ReportFormat.console,
+    output: OutputOption = None,
+    fail_on: GateOption = Gate.high,
+    rule: RuleOption = [],  # noqa: B006 (typer reads the default, never mutates it)
+    skip_rule: SkipOption = [],  # noqa: B006
+    rules_dir: RulesDirOption = [],  # noqa: B006
+    jobs: JobsOption = 0,
+    progress: ProgressOption = True,
+    debug: DebugOption = False,
 ) -> None:
     """Scan templates and report findings."""
     from tapaudit.findings import Severity
@@ -164,7 +176,7 @@ def _write_report(result, rules, format: ReportFormat, output: Path | None) -> N
 @app.command("rules")
 def list_rules(
     format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.console,
-    rules_dir: Annotated[list[Path], typer.Option("--rules-dir")] = [],  # noqa: B006
+    rules_dir: RulesDirOption = [],  # noqa: B006
 ) -> None:
     """List every rule with its id, severity and title."""
     rules = _load_rules(rules_dir, [], [])
@@ -181,7 +193,7 @@ def list_rules(
 @app.command()
 def explain(
     rule_id: Annotated[str, typer.Argument(help="A rule id, e.g. TAP001.")],
-    rules_dir: Annotated[list[Path], typer.Option("--rules-dir")] = [],  # noqa: B006
+    rules_dir: RulesDirOption = [],  # noqa: B006
 ) -> None:
     """Show a rule's rationale, what passes, what fails, and the fix."""
     from rich.markdown import Markdown

@@ -152,7 +152,9 @@ severity: critical
 rationale: Dead letters need time to be looked at.
 why: Messages expire before anyone reads them.
 resource_types: [AWS::SQS::Queue]
-fix: {summary: set retention_period=Duration.days(20), snippet: "sqs.Queue(..., retention_period=Duration.days(20))"}
+fix:
+  summary: set retention_period=Duration.days(20)
+  snippet: "sqs.Queue(..., retention_period=Duration.days(20))"
 checks:
   - id: retention
     select: $.Properties.MessageRetentionPeriod

@@ -67,7 +67,7 @@ def parse_document(text: str, *, prefer_json: bool | None = None) -> ParsedDocum
         except json.JSONDecodeError as exc:
             json_error = exc
         except RecursionError:
-            raise InputError(f"nesting deeper than the parser can follow (limit {MAX_NESTING})")
+            raise InputError("nesting deeper than the JSON parser can follow") from None
         try:
             return _parse_yaml(text)
         except InputError:

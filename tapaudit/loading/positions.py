@@ -115,10 +115,10 @@ class YamlSourceMap:
                 for key_node, value_node in node.value:
                     if getattr(key_node, "value", None) == element:
                         nxt, mark = value_node, key_node.start_mark
-            elif isinstance(node, yaml.SequenceNode) and isinstance(element, int):
-                if 0 <= element < len(node.value):
-                    nxt = node.value[element]
-                    mark = nxt.start_mark
+            elif (isinstance(node, yaml.SequenceNode) and isinstance(element, int)
+                  and 0 <= element < len(node.value)):
+                nxt = node.value[element]
+                mark = nxt.start_mark
             if nxt is None:
                 break
             best = (mark.line + 1, mark.column + 1)

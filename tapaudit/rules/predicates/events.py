@@ -39,7 +39,7 @@ def event_target_dlq(ctx: Context, branch: Branch) -> list[Outcome]:
     return outcomes
 
 
-def _queue_in_template(template: Template, value: object) -> str | None | Unknown:
+def _queue_in_template(template: Template, value: object) -> str | Unknown | None:
     ref = template.referenced_resource(value)
     if ref:
         return ref[0]
