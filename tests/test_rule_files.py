@@ -58,3 +58,14 @@ def test_malformed_rule_files(tmp_path, text, message):
     with pytest.raises(RuleFileError, match=message) as info:
         load_rule_file(path)
     assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("selector", ["$.Properties.Targets[*].Id", "$.Properties.Targets.*.Id"])
+def test_wildcard_selectors_walk_lists_and_branches(selector):
+    from tapaudit.model.values import Branch
+    from tapaudit.rules.selectors import compile_selector, select
+
+    steps = compile_selector(selector)
+    resource = {"Properties": {"Targets": {"Fn::If": ["C", [{"Id": "a"}, {"Id": "b"}], [{"Id": "c"}]]}}}
+    found = [(b.value, b.conditions) for b in select(steps, Branch(resource, ()))]
+    assert found == [("a", (("C", True),)), ("b", (("C", True),)), ("c", (("C", False),))]

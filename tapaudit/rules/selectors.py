@@ -2,7 +2,7 @@
 
 jsonpath-ng parses; the walk is ours, because every step has to follow both branches of an
 Fn::If, treat `Ref: AWS::NoValue` as absent, and remember the path for line numbers.
-Supported: `$`, `.field`, `['a', 'b']`, `[n]`, `[*]`.
+Supported: `$`, `.field`, `[n]`, and `[*]` / `.*` (every list item or mapping value).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from jsonpath_ng import parse as parse_jsonpath
 from tapaudit.model.values import Branch, child, items
 
 Step = tuple[str, str | int | None]
+# jsonpath-ng < 1.7 parses `[*]` as an open Slice; newer releases as Wildcard.
+_WILDCARD = tuple(getattr(jsonpath, name) for name in ("Wildcard",) if hasattr(jsonpath, name))
 
 
 class SelectorError(ValueError):
@@ -35,11 +37,14 @@ def _steps(node: object, expression: str) -> Iterator[Step]:
     if isinstance(node, jsonpath.Child):
         yield from _steps(node.left, expression)
         yield from _steps(node.right, expression)
+    elif isinstance(node, jsonpath.Fields) and node.fields == ("*",):
+        yield ("each", None)
     elif isinstance(node, jsonpath.Fields):
-        if len(node.fields) != 1 or node.fields[0] == "*":
+        if len(node.fields) != 1:
             raise SelectorError(f"selector {expression!r}: use one field name per step")
         yield ("field", node.fields[0])
-    elif isinstance(node, jsonpath.Slice) and node.start is None and node.end is None:
+    elif isinstance(node, _WILDCARD) or (isinstance(node, jsonpath.Slice) and node.start is None
+                                          and node.end is None and node.step is None):
         yield ("each", None)
     elif isinstance(node, jsonpath.Index) and len(node.indices) == 1:
         yield ("index", node.indices[0])
@@ -52,7 +57,10 @@ def select(steps: tuple[Step, ...], start: Branch) -> Iterator[Branch]:
     for kind, arg in steps:
         following: list[Branch] = []
         for branch in current:
-            if kind == "each":
+            if kind == "each" and isinstance(branch.value, dict):
+                for key in branch.value:
+                    following.extend(child(branch, key))
+            elif kind == "each":
                 following.extend(items(branch))
             else:
                 following.extend(child(branch, arg))  # type: ignore[arg-type]

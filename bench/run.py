@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Benchmark tapaudit against cfn-lint and checkov on CDK-shaped workloads, whole process.
+
+Workloads are built from the reference stack's resource mix (fixtures/reference, synthesized by
+aws-cdk-lib): templates of 10, 100 and 450 resources in JSON and YAML, the same with the flawed
+stack's mix (so findings and line lookups happen), and a cloud assembly of 50 stacks.
+Each tool runs once to warm up, then --runs times; the table shows the median wall time, peak
+memory (max RSS of the tool's process) and each peer's time as a multiple of tapaudit's.
+
+    python bench/run.py --install-peers      # cfn-lint and checkov into bench/.peers (a venv)
+    python bench/run.py --runs 5 --only tapaudit
+
+This is a benchmark, not a test: nothing here asserts on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cfn_flip
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WORK = HERE / "workloads"
+PEERS = HERE / ".peers"
+SIZES = (10, 100, 450)
+ASSEMBLY_STACKS = 50
+
+
+# Workloads ---------------------------------------------------------------------------------------
+def _resources(variant: str) -> dict:
+    template = ROOT / "fixtures" / variant / "TransactionMigration-Primary.template.json"
+    return json.loads(template.read_text())["Resources"]
+
+
+def scaled_template(variant: str, count: int) -> dict:
+    """`count` resources: copies of the stack's resource mix, logical ids and references renamed."""
+    base = _resources(variant)
+    ids = re.compile(r"\b(" + "|".join(map(re.escape, sorted(base, key=len, reverse=True))) + r")\b")
+    text = json.dumps(base)
+    resources: dict = {}
+    copy = 0
+    while len(resources) < count:
+        suffix = f"C{copy}" if copy else ""
+        renamed = json.loads(ids.sub(lambda m, s=suffix: m.group(1) + s, text))
+        for name, body in renamed.items():
+            if len(resources) < count:
+                resources[name] = body
+        copy += 1
+    return {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    path: Path
+    resources: int
+    files: int = 1
+
+
+def build_workloads() -> list[Workload]:
+    if WORK.exists():
+        shutil.rmtree(WORK)
+    WORK.mkdir(parents=True)
+    workloads = []
+    for variant in ("reference", "flawed"):
+        for size in SIZES:
+            template = scaled_template(variant, size)
+            path = WORK / f"{variant}-{size}.template.json"
+            path.write_text(json.dumps(template, indent=1))
+            workloads.append(Workload(f"{variant} {size} JSON", path, size))
+            if size == SIZES[-1]:
+                yaml_path = WORK / f"{variant}-{size}.template.yaml"
+                yaml_path.write_text(cfn_flip.to_yaml(json.dumps(template)))
+                workloads.append(Workload(f"{variant} {size} YAML", yaml_path, size))
+    assembly = WORK / "assembly-50"
+    assembly.mkdir()
+    artifacts = {}
+    for index in range(ASSEMBLY_STACKS):
+        name = f"Stack{index:02}"
+        variant = "flawed" if index % 5 == 0 else "reference"
+        (assembly / f"{name}.template.json").write_text(
+            json.dumps(scaled_template(variant, 100), indent=1))
+        artifacts[name] = {"type": "aws:cloudformation:stack",
+                           "environment": "aws://111111111111/us-east-1",
+                           "properties": {"templateFile": f"{name}.template.json"}}
+    (assembly / "manifest.json").write_text(json.dumps({"version": "55.0.0", "artifacts": artifacts}))
+    workloads.append(Workload(f"assembly {ASSEMBLY_STACKS} stacks", assembly,
+                              100 * ASSEMBLY_STACKS, ASSEMBLY_STACKS))
+    return workloads
+
+
+# Tools -------------------------------------------------------------------------------------------
+def _peer(name: str) -> str | None:
+    local = PEERS / "bin" / name
+    return str(local) if local.exists() else shutil.which(name)
+
+
+def commands(tool: str, workload: Workload) -> list[str] | None:
+    target = str(workload.path)
+    templates = ([str(p) for p in sorted(workload.path.glob("*.template.json"))]
+                 if workload.path.is_dir() else [target])
+    if tool == "tapaudit":
+        return [sys.executable, "-m", "tapaudit", "scan", target, "--format", "json",
+                "--fail-on", "none", "--output", os.devnull]
+    if tool == "cfn-lint":
+        exe = _peer("cfn-lint")
+        return [exe, "--format", "parseable", *templates] if exe else None
+    if tool == "checkov":
+        exe = _peer("checkov")
+        if not exe:
+            return None
+        where = ["-d", target] if workload.path.is_dir() else ["-f", target]
+        return [exe, *where, "--framework", "cloudformation", "--quiet", "--compact",
+                "--skip-download", "-o", "json"]
+    raise ValueError(tool)
+
+
+def measure(argv: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one whole process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    _, _, usage = os.wait4(proc.pid, 0)
+    proc.returncode = 0
+    return time.perf_counter() - started, usage.ru_maxrss / 1024
+
+
+def bench(argv: list[str], runs: int) -> tuple[float, float]:
+    measure(argv)  # warm-up: page cache, .pyc files
+    samples = [measure(argv) for _ in range(runs)]
+    return statistics.median(s[0] for s in samples), max(s[1] for s in samples)
+
+
+def install_peers() -> None:
+    subprocess.run([sys.executable, "-m", "venv", str(PEERS)], check=True)
+    subprocess.run([str(PEERS / "bin" / "pip"), "install", "-q", "cfn-lint", "checkov"], check=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--install-peers", action="store_true",
+                        help="install cfn-lint and checkov into bench/.peers first")
+    parser.add_argument("--only", action="append", choices=["tapaudit", "cfn-lint", "checkov"])
+    parser.add_argument("--json", type=Path, help="also write the raw results here")
+    args = parser.parse_args()
+    if args.install_peers:
+        install_peers()
+    tools = args.only or ["tapaudit", "cfn-lint", "checkov"]
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+          f", {platform.platform()}")
+    rows = []
+    for label, argv in (("tapaudit --version", [sys.executable, "-m", "tapaudit", "--version"]),
+                        ("tapaudit rules", [sys.executable, "-m", "tapaudit", "rules"])):
+        seconds, peak = bench(argv, args.runs)
+        rows.append({"workload": label, "tool": "tapaudit", "seconds": seconds, "peak_mib": peak})
+    for workload in build_workloads():
+        base = None
+        for tool in tools:
+            argv = commands(tool, workload)
+            if argv is None:
+                continue
+            seconds, peak = bench(argv, args.runs)
+            base = seconds if tool == "tapaudit" else base
+            rows.append({"workload": workload.name, "tool": tool, "seconds": seconds,
+                         "peak_mib": peak, "ratio": seconds / base if base else None})
+    print(f"\nmedian of {args.runs} runs after one warm-up; ratio = tool time / tapaudit time\n")
+    print("| workload | tool | median s | peak MiB | x tapaudit |")
+    print("|---|---|---:|---:|---:|")
+    for row in rows:
+        ratio = f"{row['ratio']:.0f}x" if row.get("ratio") and row["tool"] != "tapaudit" else ""
+        print(f"| {row['workload']} | {row['tool']} | {row['seconds']:.3f} | {row['peak_mib']:.0f} "
+              f"| {ratio} |")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
