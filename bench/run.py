@@ -35,6 +35,7 @@ ROOT = HERE.parent
 WORK = HERE / "workloads"
 PEERS = HERE / ".peers"
 SIZES = (10, 100, 450)
+LINEARITY_SIZE = 1800  # 4x the largest size, tapaudit only: does the cost grow linearly?
 ASSEMBLY_STACKS = 50
 
 
@@ -67,6 +68,7 @@ class Workload:
     path: Path
     resources: int
     files: int = 1
+    peers: bool = True  # also run cfn-lint and checkov on it
 
 
 def build_workloads() -> list[Workload]:
@@ -84,6 +86,9 @@ def build_workloads() -> list[Workload]:
                 yaml_path = WORK / f"{variant}-{size}.template.yaml"
                 yaml_path.write_text(cfn_flip.to_yaml(json.dumps(template)))
                 workloads.append(Workload(f"{variant} {size} YAML", yaml_path, size))
+    big = WORK / f"reference-{LINEARITY_SIZE}.template.json"
+    big.write_text(json.dumps(scaled_template("reference", LINEARITY_SIZE), indent=1))
+    workloads.append(Workload(f"reference {LINEARITY_SIZE} JSON", big, LINEARITY_SIZE, peers=False))
     assembly = WORK / "assembly-50"
     assembly.mkdir()
     artifacts = {}
@@ -144,7 +149,10 @@ def bench(argv: list[str], runs: int) -> tuple[float, float]:
 
 def install_peers() -> None:
     subprocess.run([sys.executable, "-m", "venv", str(PEERS)], check=True)
-    subprocess.run([str(PEERS / "bin" / "pip"), "install", "-q", "cfn-lint", "checkov"], check=True)
+    proc = subprocess.run([str(PEERS / "bin" / "pip"), "install", "-q", "cfn-lint", "checkov"],
+                          capture_output=True, text=True)
+    if proc.returncode:
+        sys.exit(f"installing the peers failed:\n{proc.stderr}")
 
 
 def main() -> None:
@@ -169,6 +177,8 @@ def main() -> None:
     for workload in build_workloads():
         base = None
         for tool in tools:
+            if tool != "tapaudit" and not workload.peers:
+                continue
             argv = commands(tool, workload)
             if argv is None:
                 continue

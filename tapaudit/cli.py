@@ -135,15 +135,14 @@ def scan(
     finally:
         if bar is not None:
             bar.stop()
-    from tapaudit.findings import ScanError
-
-    result.errors.extend(ScanError(e.file, e.message) for e in discovery_errors)
+    result.errors.extend(discovery_errors)
     result.sort()
     _write_report(result, rules, format, output)
 
-    if result.errors or (not sources and not discovery_errors):
-        if not sources and not discovery_errors:
-            _error("no templates found in " + ", ".join(paths))
+    if not result.templates and not result.errors:
+        _error("no templates found in " + ", ".join(paths))
+        raise typer.Exit(EXIT_ERROR)
+    if result.errors:
         raise typer.Exit(EXIT_ERROR)
     if fail_on is not Gate.none:
         gate = Severity.parse(fail_on.value)

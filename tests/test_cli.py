@@ -122,7 +122,10 @@ def test_folder_walk_skips_unrelated_files(tmp_path):
     assert report["errors"] == [] and len(report["templates"]) == 1
 
 
-def test_empty_folder_is_an_error(tmp_path):
+def test_folder_without_templates_is_an_error(tmp_path):
+    proc = run_cli("scan", str(tmp_path))
+    assert proc.returncode == 2 and "no templates found" in proc.stderr
+    (tmp_path / "settings.yaml").write_text("debug: true\n")
     proc = run_cli("scan", str(tmp_path))
     assert proc.returncode == 2 and "no templates found" in proc.stderr
 

@@ -85,6 +85,26 @@ def test_alias_bomb_is_refused():
         parse_document("\n".join(lines))
 
 
+def test_ampersands_that_are_not_anchors_skip_the_alias_guard(monkeypatch):
+    import tapaudit.loading.parse as parse
+
+    def refuse(root):
+        raise AssertionError("alias guard ran")
+
+    monkeypatch.setattr(parse, "_guard_aliases", refuse)
+    parse_document("Code: |\n  if (a && b) go('?x=1&y=2');\nUrl: https://h/?a=1&b=2\n")
+    with pytest.raises(AssertionError):
+        parse_document("a: &anchor 1\nb: *anchor\n")
+
+
+def test_deep_but_allowed_nesting_parses():
+    value = parse_document("a: " + "[" * 400 + "]" * 400).data["a"]
+    depth = 0
+    while value:
+        value, depth = value[0], depth + 1
+    assert depth == 399  # 400 lists, the innermost empty
+
+
 def test_small_aliases_still_work():
     data = parse_document("base: &b {Type: String}\nParameters:\n  A: *b\n  B: *b\n").data
     assert data["Parameters"]["A"] == {"Type": "String"}
@@ -99,7 +119,7 @@ def test_recursive_alias_is_refused():
     "a: " + "[" * 100_000 + "]" * 100_000,  # would crash libyaml's composer
     "[" * 100_000 + "]" * 100_000,
     '{"a":' * 50_000 + "1" + "}" * 50_000,
-    "".join(" " * i + "k:\n" for i in range(MAX_NESTING * 5)),
+    "- " * (MAX_NESTING + 10) + "x",
 ], ids=["yaml-flow", "json-array", "json-object", "yaml-block"])
 def test_deep_nesting_is_refused(text):
     with pytest.raises(InputError, match="nesting"):

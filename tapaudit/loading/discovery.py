@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tapaudit.errors import InputError
+from tapaudit.findings import ScanError
 
 TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
 MAX_BYTES = 32 * 1024 * 1024
@@ -31,12 +32,6 @@ class TemplateSource:
     explicit: bool = True  # named by the user: a non-template is an error, not a skip
     stack: str | None = None  # CDK stack artifact id, for assembly templates
     cdk_paths: tuple[tuple[str, str], ...] = ()  # (logical id, construct path) from the manifest
-
-
-@dataclass(frozen=True)
-class DiscoveryError:
-    file: str
-    message: str
 
 
 def display_name(path: Path) -> str:
@@ -71,15 +66,15 @@ def decode(raw: bytes) -> str:
         raise InputError(f"not UTF-8 text (byte {exc.start})") from None
 
 
-def discover(inputs: Iterable[str]) -> tuple[list[TemplateSource], list[DiscoveryError]]:
+def discover(inputs: Iterable[str]) -> tuple[list[TemplateSource], list[ScanError]]:
     sources: list[TemplateSource] = []
-    errors: list[DiscoveryError] = []
+    errors: list[ScanError] = []
     for raw in inputs:
         if raw == STDIN:
             try:
                 text = decode(sys.stdin.buffer.read(MAX_BYTES + 1))
             except InputError as exc:
-                errors.append(DiscoveryError("<stdin>", str(exc)))
+                errors.append(ScanError("<stdin>", str(exc)))
                 continue
             sources.append(TemplateSource("<stdin>", text=text))
             continue
@@ -95,7 +90,7 @@ def discover(inputs: Iterable[str]) -> tuple[list[TemplateSource], list[Discover
             else:
                 sources.append(TemplateSource(display_name(path), path=path))
         else:
-            errors.append(DiscoveryError(raw, "no such file or directory"))
+            errors.append(ScanError(raw, "no such file or directory"))
     return _unique(sources), errors
 
 
@@ -110,7 +105,7 @@ def _unique(sources: list[TemplateSource]) -> list[TemplateSource]:
     return unique
 
 
-def _walk_folder(root: Path, sources: list[TemplateSource], errors: list[DiscoveryError]) -> None:
+def _walk_folder(root: Path, sources: list[TemplateSource], errors: list[ScanError]) -> None:
     for folder, dirs, files in os.walk(root):
         here = Path(folder)
         if here != root and is_assembly(here):
@@ -150,17 +145,17 @@ def _read_json(path: Path) -> dict:
     return data
 
 
-def _add_assembly(folder: Path, sources: list[TemplateSource], errors: list[DiscoveryError],
+def _add_assembly(folder: Path, sources: list[TemplateSource], errors: list[ScanError],
                   depth: int = 0) -> None:
     manifest_path = folder / "manifest.json"
     try:
         manifest = _read_json(manifest_path)
     except InputError as exc:
-        errors.append(DiscoveryError(display_name(manifest_path), str(exc)))
+        errors.append(ScanError(display_name(manifest_path), str(exc)))
         return
     artifacts = manifest.get("artifacts") or {}
     if not isinstance(artifacts, dict):
-        errors.append(DiscoveryError(display_name(manifest_path), "`artifacts` is not an object"))
+        errors.append(ScanError(display_name(manifest_path), "`artifacts` is not an object"))
         return
     for artifact_id, artifact in sorted(artifacts.items()):
         if not isinstance(artifact, dict):
@@ -174,7 +169,7 @@ def _add_assembly(folder: Path, sources: list[TemplateSource], errors: list[Disc
         elif kind == "aws:cloudformation:stack" and props.get("templateFile"):
             template = folder / str(props["templateFile"])
             if not template.is_file():
-                errors.append(DiscoveryError(display_name(template),
+                errors.append(ScanError(display_name(template),
                                              f"template of stack {artifact_id} is missing"))
                 continue
             paths = tuple(sorted(_construct_paths(folder, artifact).items()))

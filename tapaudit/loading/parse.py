@@ -8,17 +8,28 @@ C composer sees the text (deep flow nesting crashes it), and nothing in a templa
 from __future__ import annotations
 
 import json
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from cfn_tools.yaml_loader import FN_PREFIX, UNCONVERTED_SUFFIXES, construct_getatt
+from cfn_tools.yaml_loader import construct_getatt
 
 from tapaudit.errors import InputError
+from tapaudit.loading.cfn_tags import short_form_name
 from tapaudit.loading.positions import JsonSourceMap, SourceMap, YamlSourceMap
 
-MAX_NESTING = 200
+# Deeper than any real template; keeps the recursive conversion inside Python's recursion limit.
+MAX_NESTING = 500
+# libyaml's C composer overflows the stack somewhere past 20,000 levels: text that could nest
+# that deep is checked event by event before the composer sees it.
+COMPOSER_SAFE_DEPTH = 10_000
 MAX_EXPANDED_NODES = 1_000_000
+# An anchor token as libyaml scans it; `&&` in inline code or `&` in URLs is not one.
+_ANCHOR = re.compile(r"(?<![^\s\[{,:])&[0-9A-Za-z_-]")
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -30,22 +41,14 @@ class ParsedDocument:
     format: str  # "json" or "yaml"
 
 
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_MERGE = "tag:yaml.org,2002:merge"
+
+
 class CfnLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """cfn-flip's reading of CloudFormation short-form tags, on the C safe loader."""
-
-
-def _construct_short_form(loader: CfnLoader, suffix: str, node: yaml.Node) -> dict:
-    # Same mapping as cfn-flip: !Ref and !Condition keep their names, the rest become Fn::X.
-    name = suffix if suffix in UNCONVERTED_SUFFIXES else f"{FN_PREFIX}{suffix}"
-    if name == "Fn::GetAtt":
-        if isinstance(node, yaml.SequenceNode):
-            return {name: [loader.construct_object(n, deep=True) for n in node.value]}
-        return {name: construct_getatt(node)}
-    if isinstance(node, yaml.ScalarNode):
-        return {name: loader.construct_scalar(node)}
-    if isinstance(node, yaml.SequenceNode):
-        return {name: loader.construct_sequence(node, deep=True)}
-    return {name: loader.construct_mapping(node, deep=True)}
+    """The C safe loader; the node graph it composes is converted by `_Converter`."""
 
 
 def _construct_timestamp_as_text(loader: CfnLoader, node: yaml.Node) -> str:
@@ -53,8 +56,70 @@ def _construct_timestamp_as_text(loader: CfnLoader, node: yaml.Node) -> str:
     return loader.construct_scalar(node)
 
 
-CfnLoader.add_multi_constructor("!", _construct_short_form)
 CfnLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_as_text)
+
+
+class _Converter:
+    """Composed YAML nodes -> plain Python data, without PyYAML's generic constructor machinery.
+
+    Plain strings, lists and mappings (nearly every node of a template) are built directly;
+    every other scalar goes through the safe constructor, which refuses `!!python/...` tags.
+    Shared (aliased) nodes stay shared when the document has anchors.
+    """
+
+    def __init__(self, loader: CfnLoader, has_anchors: bool) -> None:
+        self.loader = loader
+        self.memo: dict[int, Any] | None = {} if has_anchors else None
+
+    def convert(self, node: yaml.Node, depth: int = 0) -> Any:
+        if depth > MAX_NESTING:
+            raise InputError(f"nesting deeper than {MAX_NESTING} levels")
+        memo = self.memo
+        if memo is not None and id(node) in memo:
+            return memo[id(node)]
+        tag = node.tag
+        name = short_form_name(tag)
+        if name is not None:
+            value = self._short_form(name, node, depth)
+        elif isinstance(node, yaml.ScalarNode):
+            value = node.value if tag == _STR else self.loader.construct_object(node, deep=True)
+        elif tag == _SEQ and isinstance(node, yaml.SequenceNode):
+            value = []
+            if memo is not None:
+                memo[id(node)] = value
+            value.extend(self.convert(child, depth + 1) for child in node.value)
+        elif tag == _MAP and isinstance(node, yaml.MappingNode):
+            value = {}
+            if memo is not None:
+                memo[id(node)] = value
+            self._fill_mapping(node, value, depth)
+        else:  # !!set, !!omap, and any tag the safe constructor refuses
+            value = self.loader.construct_object(node, deep=True)
+        if memo is not None:
+            memo[id(node)] = value
+        return value
+
+    def _fill_mapping(self, node: yaml.MappingNode, into: dict, depth: int) -> None:
+        if any(key.tag == _MERGE for key, _ in node.value):
+            self.loader.flatten_mapping(node)
+        for key_node, value_node in node.value:
+            key = self.convert(key_node, depth + 1)
+            try:
+                into[key] = self.convert(value_node, depth + 1)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "found unhashable key", key_node.start_mark) from None
+
+    def _short_form(self, name: str, node: yaml.Node, depth: int) -> dict:
+        if isinstance(node, yaml.ScalarNode):
+            if name == "Fn::GetAtt":
+                return {name: construct_getatt(node)}
+            return {name: node.value}
+        if isinstance(node, yaml.SequenceNode):
+            return {name: [self.convert(child, depth + 1) for child in node.value]}
+        mapping: dict = {}
+        self._fill_mapping(node, mapping, depth)
+        return {name: mapping}
 
 
 def parse_document(text: str, *, prefer_json: bool | None = None) -> ParsedDocument:
@@ -82,9 +147,11 @@ def _parse_yaml(text: str) -> ParsedDocument:
     loader = CfnLoader(text)
     try:
         root = loader.get_single_node()
-        if root is not None and "&" in text:
+        has_anchors = bool(_ANCHOR.search(text))
+        if root is not None and has_anchors:
             _guard_aliases(root)
-        data = loader.construct_document(root) if root is not None else None
+        with _recursion_room(4 * MAX_NESTING):
+            data = _Converter(loader, has_anchors).convert(root) if root is not None else None
     except yaml.constructor.ConstructorError as exc:
         refused = "constructor for the tag" in str(exc)
         raise InputError(_yaml_message("refused YAML tag" if refused else "invalid YAML", exc)) from None
@@ -97,6 +164,17 @@ def _parse_yaml(text: str) -> ParsedDocument:
     return ParsedDocument(data, YamlSourceMap(root), "yaml")
 
 
+@contextmanager
+def _recursion_room(frames: int) -> Iterator[None]:
+    """Room for `frames` more Python frames (the converter takes two per mapping level)."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(old + frames)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
 def _yaml_message(prefix: str, exc: yaml.YAMLError) -> str:
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     mark = getattr(exc, "problem_mark", None)
@@ -105,14 +183,12 @@ def _yaml_message(prefix: str, exc: yaml.YAMLError) -> str:
 
 
 def _guard_nesting(text: str) -> None:
-    """Refuse documents nested deeper than MAX_NESTING without recursing into them."""
-    # Cheap upper bound first: flow nesting needs brackets, block nesting needs line width.
+    """Refuse, before libyaml's recursive composer sees it, text nested deep enough to crash it."""
+    # Cheap upper bound first: each flow level needs a bracket, each block level a column.
     longest_line = max((len(line) for line in text.splitlines()), default=0)
-    if text.count("[") + text.count("{") + longest_line < MAX_NESTING:
+    if text.count("[") + text.count("{") + longest_line < COMPOSER_SAFE_DEPTH:
         return
-    if text.count("[") + text.count("{") < MAX_NESTING and longest_line < 4 * MAX_NESTING:
-        return
-    depth = 0
+    depth = 0  # the exact depth, from the event stream (no recursion)
     try:
         for event in yaml.parse(text, Loader=_BaseLoader):
             if isinstance(event, yaml.CollectionStartEvent):

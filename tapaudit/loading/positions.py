@@ -13,6 +13,8 @@ from typing import Protocol
 
 import yaml
 
+from tapaudit.loading.cfn_tags import short_form_name
+
 Path = Sequence[str | int]
 
 # Strings and structural characters are all a JSON path needs; numbers and literals are skipped.
@@ -107,7 +109,7 @@ class YamlSourceMap:
             return best
         for element in path:
             # A short-form tag (!If, !GetAtt) is one node standing for {"Fn::If": [...]}.
-            if isinstance(element, str) and _tag_name(node) == element:
+            if isinstance(element, str) and short_form_name(node.tag) == element:
                 continue
             nxt = None
             mark = None
@@ -125,10 +127,3 @@ class YamlSourceMap:
             node = nxt
         return best
 
-
-def _tag_name(node: yaml.Node) -> str | None:
-    tag = node.tag
-    if not tag.startswith("!") or tag.startswith("!!"):
-        return None
-    suffix = tag[1:]
-    return suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"

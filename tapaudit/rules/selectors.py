@@ -8,9 +8,10 @@ Supported: `$`, `.field`, `[n]`, and `[*]` / `.*` (every list item or mapping va
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 
 from jsonpath_ng import jsonpath
-from jsonpath_ng import parse as parse_jsonpath
+from jsonpath_ng.parser import JsonPathParser
 
 from tapaudit.model.values import Branch, child, items
 
@@ -23,9 +24,15 @@ class SelectorError(ValueError):
     pass
 
 
+@cache
+def _parser() -> JsonPathParser:
+    # jsonpath_ng.parse() builds a new PLY parser (tables included) per call; one serves all.
+    return JsonPathParser()
+
+
 def compile_selector(expression: str) -> tuple[Step, ...]:
     try:
-        tree = parse_jsonpath(expression)
+        tree = _parser().parse(expression)
     except Exception as exc:  # jsonpath-ng raises bare Exceptions for syntax errors
         raise SelectorError(f"invalid selector {expression!r}: {exc}") from None
     return tuple(_steps(tree, expression))
