@@ -45,7 +45,6 @@ class Finding:
     cdk_path: str | None
     path: tuple[str | int, ...]
     checks: tuple[str, ...] = ()
-    fix: str = ""
     unknown: bool = False
     fingerprint: str = field(default="")
 

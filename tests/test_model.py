@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tapaudit.model.arns import glob_match, render
-from tapaudit.model.iam import RolePolicies, Verdict, evaluate, execution_role, role_policies
+from tapaudit.model.iam import Access, RolePolicies, evaluate, execution_role, role_policies
 from tapaudit.model.template import Template
 from tapaudit.model.values import MISSING, Branch, Unknown, branches, child
 
@@ -95,22 +95,22 @@ def test_role_policies_collect_inline_attached_and_managed():
     assert policies.unverifiable == []
 
 
-@pytest.mark.parametrize(("action", "verdict"), [
-    ("sqs:SendMessage", Verdict.ALLOWED),       # managed policy, wildcard action
-    ("s3:GetObject", Verdict.ALLOWED),          # NotAction iam:*
-    ("iam:PassRole", Verdict.NOT_ALLOWED),      # excluded by NotAction
-    ("s3:DeleteObject", Verdict.DENIED),        # explicit Deny wins
-    ("s3:PutObject", Verdict.UNKNOWN),          # conditional Deny: cannot be decided
-    ("S3:GETOBJECT", Verdict.ALLOWED),          # actions are case-insensitive
+@pytest.mark.parametrize(("action", "access"), [
+    ("sqs:SendMessage", Access.ALLOWED),       # managed policy, wildcard action
+    ("s3:GetObject", Access.ALLOWED),          # NotAction iam:*
+    ("iam:PassRole", Access.NOT_ALLOWED),      # excluded by NotAction
+    ("s3:DeleteObject", Access.DENIED),        # explicit Deny wins
+    ("s3:PutObject", Access.UNKNOWN),          # conditional Deny: cannot be decided
+    ("S3:GETOBJECT", Access.ALLOWED),          # actions are case-insensitive
 ])
-def test_evaluate(action, verdict):
+def test_evaluate(action, access):
     decision = evaluate(TEMPLATE, role_policies(TEMPLATE, "Role"), action, _everything, "x")
-    assert decision.verdict is verdict
+    assert decision.access is access
 
 
 def test_unverifiable_managed_policy_makes_unknown():
     policies = RolePolicies([], ["arn:aws:iam::aws:policy/PowerUserAccess"])
-    assert evaluate(TEMPLATE, policies, "s3:GetObject", _everything, "x").verdict is Verdict.UNKNOWN
+    assert evaluate(TEMPLATE, policies, "s3:GetObject", _everything, "x").access is Access.UNKNOWN
 
 
 def test_execution_role():

@@ -34,7 +34,7 @@ _KNOWN_MANAGED = {
 }
 
 
-class Verdict(Enum):
+class Access(Enum):
     ALLOWED = "allowed"
     NOT_ALLOWED = "not allowed"
     DENIED = "denied"
@@ -43,7 +43,7 @@ class Verdict(Enum):
 
 @dataclass(frozen=True)
 class Decision:
-    verdict: Verdict
+    access: Access
     detail: str = ""
 
 
@@ -210,7 +210,7 @@ def evaluate(template: Template, policies: RolePolicies, action: str,
             continue  # AWS services and SDKs call over TLS: an insecure-transport Deny never applies
         if effect == "deny":
             if covered and not statement.has_condition and not statement.branch_conditions:
-                return Decision(Verdict.DENIED, f"{action} on {what} is explicitly denied by "
+                return Decision(Access.DENIED, f"{action} on {what} is explicitly denied by "
                                                 f"{statement.origin}")
             maybe.append(f"a conditional Deny in {statement.origin}")
         elif effect == "allow":
@@ -222,13 +222,13 @@ def evaluate(template: Template, policies: RolePolicies, action: str,
             else:
                 maybe.append(f"an Allow in {statement.origin} whose resource cannot be resolved")
     if allowed_by and not maybe:
-        return Decision(Verdict.ALLOWED, f"allowed by {allowed_by.origin}")
+        return Decision(Access.ALLOWED, f"allowed by {allowed_by.origin}")
     if allowed_by or maybe:
-        return Decision(Verdict.UNKNOWN, f"{action} on {what} depends on " + "; ".join(maybe))
+        return Decision(Access.UNKNOWN, f"{action} on {what} depends on " + "; ".join(maybe))
     if policies.unverifiable:
-        return Decision(Verdict.UNKNOWN, f"{action} on {what} may come from managed policies the "
+        return Decision(Access.UNKNOWN, f"{action} on {what} may come from managed policies the "
                                          f"template does not show: {', '.join(policies.unverifiable)}")
-    return Decision(Verdict.NOT_ALLOWED, f"does not allow {action} on {what}")
+    return Decision(Access.NOT_ALLOWED, f"does not allow {action} on {what}")
 
 
 def execution_role(template: Template, function_id: str) -> str | Unknown:

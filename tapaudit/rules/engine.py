@@ -113,4 +113,4 @@ def to_finding(result: ResourceResult, template: Template, file: str,
         rule_id=rule.id, severity=rule.severity, title=rule.title, message=message, file=file,
         line=line, column=column, resource=result.logical_id, resource_type=result.resource_type,
         cdk_path=template.cdk_path(result.logical_id), path=tuple(path),
-        checks=tuple(_unique(check for check, _ in entries)), fix=fix, unknown=unknown)
+        checks=tuple(_unique(check for check, _ in entries)), unknown=unknown)

@@ -106,7 +106,6 @@ def _check(data: Any, fill: _Filler) -> Check:
         id=str(data.get("id", name)),
         predicate=name,
         steps=compile_selector(selector),
-        selector=selector,
         args={key: fill.value(value) for key, value in args.items()},
         missing=fill.text(data["missing"]) if data.get("missing") else None,
     )

@@ -17,7 +17,6 @@ class Check:
     id: str
     predicate: str
     steps: tuple[Step, ...] = ()
-    selector: str = "$"
     args: dict[str, Any] = field(default_factory=dict)
     missing: str | None = None  # message when the selection is absent; None: absence passes
 
@@ -50,9 +49,6 @@ class Rule:
     applies_if: Check | None = None
     skip_if: Check | None = None
     source: Path | None = None
-
-    def short_description(self) -> str:
-        return self.title
 
     def help_markdown(self) -> str:
         return (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tapaudit.model.arns import arn_of, glob_match, render
-from tapaudit.model.iam import RolePolicies, Verdict, evaluate, statements_of
+from tapaudit.model.iam import Access, RolePolicies, evaluate, statements_of
 from tapaudit.model.template import Template
 from tapaudit.model.values import MISSING, Branch, Unknown, as_list, branches, child
 from tapaudit.rules.outcome import Outcome
@@ -75,11 +75,11 @@ def _queue_receives(template: Template, queue: str, name: str, where: Branch) ->
 
     decision = evaluate(template, queue_policies(template, queue), "sqs:SendMessage", covers,
                         f"queue {queue}", service=EVENTS)
-    if decision.verdict is Verdict.ALLOWED:
+    if decision.access is Access.ALLOWED:
         return Outcome.ok(where)
-    if decision.verdict is Verdict.UNKNOWN:
+    if decision.access is Access.UNKNOWN:
         return Outcome.unknown(f"target '{name}': {decision.detail}", where)
-    if decision.verdict is Verdict.DENIED:
+    if decision.access is Access.DENIED:
         return Outcome.fail(f"target '{name}': {decision.detail}", where)
     return Outcome.fail(
         f"target '{name}' has dead-letter queue {queue}, but no queue policy lets {EVENTS} "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from tapaudit.model.arns import arn_of, glob_match
-from tapaudit.model.iam import Verdict, evaluate, execution_role, role_policies
+from tapaudit.model.iam import Access, evaluate, execution_role, role_policies
 from tapaudit.model.template import Template
 from tapaudit.model.values import Branch, Unknown
 from tapaudit.rules.outcome import Outcome
@@ -60,9 +60,9 @@ def role_allows(ctx: Context, branch: Branch, action: str, scope: str, what: str
         raise ValueError(f"role_allows: unknown scope {scope!r}")
     decision = evaluate(template, role_policies(template, role), action, covers, what)
     role_branch = Branch(branch.value, ("Resources", role), branch.conditions)
-    if decision.verdict is Verdict.ALLOWED:
+    if decision.access is Access.ALLOWED:
         return Outcome.ok(branch)
-    if decision.verdict is Verdict.UNKNOWN:
+    if decision.access is Access.UNKNOWN:
         return Outcome.unknown(f"role {role}: {decision.detail}", role_branch)
-    detail = decision.detail if decision.verdict is Verdict.DENIED else message
+    detail = decision.detail if decision.access is Access.DENIED else message
     return Outcome.fail(f"{detail} (execution role {role})", branch)

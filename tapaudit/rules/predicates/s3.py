@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tapaudit.model.arns import glob_match, physical_name
-from tapaudit.model.iam import Verdict, evaluate, execution_role, role_policies
+from tapaudit.model.iam import Access, evaluate, execution_role, role_policies
 from tapaudit.model.template import Template
 from tapaudit.model.values import MISSING, Branch, Conditions, Unknown, as_list, branches, child, items
 from tapaudit.rules.outcome import Outcome
@@ -135,9 +135,9 @@ def _judge_classifier(ctx: Context, gated: list[tuple[Branch, str]], key: str,
 
         decision = evaluate(template, role_policies(template, role), "s3:PutObjectTagging", covers,
                             f"objects of bucket {bucket}")
-        if decision.verdict is Verdict.ALLOWED:
+        if decision.access is Access.ALLOWED:
             return Outcome.ok(where)
-        if decision.verdict is Verdict.UNKNOWN:
+        if decision.access is Access.UNKNOWN:
             unknown = unknown or decision.detail
     if unknown:
         return Outcome.unknown(f"cannot verify that the classifier can tag objects: {unknown}", where)
