@@ -170,7 +170,7 @@ def _add_assembly(folder: Path, sources: list[TemplateSource], errors: list[Scan
             template = folder / str(props["templateFile"])
             if not template.is_file():
                 errors.append(ScanError(display_name(template),
-                                             f"template of stack {artifact_id} is missing"))
+                                        f"template of stack {artifact_id} is missing"))
                 continue
             paths = tuple(sorted(_construct_paths(folder, artifact).items()))
             sources.append(TemplateSource(display_name(template), path=template,

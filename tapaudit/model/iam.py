@@ -54,10 +54,9 @@ class Statement:
     not_action: bool
     resources: tuple[Any, ...]
     not_resource: bool
-    has_condition: bool
     branch_conditions: Conditions
     origin: str
-    condition: Any = None
+    condition: Any = None  # the statement's Condition block, None when it has none
     principal: Any = None  # resource policies only
     not_principal: bool = False
 
@@ -108,7 +107,7 @@ def _managed(template: Template, arn: Branch, statements: list[Statement],
         known = _KNOWN_MANAGED.get(rendered.split(":iam::aws:policy/", 1)[1])
         if known:
             statements.append(Statement("Allow", tuple(known[0]), False, tuple(known[1]), False,
-                                        False, arn.conditions, rendered))
+                                        arn.conditions, rendered))
             return
     unverifiable.append(rendered if isinstance(rendered, str) else f"({rendered.reason})")
 
@@ -131,7 +130,6 @@ def statements_of(document: Branch, origin: str) -> Iterator[Statement]:
                 not_action=not_action,
                 resources=tuple(resources),
                 not_resource=not_resource,
-                has_condition="Condition" in value,
                 branch_conditions=entry.conditions,
                 condition=value.get("Condition"),
                 origin=origin,
@@ -209,7 +207,7 @@ def evaluate(template: Template, policies: RolePolicies, action: str,
         if effect == "deny" and _only_denies_plain_http(statement.condition):
             continue  # AWS services and SDKs call over TLS: an insecure-transport Deny never applies
         if effect == "deny":
-            if covered and not statement.has_condition and not statement.branch_conditions:
+            if covered and statement.condition is None and not statement.branch_conditions:
                 return Decision(Access.DENIED, f"{action} on {what} is explicitly denied by "
                                                 f"{statement.origin}")
             maybe.append(f"a conditional Deny in {statement.origin}")

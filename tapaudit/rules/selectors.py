@@ -17,7 +17,7 @@ from tapaudit.model.values import Branch, child, items
 
 Step = tuple[str, str | int | None]
 # jsonpath-ng < 1.7 parses `[*]` as an open Slice; newer releases as Wildcard.
-_WILDCARD = tuple(getattr(jsonpath, name) for name in ("Wildcard",) if hasattr(jsonpath, name))
+_WILDCARD = (jsonpath.Wildcard,) if hasattr(jsonpath, "Wildcard") else ()
 
 
 class SelectorError(ValueError):

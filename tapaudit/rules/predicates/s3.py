@@ -123,16 +123,16 @@ def _judge_classifier(ctx: Context, gated: list[tuple[Branch, str]], key: str,
             "tag, so no object is ever tagged and the tag-gated rules replicate nothing", where)
     targets = [f"arn:aws:s3:::{physical_name(template, bucket)}/{prefix}probe-object"
                for _, prefix in gated]
+
+    def covers(pattern: str) -> bool:
+        return all(glob_match(pattern, target) for target in targets)
+
     unknown = None
     for function, _conditions in sorted(classifiers.items()):
         role = execution_role(template, function)
         if isinstance(role, Unknown):
             unknown = unknown or role.reason
             continue
-
-        def covers(pattern: str, targets: list[str] = targets) -> bool:
-            return all(glob_match(pattern, target) for target in targets)
-
         decision = evaluate(template, role_policies(template, role), "s3:PutObjectTagging", covers,
                             f"objects of bucket {bucket}")
         if decision.access is Access.ALLOWED:
