@@ -62,21 +62,15 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
 
 
 def _load_rules(rules_dirs: list[Path], only: list[str], skip: list[str]) -> list[Rule]:
-    from tapaudit.rules import RuleFileError, load_rules
+    from tapaudit.config import Config
+    from tapaudit.pipeline import UsageError, load_configured_rules
 
     try:
-        rules = load_rules(rules_dirs)
-    except RuleFileError as exc:
+        return load_configured_rules(Config(rules=list(only), skip_rules=list(skip),
+                                            rules_dirs=[str(d) for d in rules_dirs]))
+    except UsageError as exc:
         _error(str(exc))
         raise typer.Exit(EXIT_ERROR) from None
-    known = {rule.id for rule in rules}
-    unknown = sorted({r.upper() for r in [*only, *skip]} - known)
-    if unknown:
-        _error(f"unknown rule id {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-        raise typer.Exit(EXIT_ERROR)
-    wanted = {r.upper() for r in only}
-    dropped = {r.upper() for r in skip}
-    return [r for r in rules if (not wanted or r.id in wanted) and r.id not in dropped]
 
 
 Paths = Annotated[list[str], typer.Argument(help="Templates, folders, cdk.out assemblies, - for stdin.")]
@@ -105,50 +99,43 @@ def scan(
     debug: DebugOption = False,
 ) -> None:
     """Scan templates and report findings."""
-    from tapaudit.findings import Severity
-    from tapaudit.loading.discovery import discover
-    from tapaudit.scan import scan_sources
+    from tapaudit import pipeline
+    from tapaudit.config import Config
+    from tapaudit.gate import decide
 
-    rules = _load_rules(rules_dir, rule, skip_rule)
-    sources, discovery_errors = discover(paths)
-    for error in discovery_errors:
-        _error(f"{error.file}: {error.message}")
-
+    config = Config(fail_on=fail_on.value, rules=list(rule), skip_rules=list(skip_rule),
+                    rules_dirs=[str(d) for d in rules_dir])
     bar = None
-    if progress and format is ReportFormat.console and len(sources) >= PROGRESS_MIN_TEMPLATES \
-            and sys.stderr.isatty():
+
+    def start_progress(total: int):
+        nonlocal bar
+        if not (progress and format is ReportFormat.console and total >= PROGRESS_MIN_TEMPLATES
+                and sys.stderr.isatty()):
+            return None
         from rich.progress import Progress
 
         bar = Progress(transient=True)
-        task = bar.add_task("scanning", total=len(sources))
+        task = bar.add_task("scanning", total=total)
         bar.start()
-
-    def advance(report: object) -> None:
-        error = getattr(report, "error", None)
-        if error is not None:
-            _error(f"{error.file}: {error.message}")
-        if bar is not None:
-            bar.advance(task)
+        return lambda: bar.advance(task)
 
     try:
-        result = scan_sources(sources, rules, jobs=jobs, debug=debug, progress=advance)
+        outcome = pipeline.run(paths, config, jobs=jobs, debug=debug,
+                               on_error=lambda e: _error(f"{e.file}: {e.message}"),
+                               start_progress=start_progress)
+    except pipeline.UsageError as exc:
+        _error(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
     finally:
         if bar is not None:
             bar.stop()
-    result.errors.extend(discovery_errors)
-    result.sort()
-    _write_report(result, rules, format, output)
+    result = outcome.result
+    _write_report(result, outcome.rules, format, output)
 
+    code, _reason = decide(result, config.fail_on, config.strict_suppressions)
     if not result.templates and not result.errors:
         _error("no templates found in " + ", ".join(paths))
-        raise typer.Exit(EXIT_ERROR)
-    if result.errors:
-        raise typer.Exit(EXIT_ERROR)
-    if fail_on is not Gate.none:
-        gate = Severity.parse(fail_on.value)
-        if any(finding.severity >= gate for finding in result.findings):
-            raise typer.Exit(EXIT_FINDINGS)
-    raise typer.Exit(EXIT_OK)
+    raise typer.Exit(code)
 
 
 def _write_report(result, rules, format: ReportFormat, output: Path | None) -> None:

@@ -32,6 +32,60 @@ SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0",
 
 
 @dataclass(frozen=True)
+class Suppression:
+    """Why a finding does not count for the gate: a reason its author wrote, where, until when."""
+
+    reason: str
+    expires: str | None = None  # ISO date
+    scope: str = "resource"  # "resource" | "template"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"reason": self.reason, "expires": self.expires, "scope": self.scope}
+
+
+@dataclass(frozen=True)
+class SuppressionProblem:
+    """A suppression that suppresses nothing: no reason, unknown rule, malformed, expired, unused."""
+
+    file: str
+    resource: str | None  # None for a template-level suppression
+    rule_id: str | None
+    problem: str  # no-reason | unknown-rule | malformed | expired | unused
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "resource": self.resource, "rule_id": self.rule_id,
+                "problem": self.problem, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class Exemption:
+    """A resource of a rule's types that the rule leaves out on purpose, and why."""
+
+    rule_id: str
+    file: str
+    resource: str
+    resource_type: str
+    cdk_path: str | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule_id": self.rule_id, "file": self.file, "resource": self.resource,
+                "resource_type": self.resource_type, "cdk_path": self.cdk_path, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An input named on the command line that is not a template: noted, not an error."""
+
+    file: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"file": self.file, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class Finding:
     rule_id: str
     severity: Severity
@@ -47,6 +101,13 @@ class Finding:
     checks: tuple[str, ...] = ()
     unknown: bool = False
     fingerprint: str = field(default="")
+    # The rule's impact and the fix for this resource, apart from the one-sentence message.
+    why: str = ""
+    fix: str = ""
+    # What could not be verified on this resource besides what failed (issue: unknowns never hidden).
+    unverified: tuple[str, ...] = ()
+    # Set on findings a suppression or a baseline took out of the gate.
+    suppression: Suppression | None = None
 
     def __post_init__(self) -> None:
         if not self.fingerprint:
@@ -73,6 +134,10 @@ class Finding:
             "path": list(self.path),
             "checks": list(self.checks),
             "fingerprint": self.fingerprint,
+            "why": self.why,
+            "fix": self.fix,
+            "unverified": list(self.unverified),
+            **({"suppression": self.suppression.to_dict()} if self.suppression else {}),
         }
 
 
@@ -88,18 +153,31 @@ class ScanError:
 @dataclass
 class ScanResult:
     templates: list[str] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # these count for the gate
     unknown: list[Finding] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
+    suppressed: list[Finding] = field(default_factory=list)  # in-source suppressions, with reasons
+    baselined: list[Finding] = field(default_factory=list)  # known from the baseline file
+    suppression_problems: list[SuppressionProblem] = field(default_factory=list)
+    exempt: list[Exemption] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    fixed: int = 0  # baseline entries that no longer match a finding
+    baseline_in_use: bool = False
 
     def sort(self) -> None:
         self.templates.sort()
-        self.findings.sort(key=lambda f: f.sort_key)
-        self.unknown.sort(key=lambda f: f.sort_key)
+        for findings in (self.findings, self.unknown, self.suppressed, self.baselined):
+            findings.sort(key=lambda f: f.sort_key)
         self.errors.sort(key=lambda e: (e.file, e.message))
+        self.suppression_problems.sort(key=lambda p: (p.file, p.resource or "", p.rule_id or "",
+                                                      p.problem))
+        self.exempt.sort(key=lambda e: (e.file, e.rule_id, e.resource))
+        self.skipped.sort(key=lambda s: s.file)
 
     def summary(self) -> dict[str, int]:
         counts = {severity.label: 0 for severity in sorted(Severity, reverse=True)}
         for finding in self.findings:
             counts[finding.severity.label] += 1
+        counts.update(suppressed=len(self.suppressed), baselined=len(self.baselined),
+                      unknown=len(self.unknown), fixed=self.fixed)
         return counts

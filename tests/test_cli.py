@@ -56,7 +56,10 @@ def test_console_report_is_plain_and_grouped():
 
 def test_json_contract_shape():
     report = json.loads(run_cli("scan", FLAWED, "-f", "json").stdout)
-    assert set(report) == {"version", "templates", "findings", "unknown", "errors", "summary"}
+    assert {"version", "templates", "findings", "unknown", "errors", "summary", "suppressed",
+            "baselined", "suppression_problems", "exempt", "skipped"} <= set(report)
+    assert {"critical", "high", "medium", "low", "suppressed", "baselined", "unknown",
+            "fixed"} <= set(report["summary"])
     finding = report["findings"][0]
     assert {"rule_id", "severity", "title", "message", "file", "line", "column", "resource",
             "resource_type", "cdk_path", "path", "fingerprint"} <= set(finding)

@@ -37,7 +37,8 @@ def test_flawed_assembly_shows_each_failure_once():
     got = {f["rule_id"]: (f["severity"], f["resource"], f["checks"]) for f in report["findings"]}
     assert got == EXPECTED_FLAWED
     assert len(report["findings"]) == 6
-    assert report["summary"] == {"critical": 0, "high": 1, "medium": 4, "low": 1}
+    assert report["summary"] == {"critical": 0, "high": 1, "medium": 4, "low": 1, "suppressed": 0,
+                                 "baselined": 0, "unknown": 0, "fixed": 0}
     assert report["unknown"] == [] and report["errors"] == []
 
 

@@ -56,7 +56,8 @@ def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = ()) -> Non
     for error in result.errors:
         console.print(f"[bold red]ERROR[/] {escape(error.file)}: {escape(error.message)}")
     counts = result.summary()
-    parts = ", ".join(f"{n} {name}" for name, n in counts.items() if n)
+    parts = ", ".join(f"{counts[s.label]} {s.label}" for s in sorted(Severity, reverse=True)
+                      if counts[s.label])
     total = len(result.findings)
     summary = (f"{total} finding{'s' if total != 1 else ''}" + (f" ({parts})" if parts else "")
                + f" in {len(result.templates)} template{'s' if len(result.templates) != 1 else ''}")

@@ -16,6 +16,11 @@ def as_dict(result: ScanResult) -> dict[str, Any]:
         "findings": [f.to_dict() for f in result.findings],
         "unknown": [f.to_dict() for f in result.unknown],
         "errors": [e.to_dict() for e in result.errors],
+        "suppressed": [f.to_dict() for f in result.suppressed],
+        "baselined": [f.to_dict() for f in result.baselined],
+        "suppression_problems": [p.to_dict() for p in result.suppression_problems],
+        "exempt": [e.to_dict() for e in result.exempt],
+        "skipped": [s.to_dict() for s in result.skipped],
         "summary": result.summary(),
     }
 

@@ -1,0 +1,33 @@
+"""The gate: which exit code a scan earns, and why, in words for the console's last line."""
+
+from __future__ import annotations
+
+from tapaudit.findings import ScanResult, Severity
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def decide(result: ScanResult, fail_on: str, strict_suppressions: bool = False) -> tuple[int, str]:
+    """(exit code, reason). Errors win over findings; suppressed and baselined findings never count."""
+    if result.errors:
+        n = len(result.errors)
+        return EXIT_ERROR, f"exit 2: {n} input{'s' if n != 1 else ''} could not be scanned"
+    if not result.templates:
+        return EXIT_ERROR, "exit 2: no templates found"
+    if fail_on != "none":
+        gate = Severity.parse(fail_on)
+        over = [f for f in result.findings if f.severity >= gate]
+        if over:
+            counts: dict[str, int] = {}
+            for finding in over:
+                counts[finding.severity.label] = counts.get(finding.severity.label, 0) + 1
+            parts = ", ".join(f"{n} {label}" for label, n in
+                              sorted(counts.items(), key=lambda kv: -Severity.parse(kv[0])))
+            total = len(over)
+            return EXIT_FINDINGS, (f"exit 1: {parts} finding{'s' if total != 1 else ''} at or above "
+                                   f"--fail-on {fail_on}")
+    if strict_suppressions and result.suppression_problems:
+        n = len(result.suppression_problems)
+        return EXIT_FINDINGS, (f"exit 1: {n} suppression problem{'s' if n != 1 else ''} "
+                               "with --strict-suppressions")
+    return EXIT_OK, f"exit 0: no finding at or above --fail-on {fail_on}"
