@@ -48,7 +48,7 @@ def test_json_report_is_ordered_and_counted():
     report = json_report.as_dict(_result())
     assert [f["line"] for f in report["findings"]] == [12, 40]
     assert report["summary"] == {"critical": 0, "high": 1, "medium": 1, "low": 0, "suppressed": 0,
-                                 "baselined": 0, "unknown": 0, "fixed": 0}
+                                 "baselined": 0, "unknown": 1, "fixed": 0}
     assert report["unknown"][0]["fingerprint"] != report["findings"][0]["fingerprint"]
 
 
