@@ -47,7 +47,7 @@ def run(paths: Sequence[str], config: Config | None = None, *, jobs: int = 0, de
     """Scan `paths` under `config`. Inputs that cannot be scanned land in `result.errors` (and are
     passed to `on_error` as they happen); `start_progress(total)` may return a per-input tick."""
     from tapaudit.loading.discovery import discover
-    from tapaudit.scan import SourceReport, scan_sources
+    from tapaudit.scan import ScanOptions, SourceReport, scan_sources
 
     config = config or Config()
     rules = load_configured_rules(config)
@@ -63,7 +63,8 @@ def run(paths: Sequence[str], config: Config | None = None, *, jobs: int = 0, de
         if tick:
             tick()
 
-    result = scan_sources(sources, rules, jobs=jobs, debug=debug, progress=each)
+    options = ScanOptions(cdk_language=config.cdk_language, partition=config.partition)
+    result = scan_sources(sources, rules, jobs=jobs, debug=debug, progress=each, options=options)
     result.errors.extend(discovery_errors)
     result.sort()
     return ScanOutcome(result, rules)

@@ -10,9 +10,10 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 
 from tapaudit.errors import InputError
-from tapaudit.findings import Finding, ScanError, ScanResult
+from tapaudit.findings import Exemption, Finding, ScanError, ScanResult, Skipped, SuppressionProblem
 from tapaudit.loading.discovery import TemplateSource, read_text
 from tapaudit.loading.parse import parse_document
 from tapaudit.model.template import Template
@@ -23,28 +24,47 @@ PARALLEL_MIN_SOURCES = 8
 _TEMPLATE_HINTS = ("AWSTemplateFormatVersion", "Resources")
 
 
+@dataclass(frozen=True)
+class ScanOptions:
+    """Settings that shape verdicts and messages, the same in every worker process."""
+
+    cdk_language: str = "typescript"  # the language of CDK fixes
+    partition: str = "aws"
+    today: date = field(default_factory=date.today)  # when suppressions expire
+
+
 @dataclass
 class SourceReport:
     display: str
     is_template: bool = False
     findings: list[Finding] = field(default_factory=list)
     unknown: list[Finding] = field(default_factory=list)
+    suppressed: list[Finding] = field(default_factory=list)
+    suppression_problems: list[SuppressionProblem] = field(default_factory=list)
+    exempt: list[Exemption] = field(default_factory=list)
+    skipped: Skipped | None = None
     error: ScanError | None = None
 
 
-def scan_template(template: Template, rules: Sequence[Rule], display: str,
-                  source_map) -> tuple[list[Finding], list[Finding]]:
-    findings: list[Finding] = []
-    unknown: list[Finding] = []
+def scan_template(template: Template, rules: Sequence[Rule], display: str, source_map,
+                  options: ScanOptions | None = None) -> SourceReport:
+    """Run every rule on one template: findings, unknowns and exemptions for `display`."""
+    report = SourceReport(display, is_template=True)
     for rule in rules:
         for result in evaluate_rule(rule, template):
+            if result.exempt_reason is not None:
+                report.exempt.append(Exemption(rule.id, display, result.logical_id, result.resource_type,
+                                               template.cdk_path(result.logical_id),
+                                               result.exempt_reason))
+                continue
             finding = to_finding(result, template, display, source_map)
             if finding is not None:
-                (unknown if finding.unknown else findings).append(finding)
-    return findings, unknown
+                (report.unknown if finding.unknown else report.findings).append(finding)
+    return report
 
 
-def scan_source(source: TemplateSource, rules: Sequence[Rule], debug: bool = False) -> SourceReport:
+def scan_source(source: TemplateSource, rules: Sequence[Rule], debug: bool = False,
+                options: ScanOptions | None = None) -> SourceReport:
     report = SourceReport(source.display)
     text = None
     try:
@@ -58,10 +78,8 @@ def scan_source(source: TemplateSource, rules: Sequence[Rule], debug: bool = Fal
             return report
         if data.get("Resources") is not None and not isinstance(data["Resources"], dict):
             raise InputError("Resources is not a mapping")
-        report.is_template = True
         template = Template(data, dict(source.cdk_paths))
-        report.findings, report.unknown = scan_template(template, rules, source.display,
-                                                        document.source_map)
+        report = scan_template(template, rules, source.display, document.source_map, options)
     except InputError as exc:
         # In a folder walk, files that do not even mention a template section are not ours.
         if source.explicit or (text is not None and any(h in text for h in _TEMPLATE_HINTS)):
@@ -78,20 +96,21 @@ def scan_source(source: TemplateSource, rules: Sequence[Rule], debug: bool = Fal
 
 # Worker state: set before the pool forks, so rules are loaded once, not pickled per task.
 _WORKER_RULES: Sequence[Rule] = ()
+_WORKER_OPTIONS: ScanOptions | None = None
 
 
 def _scan_in_worker(source: TemplateSource) -> SourceReport:
-    return scan_source(source, _WORKER_RULES)
+    return scan_source(source, _WORKER_RULES, options=_WORKER_OPTIONS)
 
 
 def scan_sources(sources: Sequence[TemplateSource], rules: Sequence[Rule], *, jobs: int = 0,
-                 debug: bool = False,
-                 progress: Callable[[SourceReport], None] | None = None) -> ScanResult:
+                 debug: bool = False, progress: Callable[[SourceReport], None] | None = None,
+                 options: ScanOptions | None = None) -> ScanResult:
     result = ScanResult()
     workers = jobs or os.cpu_count() or 1
     if workers > 1 and len(sources) >= PARALLEL_MIN_SOURCES and not debug and _can_fork():
-        global _WORKER_RULES
-        _WORKER_RULES = rules
+        global _WORKER_RULES, _WORKER_OPTIONS
+        _WORKER_RULES, _WORKER_OPTIONS = rules, options
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=min(workers, len(sources)), mp_context=context) as pool:
             chunk = max(1, len(sources) // (workers * 4))
@@ -100,7 +119,7 @@ def scan_sources(sources: Sequence[TemplateSource], rules: Sequence[Rule], *, jo
                 _collect(result, report, progress)
     else:
         for source in sources:
-            _collect(result, scan_source(source, rules, debug), progress)
+            _collect(result, scan_source(source, rules, debug, options), progress)
     result.sort()
     return result
 
@@ -115,6 +134,11 @@ def _collect(result: ScanResult, report: SourceReport,
         result.templates.append(report.display)
     result.findings.extend(report.findings)
     result.unknown.extend(report.unknown)
+    result.suppressed.extend(report.suppressed)
+    result.suppression_problems.extend(report.suppression_problems)
+    result.exempt.extend(report.exempt)
+    if report.skipped:
+        result.skipped.append(report.skipped)
     if report.error:
         result.errors.append(report.error)
     if progress:

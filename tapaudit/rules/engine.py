@@ -31,6 +31,8 @@ class ResourceResult:
     verdict: Verdict
     failures: list[tuple[str, Outcome]] = field(default_factory=list)
     unknowns: list[tuple[str, Outcome]] = field(default_factory=list)
+    # Set when the rule leaves this resource out on purpose (listed in the report's `exempt`).
+    exempt_reason: str | None = None
 
 
 def run_check(check: Check, ctx: Context, root: Branch) -> Iterator[Outcome]:
