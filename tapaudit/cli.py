@@ -17,6 +17,7 @@ import typer
 from tapaudit import __version__
 
 if TYPE_CHECKING:
+    from tapaudit.config import Config
     from tapaudit.rules.model import Rule
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -61,13 +62,36 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
     """tapaudit: compliance auditor for CloudFormation and CDK."""
 
 
-def _load_rules(rules_dirs: list[Path], only: list[str], skip: list[str]) -> list[Rule]:
+def _configure(config_file: Path | None, no_config: bool, **given) -> Config:
+    """The project's configuration with what the command line gives on top (the command line wins).
+    `given` holds option values; None or an empty list means the option was not used."""
+    from tapaudit.config import ConfigError, load_config
+
+    if config_file is not None and no_config:
+        _error("--config and --no-config exclude each other")
+        raise typer.Exit(EXIT_ERROR)
+    try:
+        config = load_config(config_file, use_files=not no_config)
+    except ConfigError as exc:
+        _error(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
+    for key, value in given.items():
+        if value not in (None, [], False):
+            config.override(key, value)
+    return config
+
+
+def _load_rules(rules_dirs: list[Path], only: list[str], skip: list[str],
+                config: Config | None = None) -> list[Rule]:
     from tapaudit.config import Config
     from tapaudit.pipeline import UsageError, load_configured_rules
 
+    config = config or Config()
+    for key, value in (("rules", only), ("skip_rules", skip), ("rules_dirs", [str(d) for d in rules_dirs])):
+        if value:
+            config.override(key, list(value))
     try:
-        return load_configured_rules(Config(rules=list(only), skip_rules=list(skip),
-                                            rules_dirs=[str(d) for d in rules_dirs]))
+        return load_configured_rules(config)
     except UsageError as exc:
         _error(str(exc))
         raise typer.Exit(EXIT_ERROR) from None
@@ -76,13 +100,22 @@ def _load_rules(rules_dirs: list[Path], only: list[str], skip: list[str]) -> lis
 Paths = Annotated[list[str], typer.Argument(help="Templates, folders, cdk.out assemblies, - for stdin.")]
 FormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")]
-GateOption = Annotated[Gate, typer.Option("--fail-on", help="Exit 1 on findings at or above this.")]
+GateOption = Annotated[Gate | None, typer.Option("--fail-on", show_default="high",
+                                                 help="Exit 1 on findings at or above this.")]
 RuleOption = Annotated[list[str], typer.Option("--rule", help="Run only this rule (repeatable).")]
 SkipOption = Annotated[list[str], typer.Option("--skip-rule", help="Do not run this rule (repeatable).")]
 RulesDirOption = Annotated[list[Path], typer.Option("--rules-dir", help="Load more rule files from DIR.")]
 JobsOption = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes (0: one per core).")]
 ProgressOption = Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on a terminal.")]
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
+ConfigOption = Annotated[Path | None, typer.Option(
+    "--config", help="Read the configuration from FILE (pyproject.toml or .tapaudit.toml).")]
+NoConfigOption = Annotated[bool, typer.Option(
+    "--no-config", help="Ignore pyproject.toml and .tapaudit.toml.")]
+BaselineOption = Annotated[Path | None, typer.Option(
+    "--baseline", help="Findings in this baseline file do not count for the gate.")]
+StrictOption = Annotated[bool, typer.Option(
+    "--strict-suppressions", help="Any suppression problem fails the gate (exit 1).")]
 
 
 @app.command()
@@ -97,14 +130,26 @@ def scan(
     jobs: JobsOption = 0,
     progress: ProgressOption = True,
     debug: DebugOption = False,
+    config_file: ConfigOption = None,
+    no_config: NoConfigOption = False,
+    baseline: BaselineOption = None,
+    write_baseline: Annotated[Path | None, typer.Option(
+        "--write-baseline", help="Write the current findings to FILE as a baseline (exit 0).")] = None,
+    show_suppressed: Annotated[bool, typer.Option(
+        "--show-suppressed", help="List suppressed and baselined findings in the console report.")] = False,
+    strict_suppressions: StrictOption = False,
 ) -> None:
     """Scan templates and report findings."""
     from tapaudit import pipeline
-    from tapaudit.config import Config
     from tapaudit.gate import decide
 
-    config = Config(fail_on=fail_on.value, rules=list(rule), skip_rules=list(skip_rule),
-                    rules_dirs=[str(d) for d in rules_dir])
+    config = _configure(config_file, no_config, fail_on=fail_on.value if fail_on else None,
+                        rules=list(rule), skip_rules=list(skip_rule),
+                        rules_dirs=[str(d) for d in rules_dir],
+                        baseline=str(baseline) if baseline else None,
+                        strict_suppressions=strict_suppressions)
+    if write_baseline is not None:
+        config.baseline = None  # the new baseline holds every current finding
     bar = None
 
     def start_progress(total: int):
@@ -130,15 +175,38 @@ def scan(
         if bar is not None:
             bar.stop()
     result = outcome.result
-    _write_report(result, outcome.rules, format, output)
+    _write_report(result, outcome.rules, format, output, show_suppressed)
+    for problem in result.suppression_problems:
+        print(f"tapaudit: suppression problem: {problem.file}: {problem.resource or '(template)'}: "
+              f"{problem.rule_id or '-'}: {problem.problem}: {problem.detail}", file=sys.stderr)
 
     code, _reason = decide(result, config.fail_on, config.strict_suppressions)
     if not result.templates and not result.errors:
         _error("no templates found in " + ", ".join(paths))
+    if write_baseline is not None:
+        code = _write_baseline(write_baseline, outcome, code)
     raise typer.Exit(code)
 
 
-def _write_report(result, rules, format: ReportFormat, output: Path | None) -> None:
+def _write_baseline(path: Path, outcome, code: int) -> int:
+    """Write the baseline unless an input could not be scanned (it would be incomplete)."""
+    from tapaudit.triage import baseline
+
+    if code == EXIT_ERROR:
+        _error(f"{path}: baseline not written: not every input could be scanned")
+        return EXIT_ERROR
+    try:
+        count = baseline.write(path, outcome.result.findings, outcome.origins or {})
+    except baseline.BaselineError as exc:
+        _error(str(exc))
+        return EXIT_ERROR
+    print(f"tapaudit: wrote {count} finding{'s' if count != 1 else ''} to baseline {path}",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def _write_report(result, rules, format: ReportFormat, output: Path | None,
+                  show_suppressed: bool = False) -> None:
     if format is ReportFormat.json:
         from tapaudit.reporting.json_report import write
         writer = lambda stream: write(result, stream)  # noqa: E731
@@ -147,7 +215,8 @@ def _write_report(result, rules, format: ReportFormat, output: Path | None) -> N
         writer = lambda stream: write_sarif(result, rules, stream)  # noqa: E731
     else:
         from tapaudit.reporting.console import write as write_console
-        writer = lambda stream: write_console(result, stream, rules)  # noqa: E731
+        writer = lambda stream: write_console(result, stream, rules,  # noqa: E731
+                                              show_suppressed=show_suppressed)
     if output is None:
         writer(sys.stdout)
         return
@@ -163,9 +232,11 @@ def _write_report(result, rules, format: ReportFormat, output: Path | None) -> N
 def list_rules(
     format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.console,
     rules_dir: RulesDirOption = [],  # noqa: B006
+    config_file: ConfigOption = None,
+    no_config: NoConfigOption = False,
 ) -> None:
-    """List every rule with its id, severity and title."""
-    rules = _load_rules(rules_dir, [], [])
+    """List every rule with its id, severity and title (as the configuration sets them)."""
+    rules = _load_rules(rules_dir, [], [], _configure(config_file, no_config))
     if format is ListFormat.json:
         import json
 
@@ -180,13 +251,15 @@ def list_rules(
 def explain(
     rule_id: Annotated[str, typer.Argument(help="A rule id, e.g. TAP001.")],
     rules_dir: RulesDirOption = [],  # noqa: B006
+    config_file: ConfigOption = None,
+    no_config: NoConfigOption = False,
 ) -> None:
-    """Show a rule's rationale, what passes, what fails, and the fix."""
+    """Show a rule's rationale, what passes, what fails, the fix and its parameters."""
     from rich.markdown import Markdown
 
     from tapaudit.reporting.console import make_console
 
-    rules = {r.id: r for r in _load_rules(rules_dir, [], [])}
+    rules = {r.id: r for r in _load_rules(rules_dir, [], [], _configure(config_file, no_config))}
     rule = rules.get(rule_id.upper())
     if rule is None:
         _error(f"unknown rule id {rule_id} (known: {', '.join(sorted(rules))})")
@@ -201,6 +274,49 @@ def explain(
         f"## Parameters\n\n{params or 'none'}\n"
     )
     make_console(sys.stdout).print(Markdown(text))
+
+
+@app.command("config")
+def show_config(
+    format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.console,
+    config_file: ConfigOption = None,
+    no_config: NoConfigOption = False,
+    fail_on: GateOption = None,
+    rule: RuleOption = [],  # noqa: B006
+    skip_rule: SkipOption = [],  # noqa: B006
+    rules_dir: RulesDirOption = [],  # noqa: B006
+    baseline: BaselineOption = None,
+    strict_suppressions: StrictOption = False,
+) -> None:
+    """Print the effective configuration and where each value comes from."""
+    from tapaudit.config import effective
+    from tapaudit.pipeline import UsageError, load_all_rules
+
+    config = _configure(config_file, no_config, fail_on=fail_on.value if fail_on else None,
+                        rules=list(rule), skip_rules=list(skip_rule),
+                        rules_dirs=[str(d) for d in rules_dir],
+                        baseline=str(baseline) if baseline else None,
+                        strict_suppressions=strict_suppressions)
+    try:
+        load_all_rules(config)  # per-rule settings are checked against the rules they name
+    except UsageError as exc:
+        _error(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
+    rows = effective(config)
+    if format is ListFormat.json:
+        import json
+
+        print(json.dumps({"file": config.file_name if config.source else None,
+                          "settings": [{"key": k, "value": v, "origin": o} for k, v, o in rows]},
+                         indent=2))
+        return
+    import json
+
+    print(f"# configuration file: {config.file_name if config.source else 'none'}")
+    lines = [(f"{k} = {json.dumps(v) if v is not None else '(not set)'}", o) for k, v, o in rows]
+    width = max(len(line) for line, _ in lines)
+    for line, origin in lines:
+        print(f"{line:<{width}}  # {origin}")
 
 
 def main() -> None:

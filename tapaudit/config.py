@@ -1,14 +1,33 @@
 """Project configuration: `[tool.tapaudit]` in pyproject.toml or `.tapaudit.toml`.
 
 The effective configuration is defaults, then the file, then the command line; `origins` records
-where each value came from, for `tapaudit config`.
+where each value came from, for `tapaudit config`. A wrong configuration is never ignored: every
+problem is a `ConfigError` naming the file and the key (exit 2).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import difflib
+import re
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+PYPROJECT = "pyproject.toml"
+DOTFILE = ".tapaudit.toml"
+DEFAULT, COMMAND_LINE = "default", "command line"
+GATES = ("critical", "high", "medium", "low", "none")
+SEVERITIES = GATES[:-1]
+CDK_LANGUAGES = ("typescript", "python")
+_PARTITION = re.compile(r"^aws(-[a-z]+)*$")
+
+
+class ConfigError(Exception):
+    """The configuration is wrong: one line naming the file, the key and what is wrong."""
+
+    def __init__(self, file: str, key: str, problem: str) -> None:
+        super().__init__(f"{file}: {key}: {problem}")
+        self.file, self.key, self.problem = file, key, problem
 
 
 @dataclass
@@ -35,3 +54,260 @@ class Config:
     rule_settings: dict[str, RuleSettings] = field(default_factory=dict)
     source: Path | None = None  # the file it was read from, if any
     origins: dict[str, str] = field(default_factory=dict)  # key -> "default" | file | "command line"
+
+    @property
+    def base_dir(self) -> Path:
+        """Relative paths of the file (exclude, baseline, rules_dirs) are relative to its folder."""
+        return self.source.parent if self.source else Path.cwd()
+
+    @property
+    def file_name(self) -> str:
+        from tapaudit.loading.discovery import display_name
+
+        return display_name(self.source) if self.source else COMMAND_LINE
+
+    def key_name(self, key: str) -> str:
+        """A key as the file spells it: `tool.tapaudit.rules.TAP003` in pyproject.toml."""
+        prefix = "tool.tapaudit." if self.source and self.source.name == PYPROJECT else ""
+        return prefix + key
+
+    def rule_table(self, rule_id: str) -> str:
+        """How a user finds a rule's settings in the file: `[tool.tapaudit.rules.TAP003]`."""
+        return f"[{self.key_name('rules.' + rule_id)}]"
+
+    def origin(self, key: str) -> str:
+        return self.origins.get(key, DEFAULT)
+
+    def override(self, key: str, value: Any) -> None:
+        """Set a value from the command line: it wins over the file."""
+        setattr(self, key, value)
+        self.origins[key] = COMMAND_LINE
+
+
+# Keys a file may set, with what their values must be. `only_rules` is `rules` as a list, for files
+# whose `rules` is the table of per-rule settings (TOML cannot make one key both).
+_KEYS: dict[str, str] = {
+    "fail_on": "gate", "rules": "rules", "only_rules": "ids", "skip_rules": "ids",
+    "exclude": "globs", "baseline": "str", "strict_suppressions": "bool", "rules_dirs": "strs",
+    "cdk_language": "language", "partition": "partition",
+}
+_RULE_KEYS = ("severity", "include", "exclude", "parameters")
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest `.tapaudit.toml`, or `pyproject.toml` with a `[tool.tapaudit]` table, from
+    `start` upwards. In one folder `.tapaudit.toml` wins."""
+    for folder in (start.resolve(), *start.resolve().parents):
+        dotfile = folder / DOTFILE
+        if dotfile.is_file():
+            return dotfile
+        pyproject = folder / PYPROJECT
+        if pyproject.is_file() and _has_tool_table(pyproject):
+            return pyproject
+    return None
+
+
+def _has_tool_table(path: Path) -> bool:
+    try:
+        return b"[tool.tapaudit" in path.read_bytes()
+    except OSError:
+        return False
+
+
+def load_config(path: Path | None = None, *, search_from: Path | None = None,
+                use_files: bool = True) -> Config:
+    """The configuration from `path`, or from the nearest file above `search_from` (default: the
+    working directory); defaults only when `use_files` is false or no file exists."""
+    if not use_files:
+        return Config()
+    if path is None:
+        path = find_config(search_from or Path.cwd())
+        if path is None:
+            return Config()
+    elif not path.is_file():
+        raise ConfigError(str(path), "--config", "file not found")
+    return _from_file(path)
+
+
+def _from_file(path: Path) -> Config:
+    import tomllib
+
+    from tapaudit.loading.discovery import display_name
+
+    name = display_name(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(name, "(file)", f"cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(name, "(file)", f"invalid TOML: {exc}") from None
+    prefix = ""
+    if path.name == PYPROJECT:
+        data = data.get("tool", {}).get("tapaudit")
+        prefix = "tool.tapaudit."
+        if not isinstance(data, dict):
+            raise ConfigError(name, "[tool.tapaudit]", "is not a table")
+    config = Config(source=path.resolve())
+    reader = _Reader(name, prefix)
+    for key, value in data.items():
+        if key not in _KEYS:
+            raise ConfigError(name, prefix + key, "unknown key" + did_you_mean(key, _KEYS))
+        reader.apply(config, key, value)
+    return config
+
+
+class _Reader:
+    """Checks each value's type and records where it came from."""
+
+    def __init__(self, name: str, prefix: str) -> None:
+        self.name, self.prefix = name, prefix
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(self.name, self.prefix + key, problem)
+
+    def apply(self, config: Config, key: str, value: Any) -> None:
+        kind = _KEYS[key]
+        if key == "rules" and isinstance(value, dict):
+            config.rule_settings = {rule_id.upper(): self.rule(rule_id, settings)
+                                    for rule_id, settings in value.items()}
+            config.origins["rule_settings"] = self.name
+            return
+        if kind == "gate":
+            value = self.choice(key, value, GATES)
+        elif kind == "language":
+            value = self.choice(key, value, CDK_LANGUAGES)
+        elif kind == "partition":
+            if not isinstance(value, str) or not _PARTITION.match(value):
+                raise self.fail(key, f"expected a partition such as \"aws\" or \"aws-cn\", got {value!r}")
+        elif kind == "bool":
+            if not isinstance(value, bool):
+                raise self.fail(key, f"expected true or false, got {value!r}")
+        elif kind == "str":
+            value = self.string(key, value)
+        elif kind in ("ids", "rules"):
+            value = [v.upper() for v in self.strings(key, value)]
+        elif kind == "globs":
+            value = self.strings(key, value)
+            for pattern in value:
+                problem = glob_problem(pattern)
+                if problem:
+                    raise self.fail(key, f"bad glob {pattern!r}: {problem}")
+        else:
+            value = self.strings(key, value)
+        if key == "only_rules":
+            key = "rules"
+        setattr(config, key, value)
+        config.origins[key] = self.name
+
+    def choice(self, key: str, value: Any, choices: tuple[str, ...]) -> str:
+        if not isinstance(value, str) or value.lower() not in choices:
+            raise self.fail(key, f"expected one of {', '.join(choices)}, got {value!r}"
+                            + (did_you_mean(value, choices) if isinstance(value, str) else ""))
+        return value.lower()
+
+    def string(self, key: str, value: Any) -> str:
+        if not isinstance(value, str) or not value:
+            raise self.fail(key, f"expected a non-empty string, got {value!r}")
+        return value
+
+    def strings(self, key: str, value: Any) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise self.fail(key, f"expected a list of non-empty strings, got {value!r}")
+        return list(value)
+
+    def rule(self, rule_id: str, data: Any) -> RuleSettings:
+        key = f"rules.{rule_id}"
+        if not isinstance(data, dict):
+            raise self.fail(key, f"expected a table of rule settings, got {data!r}")
+        settings = RuleSettings()
+        for name, value in data.items():
+            if name not in _RULE_KEYS:
+                raise self.fail(f"{key}.{name}", "unknown key" + did_you_mean(name, _RULE_KEYS))
+            if name == "severity":
+                settings.severity = self.choice(f"{key}.severity", value, SEVERITIES)
+            elif name == "parameters":
+                if not isinstance(value, dict):
+                    raise self.fail(f"{key}.parameters", f"expected a table, got {value!r}")
+                settings.parameters = dict(value)
+            else:
+                patterns = self.strings(f"{key}.{name}", value)
+                for pattern in patterns:
+                    if "[" in pattern and "]" not in pattern:
+                        raise self.fail(f"{key}.{name}", f"bad glob {pattern!r}: unclosed [")
+                setattr(settings, name, patterns)
+        return settings
+
+
+def glob_problem(pattern: str) -> str | None:
+    """Why a path glob cannot be used, or None. `**` must be a whole path segment."""
+    if pattern.count("[") != pattern.count("]"):
+        return "unbalanced [ ]"
+    if any("**" in part and part != "**" for part in pattern.split("/")):
+        return "** must be a whole path segment (like test/**/x.json)"
+    if pattern.startswith("/"):
+        return "must be relative to the configuration file's folder"
+    return None
+
+
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A path glob as a regex: `*` and `?` stay inside one segment, `**` spans segments."""
+    out = []
+    parts = pattern.strip("/").split("/")
+    for i, part in enumerate(parts):
+        if part == "**":
+            out.append("(?:[^/]+/)*" if i < len(parts) - 1 else ".*")
+            continue
+        segment = re.sub(r"\\\*", "[^/]*", re.escape(part))
+        segment = segment.replace(r"\?", "[^/]")
+        segment = re.sub(r"\\\[(!?)(.*?)\\\]", lambda m: "[" + ("^" if m.group(1) else "")
+                         + m.group(2).replace("\\-", "-") + "]", segment)
+        out.append(segment + ("/" if i < len(parts) - 1 else ""))
+    return re.compile("".join(out))
+
+
+def path_excluded(path: Path, config: Config) -> str | None:
+    """The `exclude` glob that matches `path` (or one of its folders), relative to the config's
+    folder; None when the path is to be scanned."""
+    if not config.exclude:
+        return None
+    resolved = path.resolve()
+    try:
+        relative = resolved.relative_to(config.base_dir.resolve()).as_posix()
+    except ValueError:
+        relative = resolved.as_posix()
+    parts = relative.split("/")
+    candidates = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    for pattern in config.exclude:
+        regex = glob_regex(pattern)
+        if any(regex.fullmatch(candidate) for candidate in candidates):
+            return pattern
+    return None
+
+
+def did_you_mean(word: str, choices: Any) -> str:
+    """` (did you mean 'x'?)`, or the known choices when nothing is close."""
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(map(str, choices))})"
+
+
+def resolve_path(config: Config, value: str, key: str) -> str:
+    """A path from the file is relative to the file's folder; from the command line, to the cwd."""
+    if config.origin(key) == COMMAND_LINE or Path(value).is_absolute():
+        return value
+    return str(config.base_dir / value)
+
+
+def effective(config: Config) -> list[tuple[str, Any, str]]:
+    """(key, value, origin) of every setting, for `tapaudit config`."""
+    rows = []
+    for f in fields(Config):
+        if f.name in ("source", "origins", "rule_settings"):
+            continue
+        rows.append((f.name, getattr(config, f.name), config.origin(f.name)))
+    for rule_id, settings in sorted(config.rule_settings.items()):
+        origin = config.origin("rule_settings")
+        for name in _RULE_KEYS:
+            value = getattr(settings, name)
+            if value not in (None, [], {}):
+                rows.append((f"rules.{rule_id}.{name}", value, origin))
+    return rows

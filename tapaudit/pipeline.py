@@ -10,8 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tapaudit.config import Config
-from tapaudit.findings import ScanError, ScanResult
+from tapaudit.config import Config, ConfigError, path_excluded, resolve_path
+from tapaudit.findings import ScanError, ScanResult, Skipped
 from tapaudit.rules.model import Rule
 
 
@@ -23,15 +23,23 @@ class UsageError(Exception):
 class ScanOutcome:
     result: ScanResult
     rules: list[Rule]
+    origins: dict | None = None  # report name -> baseline.Origin, to write a baseline
 
 
-def load_configured_rules(config: Config) -> list[Rule]:
+def load_all_rules(config: Config) -> list[Rule]:
+    """Every rule, run or not, with the configuration's per-rule settings applied."""
     from tapaudit.rules import RuleFileError, load_rules
 
     try:
-        rules = load_rules([Path(d) for d in config.rules_dirs])
-    except RuleFileError as exc:
+        return load_rules([Path(resolve_path(config, d, "rules_dirs")) for d in config.rules_dirs],
+                          config)
+    except (RuleFileError, ConfigError) as exc:
         raise UsageError(str(exc)) from None
+
+
+def load_configured_rules(config: Config, rules: list[Rule] | None = None) -> list[Rule]:
+    """The rules this run uses: `rules`/`skip_rules` applied to every loaded rule."""
+    rules = rules if rules is not None else load_all_rules(config)
     known = {rule.id for rule in rules}
     unknown = sorted({r.upper() for r in [*config.rules, *config.skip_rules]} - known)
     if unknown:
@@ -48,10 +56,19 @@ def run(paths: Sequence[str], config: Config | None = None, *, jobs: int = 0, de
     passed to `on_error` as they happen); `start_progress(total)` may return a per-input tick."""
     from tapaudit.loading.discovery import discover
     from tapaudit.scan import ScanOptions, SourceReport, scan_sources
+    from tapaudit.triage import baseline
 
     config = config or Config()
-    rules = load_configured_rules(config)
+    every_rule = load_all_rules(config)
+    rules = load_configured_rules(config, every_rule)
+    baseline_rows = None
+    if config.baseline:
+        try:
+            baseline_rows = baseline.read(Path(resolve_path(config, config.baseline, "baseline")))
+        except baseline.BaselineError as exc:
+            raise UsageError(str(exc)) from None
     sources, discovery_errors = discover(paths)
+    sources, excluded = _exclude(sources, config)
     for error in discovery_errors:
         if on_error:
             on_error(error)
@@ -63,8 +80,27 @@ def run(paths: Sequence[str], config: Config | None = None, *, jobs: int = 0, de
         if tick:
             tick()
 
-    options = ScanOptions(cdk_language=config.cdk_language, partition=config.partition)
+    options = ScanOptions(cdk_language=config.cdk_language, partition=config.partition,
+                          known_rule_ids=tuple(rule.id for rule in every_rule))
     result = scan_sources(sources, rules, jobs=jobs, debug=debug, progress=each, options=options)
     result.errors.extend(discovery_errors)
+    result.skipped.extend(excluded)
+    origins = {s.display: baseline.Origin(s.path, s.stack) for s in sources}
+    if baseline_rows is not None:
+        base = Path(resolve_path(config, config.baseline or "", "baseline")).parent
+        baseline.apply(result, baseline_rows, origins, base, [rule.id for rule in rules])
     result.sort()
-    return ScanOutcome(result, rules)
+    return ScanOutcome(result, rules, origins)
+
+
+def _exclude(sources: list, config: Config) -> tuple[list, list[Skipped]]:
+    """Drop the sources the configuration's `exclude` globs name; they are listed as skipped."""
+    kept, skipped = [], []
+    for source in sources:
+        pattern = path_excluded(source.path, config) if source.path else None
+        if pattern is None:
+            kept.append(source)
+        else:
+            skipped.append(Skipped(source.display, f"excluded by exclude {pattern!r} in "
+                                                   f"{config.file_name}"))
+    return kept, skipped

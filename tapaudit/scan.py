@@ -19,6 +19,7 @@ from tapaudit.loading.parse import parse_document
 from tapaudit.model.template import Template
 from tapaudit.rules.engine import evaluate_rule, to_finding
 from tapaudit.rules.model import Rule
+from tapaudit.triage.suppressions import apply_to_report
 
 PARALLEL_MIN_SOURCES = 8
 _TEMPLATE_HINTS = ("AWSTemplateFormatVersion", "Resources")
@@ -31,6 +32,7 @@ class ScanOptions:
     cdk_language: str = "typescript"  # the language of CDK fixes
     partition: str = "aws"
     today: date = field(default_factory=date.today)  # when suppressions expire
+    known_rule_ids: tuple[str, ...] = ()  # every loaded rule, run or not: suppressions may name them
 
 
 @dataclass
@@ -80,6 +82,7 @@ def scan_source(source: TemplateSource, rules: Sequence[Rule], debug: bool = Fal
             raise InputError("Resources is not a mapping")
         template = Template(data, dict(source.cdk_paths))
         report = scan_template(template, rules, source.display, document.source_map, options)
+        apply_to_report(report, data, rules, options)  # metadata of the document as written
     except InputError as exc:
         # In a folder walk, files that do not even mention a template section are not ours.
         if source.explicit or (text is not None and any(h in text for h in _TEMPLATE_HINTS)):

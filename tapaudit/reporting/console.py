@@ -39,7 +39,33 @@ def _finding(console: Console, finding: Finding) -> None:
     console.print(Text(f"         {finding.message}"))
 
 
-def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = ()) -> None:
+def _set_aside(console: Console, result: ScanResult) -> None:
+    """--show-suppressed: what the gate does not count, with the reason."""
+    if result.suppressed:
+        console.print(Text(f"Suppressed ({len(result.suppressed)})", style="bold"))
+        for finding in sorted(result.suppressed, key=lambda f: f.sort_key):
+            _finding(console, finding)
+            if finding.suppression:
+                s = finding.suppression
+                until = f", until {s.expires}" if s.expires else ""
+                console.print(Text(f"         suppressed ({s.scope}{until}): {s.reason}", style="dim"))
+        console.print()
+    if result.baselined:
+        console.print(Text(f"In the baseline ({len(result.baselined)})", style="bold"))
+        for finding in sorted(result.baselined, key=lambda f: f.sort_key):
+            _finding(console, finding)
+        console.print()
+
+
+def _triage_counts(result: ScanResult) -> str:
+    counts = [f", {len(result.suppressed)} suppressed"] if result.suppressed else []
+    if result.baseline_in_use:
+        counts += [f", {len(result.baselined)} baselined", f", {result.fixed} fixed since baseline"]
+    return "".join(counts)
+
+
+def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = (),
+          show_suppressed: bool = False) -> None:
     console = make_console(stream)
     shown = sorted(result.findings, key=lambda f: f.sort_key)
     for file, group in groupby(shown, key=lambda f: f.file):
@@ -53,6 +79,8 @@ def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = ()) -> Non
         for finding in sorted(result.unknown, key=lambda f: f.sort_key):
             _finding(console, finding)
         console.print()
+    if show_suppressed:
+        _set_aside(console, result)
     for error in result.errors:
         console.print(f"[bold red]ERROR[/] {escape(error.file)}: {escape(error.message)}")
     counts = result.summary()
@@ -61,6 +89,7 @@ def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = ()) -> Non
     total = len(result.findings)
     summary = (f"{total} finding{'s' if total != 1 else ''}" + (f" ({parts})" if parts else "")
                + f" in {len(result.templates)} template{'s' if len(result.templates) != 1 else ''}")
+    summary += _triage_counts(result)
     if result.unknown:
         summary += f", {len(result.unknown)} unverifiable"
     if result.errors:

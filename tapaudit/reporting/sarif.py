@@ -67,6 +67,22 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
     return result
 
 
+def _set_aside(result: ScanResult, index: dict[str, int]) -> list[dict[str, Any]]:
+    """Suppressed results carry their justification (code scanning shows them as dismissed);
+    baselined ones are `unchanged`."""
+    entries = []
+    for finding in result.suppressed:
+        if finding.rule_id in index:
+            entry = _result(finding, index)
+            reason = finding.suppression.reason if finding.suppression else ""
+            entry["suppressions"] = [{"kind": "inSource", "justification": reason}]
+            entries.append(entry)
+    for finding in result.baselined:
+        if finding.rule_id in index:
+            entries.append({**_result(finding, index), "baselineState": "unchanged"})
+    return entries
+
+
 def as_dict(result: ScanResult, rules: Sequence[Rule]) -> dict[str, Any]:
     index = {rule.id: i for i, rule in enumerate(rules)}
     notifications = [{
@@ -75,6 +91,10 @@ def as_dict(result: ScanResult, rules: Sequence[Rule]) -> dict[str, Any]:
         "locations": [{"physicalLocation": {"artifactLocation": _uri(error.file)}}],
     } for error in result.errors]
     results = [_result(f, index) for f in [*result.findings, *result.unknown] if f.rule_id in index]
+    results += _set_aside(result, index)
+    if result.baseline_in_use:
+        for entry in results:
+            entry.setdefault("baselineState", "new")
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
+from fnmatch import fnmatchcase
 
 from tapaudit.findings import Finding
 from tapaudit.loading.positions import SourceMap
@@ -69,6 +70,9 @@ def evaluate_resource(rule: Rule, template: Template, logical_id: str,
     ctx = Context(template, logical_id)
     root = Branch(template.resources[logical_id], ("Resources", logical_id))
     result = ResourceResult(rule, logical_id, resource_type, Verdict.NOT_APPLICABLE)
+    result.exempt_reason = out_of_scope(rule, logical_id, template.cdk_path(logical_id))
+    if result.exempt_reason:
+        return result
     if rule.skip_if and _holds(rule.skip_if, ctx, root):
         return result
     if rule.applies_if and not _holds(rule.applies_if, ctx, root):
@@ -82,6 +86,22 @@ def evaluate_resource(rule: Rule, template: Template, logical_id: str,
     result.verdict = (Verdict.FAIL if result.failures else
                       Verdict.UNKNOWN if result.unknowns else Verdict.PASS)
     return result
+
+
+def out_of_scope(rule: Rule, logical_id: str, cdk_path: str | None) -> str | None:
+    """Why the project's configuration leaves this resource out of the rule, or None."""
+    names = [logical_id, *([cdk_path] if cdk_path else [])]
+
+    def matches(pattern: str) -> bool:
+        return any(fnmatchcase(name, pattern) for name in names)
+
+    if rule.include and not any(matches(p) for p in rule.include):
+        wanted = ", ".join(f"'{p}'" for p in rule.include)
+        return f"out of scope: not matched by {rule.scope_source} include {wanted}"
+    for pattern in rule.exclude:
+        if matches(pattern):
+            return f"out of scope: excluded by {rule.scope_source} exclude '{pattern}'"
+    return None
 
 
 def _describe(outcome: Outcome) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from tapaudit.config import Config, ConfigError, RuleSettings, did_you_mean
 from tapaudit.findings import Severity
 from tapaudit.rules.model import Check, Fix, Rule
 from tapaudit.rules.predicates import PREDICATES
@@ -30,32 +31,37 @@ def builtin_rules_dir() -> Path:
     return packaged if packaged.is_dir() else here.parent / "rules"
 
 
-def load_rules(extra_dirs: Iterable[Path] = ()) -> list[Rule]:
+def load_rules(extra_dirs: Iterable[Path] = (), config: Config | None = None) -> list[Rule]:
+    """Every rule file, built-in and from `extra_dirs`, with the configuration's per-rule settings
+    (parameters, severity, scope) applied; a setting for an unknown rule is a ConfigError."""
     rules: dict[str, Rule] = {}
     for folder in (builtin_rules_dir(), *extra_dirs):
         if not folder.is_dir():
             raise RuleFileError(f"{folder}: rules directory not found")
         for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-            rule = load_rule_file(path)
+            rule = load_rule_file(path, config)
             if rule.id in rules:
                 raise RuleFileError(f"{path}: rule id {rule.id} is already defined by "
                                     f"{rules[rule.id].source}")
             rules[rule.id] = rule
+    for rule_id in sorted(set(config.rule_settings) - set(rules)) if config else ():
+        raise ConfigError(config.file_name, config.rule_table(rule_id),
+                          "unknown rule id" + did_you_mean(rule_id, sorted(rules)))
     return sorted(rules.values(), key=lambda r: r.id)
 
 
-def load_rule_file(path: Path) -> Rule:
+def load_rule_file(path: Path, config: Config | None = None) -> Rule:
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise RuleFileError(f"{path}: cannot read rule file: {exc}") from None
     try:
-        return _build(data, path)
+        return _build(data, path, config)
     except (KeyError, TypeError, ValueError, SelectorError) as exc:
         raise RuleFileError(f"{path}: {exc}") from None
 
 
-def _build(data: Any, path: Path) -> Rule:
+def _build(data: Any, path: Path, config: Config | None = None) -> Rule:
     if not isinstance(data, dict):
         raise ValueError("a rule file is a mapping")
     missing = [key for key in _REQUIRED if key not in data]
@@ -64,6 +70,11 @@ def _build(data: Any, path: Path) -> Rule:
     if not _ID.match(str(data["id"])):
         raise ValueError(f"rule id {data['id']!r} must be upper-case letters and digits")
     params = dict(data.get("parameters") or {})
+    settings = config.rule_settings.get(str(data["id"])) if config else None
+    if settings is not None and config is not None:
+        # Before the placeholders are filled, so every parameter drives the checks and the texts.
+        params = _overridden(params, settings, str(data["id"]), config)
+    severity = settings.severity if settings and settings.severity else str(data["severity"])
     fill = _Filler(params)
     fix = data["fix"]
     examples = data.get("examples") or {}
@@ -71,7 +82,7 @@ def _build(data: Any, path: Path) -> Rule:
         id=str(data["id"]),
         name=str(data.get("name") or data["id"]),
         title=fill.text(data["title"]),
-        severity=Severity.parse(str(data["severity"])),
+        severity=Severity.parse(severity),
         analysis_item=str(data.get("analysis_item", "")),
         rationale=fill.text(data["rationale"]),
         why=fill.text(data["why"]),
@@ -88,7 +99,55 @@ def _build(data: Any, path: Path) -> Rule:
         applies_if=_check(data["applies_if"], fill) if data.get("applies_if") else None,
         skip_if=_check(data["skip_if"], fill) if data.get("skip_if") else None,
         source=path,
+        include=tuple(settings.include) if settings else (),
+        exclude=tuple(settings.exclude) if settings else (),
+        scope_source=config.rule_table(str(data["id"])) if settings and config else "",
     )
+
+
+def _overridden(params: dict[str, Any], settings: RuleSettings, rule_id: str,
+                config: Config) -> dict[str, Any]:
+    """The rule's parameters with the configured values; a value must have its default's shape."""
+    result = dict(params)
+    for name, value in settings.parameters.items():
+        key = config.key_name(f"rules.{rule_id}.parameters.{name}")
+        if name not in params:
+            raise ConfigError(config.file_name, key, "unknown parameter"
+                              + did_you_mean(name, sorted(params) or ["(the rule has none)"]))
+        default = params[name]
+        if isinstance(default, dict) and isinstance(value, dict):
+            for sub, sub_value in value.items():
+                if sub not in default:
+                    raise ConfigError(config.file_name, f"{key}.{sub}",
+                                      "unknown field" + did_you_mean(sub, sorted(default)))
+                _same_shape(default[sub], sub_value, config, f"{key}.{sub}")
+            value = {**default, **value}  # a table may give only the fields it changes
+        _same_shape(default, value, config, key)
+        result[name] = value
+    return result
+
+
+def _shape(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
+
+
+def _same_shape(default: Any, value: Any, config: Config, key: str) -> None:
+    if default is None or _shape(default) == _shape(value):
+        return
+    expected = _shape(default)
+    if isinstance(default, dict):
+        expected += " like { " + ", ".join(f"{k} = {v!r}" for k, v in default.items()) + " }"
+    raise ConfigError(config.file_name, key, f"expected {expected}, got {value!r}")
 
 
 def _check(data: Any, fill: _Filler) -> Check:

@@ -49,6 +49,10 @@ class Rule:
     applies_if: Check | None = None
     skip_if: Check | None = None
     source: Path | None = None
+    # Scope from the project's configuration: cdk_path or logical id globs, and where they come from.
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    scope_source: str = ""
 
     def help_markdown(self) -> str:
         return (

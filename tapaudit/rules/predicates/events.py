@@ -13,8 +13,8 @@ EVENTS = "events.amazonaws.com"
 
 
 @predicate("event_target_dlq")
-def event_target_dlq(ctx: Context, branch: Branch) -> list[Outcome]:
-    """`branch` is one entry of the rule's Targets."""
+def event_target_dlq(ctx: Context, branch: Branch, principal: str = EVENTS) -> list[Outcome]:
+    """`branch` is one entry of the rule's Targets; `principal` must be able to send to its DLQ."""
     template = ctx.template
     target = branch.value
     if not isinstance(target, dict):
@@ -35,7 +35,7 @@ def event_target_dlq(ctx: Context, branch: Branch) -> list[Outcome]:
                 outcomes.append(Outcome.fail(f"target '{name}' sends failures to {queue}, which is "
                                              "not an SQS queue", arn))
             else:
-                outcomes.append(_queue_receives(template, queue, name, arn))
+                outcomes.append(_queue_receives(template, queue, name, arn, principal))
     return outcomes
 
 
@@ -67,14 +67,15 @@ def queue_policies(template: Template, queue: str) -> RolePolicies:
     return RolePolicies(statements, [])
 
 
-def _queue_receives(template: Template, queue: str, name: str, where: Branch) -> Outcome:
+def _queue_receives(template: Template, queue: str, name: str, where: Branch,
+                    principal: str = EVENTS) -> Outcome:
     queue_arn = arn_of(template, queue)
 
     def covers(pattern: str) -> bool:
         return glob_match(pattern, queue_arn)
 
     decision = evaluate(template, queue_policies(template, queue), "sqs:SendMessage", covers,
-                        f"queue {queue}", service=EVENTS)
+                        f"queue {queue}", service=principal)
     if decision.access is Access.ALLOWED:
         return Outcome.ok(where)
     if decision.access is Access.UNKNOWN:
@@ -82,5 +83,5 @@ def _queue_receives(template: Template, queue: str, name: str, where: Branch) ->
     if decision.access is Access.DENIED:
         return Outcome.fail(f"target '{name}': {decision.detail}", where)
     return Outcome.fail(
-        f"target '{name}' has dead-letter queue {queue}, but no queue policy lets {EVENTS} "
+        f"target '{name}' has dead-letter queue {queue}, but no queue policy lets {principal} "
         "sqs:SendMessage to it, so EventBridge cannot deliver failed events there", where)

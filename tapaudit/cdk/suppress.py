@@ -1,0 +1,44 @@
+"""`suppress(construct, "TAP006", reason=...)`: an in-source suppression written from CDK code.
+
+It writes `Metadata.tapaudit.suppress` on the construct's CloudFormation resource, exactly what a
+hand-written template would carry, so the scanner needs no CDK knowledge to honour it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from tapaudit.triage.suppressions import METADATA_KEY, MIN_REASON
+
+
+def suppress(construct: Any, rule_id: str, reason: str, expires: str | date | None = None,
+             apply_to_children: bool = False) -> list[Any]:
+    """Suppress `rule_id` on the construct's default child CfnResource (or on itself when it is
+    one), or on every CfnResource below it with `apply_to_children`. Calls add up. Returns the
+    resources written to; a missing resource or a short reason is a ValueError at synth time."""
+    import aws_cdk as cdk  # only here: importing tapaudit.cdk never needs aws-cdk-lib
+
+    if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON:
+        raise ValueError(f"suppress({rule_id}): a reason of at least {MIN_REASON} characters is required")
+    entry: dict[str, Any] = {"id": rule_id, "reason": reason.strip()}
+    if expires is not None:
+        entry["expires"] = expires.isoformat() if isinstance(expires, date) else \
+            date.fromisoformat(str(expires)).isoformat()
+    if apply_to_children:
+        targets = [c for c in construct.node.find_all() if isinstance(c, cdk.CfnResource)]
+    elif isinstance(construct, cdk.CfnResource):
+        targets = [construct]
+    else:
+        child = construct.node.default_child
+        targets = [child] if isinstance(child, cdk.CfnResource) else []
+    if not targets:
+        hint = "" if apply_to_children else " as its default child (try apply_to_children=True)"
+        raise ValueError(f"suppress({rule_id}): {construct.node.path} has no CloudFormation "
+                         f"resource{hint}")
+    for resource in targets:
+        current = resource.get_metadata(METADATA_KEY)
+        merged = dict(current) if isinstance(current, dict) else {}
+        merged["suppress"] = [*(merged.get("suppress") or []), entry]
+        resource.add_metadata(METADATA_KEY, merged)
+    return targets

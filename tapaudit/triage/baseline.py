@@ -1,0 +1,111 @@
+"""Baselines: the findings a team has accepted for now, so only new ones fail the gate.
+
+A finding's identity in a baseline is (rule id, template, logical id):
+- `template` is the CDK stack's artifact id for a template of a cloud assembly (`<stack>/<file
+  name>` for its nested stack templates), so a re-synthesis into another folder keeps it; for any
+  other template it is its path relative to the baseline file's folder, so the scan may run from
+  any directory;
+- no line numbers and no file contents: moved lines and added or removed resources keep it.
+The file is sorted JSON, one entry per finding, readable in a pull request's diff.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tapaudit.findings import Finding, ScanResult
+
+FORMAT = "tapaudit-baseline/v1"
+_FIELDS = ("rule_id", "template", "resource", "cdk_path", "title")
+
+
+class BaselineError(Exception):
+    """The baseline file cannot be read or written: one line naming the file."""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a scanned file came from: enough to name its template stably."""
+
+    path: Path | None
+    stack: str | None
+
+
+def template_name(origin: Origin | None, display: str, base: Path) -> str:
+    if origin is None or origin.path is None:
+        return display  # standard input
+    if origin.stack:
+        name = origin.path.name
+        return f"{origin.stack}/{name}" if ".nested.template." in name else origin.stack
+    try:
+        return origin.path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return origin.path.resolve().as_posix()
+
+
+def key(entry: Mapping[str, Any]) -> tuple[str, str, str]:
+    return (str(entry["rule_id"]).upper(), str(entry["template"]), str(entry["resource"]))
+
+
+def entries(findings: Iterable[Finding], origins: Mapping[str, Origin], base: Path) -> list[dict]:
+    rows = {}
+    for f in findings:
+        row = {"rule_id": f.rule_id, "template": template_name(origins.get(f.file), f.file, base),
+               "resource": f.resource, "cdk_path": f.cdk_path, "title": f.title}
+        rows[key(row)] = row
+    return [rows[k] for k in sorted(rows)]
+
+
+def write(path: Path, findings: Iterable[Finding], origins: Mapping[str, Origin]) -> int:
+    rows = entries(findings, origins, path.parent)
+    text = json.dumps({"format": FORMAT, "findings": rows}, indent=2, sort_keys=True) + "\n"
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise BaselineError(f"{path}: cannot write baseline: {exc.strerror or exc}") from None
+    return len(rows)
+
+
+def read(path: Path) -> list[dict]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BaselineError(f"{path}: baseline file not found (create it with --write-baseline "
+                            f"{path})") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise BaselineError(f"{path}: cannot read baseline: {exc}") from None
+    rows = data.get("findings") if isinstance(data, dict) else None
+    if not isinstance(rows, list) or not all(
+            isinstance(r, dict) and all(isinstance(r.get(k), str) for k in ("rule_id", "template",
+                                                                            "resource"))
+            for r in rows):
+        raise BaselineError(f"{path}: not a tapaudit baseline (expected {{\"findings\": [{{"
+                            f"{', '.join(_FIELDS)}}}, ...]}})")
+    return rows
+
+
+def apply(result: ScanResult, rows: list[dict], origins: Mapping[str, Origin], base: Path,
+          active_rules: Iterable[str]) -> None:
+    """Move findings known to the baseline to `baselined`; count entries that match nothing as
+    fixed, among the templates and rules of this scan (a partial scan fixes nothing elsewhere)."""
+    known = {key(row) for row in rows}
+    seen: set[tuple[str, str, str]] = set()
+
+    def identity(f: Finding) -> tuple[str, str, str]:
+        return (f.rule_id.upper(), template_name(origins.get(f.file), f.file, base), f.resource)
+
+    new, baselined = [], []
+    for finding in result.findings:
+        ident = identity(finding)
+        (baselined if ident in known else new).append(finding)
+        seen.add(ident)
+    seen.update(identity(f) for f in [*result.suppressed, *result.unknown])
+    scanned = {template_name(origins.get(t), t, base) for t in result.templates}
+    active = {r.upper() for r in active_rules}
+    result.findings, result.baselined = new, baselined
+    result.fixed = sum(1 for k in known if k not in seen and k[1] in scanned and k[0] in active)
+    result.baseline_in_use = True

@@ -1,0 +1,162 @@
+"""In-source suppressions: `Metadata.tapaudit.suppress` on a resource or on the whole template.
+
+A suppression takes a finding (or an unknown) out of the gate and keeps it in the report, with its
+reason. A suppression that cannot be honoured suppresses nothing and is reported as a problem:
+`no-reason`, `unknown-rule`, `malformed`, `expired`, or `unused` (the rule reports nothing there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from tapaudit.findings import Finding, Suppression, SuppressionProblem
+
+if TYPE_CHECKING:
+    from tapaudit.rules.model import Rule
+    from tapaudit.scan import ScanOptions, SourceReport
+
+METADATA_KEY = "tapaudit"
+MIN_REASON = 10
+_ENTRY_KEYS = {"id", "reason", "expires"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One valid, unexpired suppression."""
+
+    rule_id: str
+    suppression: Suppression
+
+
+@dataclass
+class _Parsed:
+    active: list[Entry]
+    expired: dict[str, str]  # rule id -> expiry date, for the finding's message
+
+
+def apply(findings: list[Finding], unknown: list[Finding], document: Mapping[str, Any], file: str,
+          known_rules: Collection[str], active_rules: Collection[str],
+          today: date) -> tuple[list[Finding], list[Finding], list[Finding], list[SuppressionProblem]]:
+    """(findings, unknown, suppressed, problems) of one template, after its suppressions."""
+    problems: list[SuppressionProblem] = []
+    known = {r.upper() for r in known_rules}
+    resources = document.get("Resources")
+    resources = resources if isinstance(resources, dict) else {}
+    template_level = _parse(_metadata(document), None, "template", file, known, today, problems)
+    per_resource: dict[str, _Parsed] = {}
+    for logical_id, resource in resources.items():
+        if isinstance(resource, dict) and isinstance(resource.get("Metadata"), dict) \
+                and METADATA_KEY in resource["Metadata"]:
+            per_resource[str(logical_id)] = _parse(_metadata(resource), str(logical_id), "resource",
+                                                   file, known, today, problems)
+    used: set[tuple[str | None, str]] = set()
+    suppressed: list[Finding] = []
+
+    def triage(items: list[Finding]) -> list[Finding]:
+        kept = []
+        for finding in items:
+            rule_id = finding.rule_id.upper()
+            own = per_resource.get(finding.resource)
+            for scope, parsed in ((finding.resource, own), (None, template_level)):
+                entry = _find(parsed, rule_id)
+                if entry:
+                    used.add((scope, rule_id))
+                    suppressed.append(replace(finding, suppression=entry.suppression))
+                    break
+            else:
+                kept.append(_with_expiry(finding, own, template_level))
+        return kept
+
+    findings, unknown = triage(findings), triage(unknown)
+    active = {r.upper() for r in active_rules}
+    for scope, parsed in ((None, template_level), *per_resource.items()):
+        for entry in parsed.active if parsed else ():
+            # A rule that did not run this time cannot tell whether the suppression is needed.
+            if entry.rule_id in active and (scope, entry.rule_id) not in used:
+                where = "this resource" if scope else "any resource of this template"
+                problems.append(SuppressionProblem(file, scope, entry.rule_id, "unused",
+                                                   f"{entry.rule_id} reports nothing on {where}"))
+    return findings, unknown, suppressed, problems
+
+
+def _metadata(node: Mapping[str, Any]) -> Any:
+    metadata = node.get("Metadata")
+    return metadata.get(METADATA_KEY) if isinstance(metadata, dict) else None
+
+
+def _find(parsed: _Parsed | None, rule_id: str) -> Entry | None:
+    return next((e for e in parsed.active if e.rule_id == rule_id), None) if parsed else None
+
+
+def _with_expiry(finding: Finding, *parsed: _Parsed | None) -> Finding:
+    """An expired suppression brings the finding back, and its message says since when."""
+    for item in parsed:
+        if item and finding.rule_id.upper() in item.expired:
+            since = item.expired[finding.rule_id.upper()]
+            return replace(finding, message=f"{finding.message} (Its suppression expired on {since}.)")
+    return finding
+
+
+def _parse(block: Any, resource: str | None, scope: str, file: str, known: set[str], today: date,
+           problems: list[SuppressionProblem]) -> _Parsed | None:
+    if block is None:
+        return None
+    parsed = _Parsed([], {})
+
+    def problem(rule_id: str | None, kind: str, detail: str) -> None:
+        problems.append(SuppressionProblem(file, resource, rule_id, kind, detail))
+
+    if not isinstance(block, dict) or set(block) != {"suppress"}:
+        problem(None, "malformed", "Metadata.tapaudit must be a mapping with one key, suppress")
+        if not isinstance(block, dict) or "suppress" not in block:
+            return parsed
+    entries = block["suppress"]
+    if not isinstance(entries, list):
+        problem(None, "malformed", "Metadata.tapaudit.suppress must be a list of {id, reason, expires}")
+        return parsed
+    for entry in entries:
+        rule_id = entry.get("id") if isinstance(entry, dict) else None
+        rule_id = rule_id.upper() if isinstance(rule_id, str) else None
+        if not isinstance(entry, dict) or rule_id is None:
+            problem(None, "malformed", f"an entry needs an id: {entry!r}")
+            continue
+        extra = sorted(set(map(str, entry)) - _ENTRY_KEYS)
+        if extra:
+            problem(rule_id, "malformed", f"unknown key {', '.join(extra)} (allowed: id, reason, expires)")
+            continue
+        if rule_id not in known:
+            problem(rule_id, "unknown-rule", f"no rule {entry['id']} (known: {', '.join(sorted(known))})")
+            continue
+        reason = entry.get("reason")
+        if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON:
+            problem(rule_id, "no-reason", f"a reason of at least {MIN_REASON} characters is required")
+            continue
+        expires = entry.get("expires")
+        if expires is not None:
+            try:
+                until = date.fromisoformat(str(expires))
+            except ValueError:
+                problem(rule_id, "malformed", f"expires must be an ISO date like 2027-06-30, got {expires!r}")
+                continue
+            if until < today:
+                problem(rule_id, "expired", f"expired on {until.isoformat()}")
+                parsed.expired[rule_id] = until.isoformat()
+                continue
+            expires = until.isoformat()
+        parsed.active.append(Entry(rule_id, Suppression(reason.strip(), expires, scope)))
+    return parsed
+
+
+def apply_to_report(report: SourceReport, document: Mapping[str, Any], rules: Collection[Rule],
+                    options: ScanOptions | None) -> None:
+    """Apply one template's suppressions to its report, in place (called by the scan worker)."""
+    active = [rule.id for rule in rules]
+    known = (options.known_rule_ids if options else ()) or active
+    today = options.today if options else date.today()
+    report.findings, report.unknown, suppressed, problems = apply(
+        report.findings, report.unknown, document, report.display, known, active, today)
+    report.suppressed.extend(suppressed)
+    report.suppression_problems.extend(problems)
