@@ -123,7 +123,7 @@ def scan(
     paths: Paths,
     format: FormatOption = ReportFormat.console,
     output: OutputOption = None,
-    fail_on: GateOption = Gate.high,
+    fail_on: GateOption = None,
     rule: RuleOption = [],  # noqa: B006 (typer reads the default, never mutates it)
     skip_rule: SkipOption = [],  # noqa: B006
     rules_dir: RulesDirOption = [],  # noqa: B006
