@@ -12,6 +12,8 @@ def __getattr__(name: str) -> Any:
     if name == "suppress":
         from tapaudit.cdk.suppress import suppress
 
+        # Importing the submodule bound `tapaudit.cdk.suppress` to the module: bind the function.
+        globals()["suppress"] = suppress
         return suppress
     if name == "TapauditValidator":
         from tapaudit.cdk.validator import TapauditValidator

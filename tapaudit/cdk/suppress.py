@@ -15,8 +15,9 @@ from tapaudit.triage.suppressions import METADATA_KEY, MIN_REASON
 def suppress(construct: Any, rule_id: str, reason: str, expires: str | date | None = None,
              apply_to_children: bool = False) -> list[Any]:
     """Suppress `rule_id` on the construct's default child CfnResource (or on itself when it is
-    one), or on every CfnResource below it with `apply_to_children`. Calls add up. Returns the
-    resources written to; a missing resource or a short reason is a ValueError at synth time."""
+    one), or with `apply_to_children` on every CfnResource below it that the rule checks (every
+    one for a rule tapaudit does not ship). Calls add up. Returns the resources written to; no
+    resource or a short reason is a ValueError when the app runs."""
     import aws_cdk as cdk  # only here: importing tapaudit.cdk never needs aws-cdk-lib
 
     if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON:
@@ -26,7 +27,9 @@ def suppress(construct: Any, rule_id: str, reason: str, expires: str | date | No
         entry["expires"] = expires.isoformat() if isinstance(expires, date) else \
             date.fromisoformat(str(expires)).isoformat()
     if apply_to_children:
-        targets = [c for c in construct.node.find_all() if isinstance(c, cdk.CfnResource)]
+        types = _checked_types(rule_id)
+        targets = [c for c in construct.node.find_all() if isinstance(c, cdk.CfnResource)
+                   and (types is None or c.cfn_resource_type in types)]
     elif isinstance(construct, cdk.CfnResource):
         targets = [construct]
     else:
@@ -42,3 +45,12 @@ def suppress(construct: Any, rule_id: str, reason: str, expires: str | date | No
         merged["suppress"] = [*(merged.get("suppress") or []), entry]
         resource.add_metadata(METADATA_KEY, merged)
     return targets
+
+
+def _checked_types(rule_id: str) -> set[str] | None:
+    """The resource types a built-in rule checks (a suppression elsewhere would be `unused`);
+    None for a rule of the project's own, which the CDK app cannot see."""
+    from tapaudit.rules import load_rules
+
+    rule = next((r for r in load_rules() if r.id == rule_id.upper()), None)
+    return set(rule.resource_types) if rule else None
