@@ -81,6 +81,16 @@ def _configure(config_file: Path | None, no_config: bool, **given) -> Config:
     return config
 
 
+def _scan_config(config_file: Path | None, no_config: bool, fail_on: Gate | None, rule: list[str],
+                 skip_rule: list[str], rules_dir: list[Path], baseline: Path | None,
+                 strict_suppressions: bool) -> Config:
+    """The configuration of `scan` and `config`: the same options, so both show the same thing."""
+    return _configure(config_file, no_config, fail_on=fail_on.value if fail_on else None,
+                      rules=list(rule), skip_rules=list(skip_rule), rules_dirs=[str(d) for d in rules_dir],
+                      baseline=str(baseline) if baseline else None,
+                      strict_suppressions=strict_suppressions)
+
+
 def _load_rules(rules_dirs: list[Path], only: list[str], skip: list[str],
                 config: Config | None = None) -> list[Rule]:
     from tapaudit.config import Config
@@ -143,11 +153,8 @@ def scan(
     from tapaudit import pipeline
     from tapaudit.gate import decide
 
-    config = _configure(config_file, no_config, fail_on=fail_on.value if fail_on else None,
-                        rules=list(rule), skip_rules=list(skip_rule),
-                        rules_dirs=[str(d) for d in rules_dir],
-                        baseline=str(baseline) if baseline else None,
-                        strict_suppressions=strict_suppressions)
+    config = _scan_config(config_file, no_config, fail_on, rule, skip_rule, rules_dir, baseline,
+                          strict_suppressions)
     if write_baseline is not None:
         config.baseline = None  # the new baseline holds every current finding
     bar = None
@@ -292,11 +299,8 @@ def show_config(
     from tapaudit.config import effective
     from tapaudit.pipeline import UsageError, load_all_rules
 
-    config = _configure(config_file, no_config, fail_on=fail_on.value if fail_on else None,
-                        rules=list(rule), skip_rules=list(skip_rule),
-                        rules_dirs=[str(d) for d in rules_dir],
-                        baseline=str(baseline) if baseline else None,
-                        strict_suppressions=strict_suppressions)
+    config = _scan_config(config_file, no_config, fail_on, rule, skip_rule, rules_dir, baseline,
+                          strict_suppressions)
     try:
         load_all_rules(config)  # per-rule settings are checked against the rules they name
     except UsageError as exc:
