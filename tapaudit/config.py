@@ -108,10 +108,17 @@ def find_config(start: Path) -> Path | None:
 
 
 def _has_tool_table(path: Path) -> bool:
+    """Whether a pyproject.toml configures tapaudit; a broken one that mentions it counts (so its
+    error is reported rather than the file passed by)."""
+    import tomllib
+
     try:
-        return b"[tool.tapaudit" in path.read_bytes()
-    except OSError:
-        return False
+        raw = path.read_bytes()
+        if b"tapaudit" not in raw:
+            return False
+        return isinstance(tomllib.loads(raw.decode("utf-8")).get("tool", {}).get("tapaudit"), dict)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError):
+        return True
 
 
 def load_config(path: Path | None = None, *, search_from: Path | None = None,
@@ -143,7 +150,8 @@ def _from_file(path: Path) -> Config:
         raise ConfigError(name, "(file)", f"invalid TOML: {exc}") from None
     prefix = ""
     if path.name == PYPROJECT:
-        data = data.get("tool", {}).get("tapaudit")
+        tool = data.get("tool")
+        data = tool.get("tapaudit") if isinstance(tool, dict) else None
         prefix = "tool.tapaudit."
         if not isinstance(data, dict):
             raise ConfigError(name, "[tool.tapaudit]", "is not a table")

@@ -165,3 +165,21 @@ def test_no_baseline_is_written_when_an_input_fails(tmp_path):
     proc = run_cli("scan", str(FLAWED), str(broken), "--write-baseline", str(path))
     assert proc.returncode == 2 and not path.exists()
     assert "baseline not written" in proc.stderr
+
+
+def test_sarif_with_suppressions_and_a_baseline_is_valid(tmp_path):
+    """Suppressed results (inSource) and baselineState together, against the official schema."""
+    import jsonschema
+
+    from tests.conftest import SARIF_SCHEMA
+
+    project = _project(tmp_path)
+    run_cli("scan", "stacks", "--write-baseline", "baseline.json", cwd=project)
+    shutil.copy(FIXTURES / "triage" / "suppressions.yaml", project / "stacks" / "suppressions.yaml")
+    log = json.loads(run_cli("scan", "stacks", "--baseline", "baseline.json", "--format", "sarif",
+                             cwd=project).stdout)
+    jsonschema.Draft7Validator(json.loads(SARIF_SCHEMA.read_text())).validate(log)
+    results = log["runs"][0]["results"]
+    assert {r["baselineState"] for r in results} == {"new", "unchanged"}
+    assert sum(1 for r in results if r.get("suppressions")) == 3
+    assert sum(1 for r in results if r["baselineState"] == "unchanged") == 3
