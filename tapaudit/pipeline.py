@@ -61,12 +61,11 @@ def run(paths: Sequence[str], config: Config | None = None, *, jobs: int = 0, de
     config = config or Config()
     every_rule = load_all_rules(config)
     rules = load_configured_rules(config, every_rule)
-    baseline_rows = None
-    if config.baseline:
-        try:
-            baseline_rows = baseline.read(Path(resolve_path(config, config.baseline, "baseline")))
-        except baseline.BaselineError as exc:
-            raise UsageError(str(exc)) from None
+    baseline_file = Path(resolve_path(config, config.baseline, "baseline")) if config.baseline else None
+    try:
+        baseline_rows = baseline.read(baseline_file) if baseline_file else None
+    except baseline.BaselineError as exc:
+        raise UsageError(str(exc)) from None
     sources, discovery_errors = discover(paths)
     sources, excluded = _exclude(sources, config)
     for error in discovery_errors:
@@ -86,9 +85,8 @@ def run(paths: Sequence[str], config: Config | None = None, *, jobs: int = 0, de
     result.errors.extend(discovery_errors)
     result.skipped.extend(excluded)
     origins = {s.display: baseline.Origin(s.path, s.stack) for s in sources}
-    if baseline_rows is not None:
-        base = Path(resolve_path(config, config.baseline or "", "baseline")).parent
-        baseline.apply(result, baseline_rows, origins, base, [rule.id for rule in rules])
+    if baseline_file and baseline_rows is not None:
+        baseline.apply(result, baseline_rows, origins, baseline_file.parent, [rule.id for rule in rules])
     result.sort()
     return ScanOutcome(result, rules, origins)
 

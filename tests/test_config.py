@@ -255,6 +255,7 @@ def test_every_parameter_of_every_rule_drives_the_rule(rules):
             return [*value, "x"]
         return {k: changed(v) for k, v in value.items()}
 
+    text_only = set()
     for rule in rules:
         for name, value in rule.parameters.items():
             config = Config(rule_settings={rule.id: RuleSettings(parameters={name: changed(value)})})
@@ -262,3 +263,10 @@ def test_every_parameter_of_every_rule_drives_the_rule(rules):
             assert other.parameters[name] != value
             assert (other.checks, other.applies_if, other.skip_if, other.fix, other.rationale) != \
                 (rule.checks, rule.applies_if, rule.skip_if, rule.fix, rule.rationale), (rule.id, name)
+            if (other.checks, other.applies_if, other.skip_if) == (rule.checks, rule.applies_if,
+                                                                   rule.skip_if):
+                text_only.add((rule.id, name))
+    # These describe rather than decide: a template does not show object sizes, the index name is
+    # a suggestion, the metric namespace is what the fix writes.
+    assert text_only == {("TAP001", "size_limit_bytes"), ("TAP002", "metric_namespace"),
+                         ("TAP003", "suggested_name")}
