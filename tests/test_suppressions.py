@@ -145,3 +145,11 @@ def test_suppressions_in_a_cdk_json_template(tmp_path):
     _, report = scan_json(str(path))
     assert [(f["rule_id"], f["resource"]) for f in report["suppressed"]] == [("TAP006", processor)]
     assert "TAP006" not in {f["rule_id"] for f in report["findings"]}
+
+
+def test_suppressions_are_applied_in_the_worker_processes(tmp_path):
+    for i in range(8):  # 8 templates or more fan out to a process pool
+        (tmp_path / f"s{i}.yaml").write_text((TRIAGE / "suppressions.yaml").read_text())
+    _, report = scan_json(str(tmp_path), "--jobs", "2")
+    assert report["summary"]["suppressed"] == 8 * 3
+    assert len(report["suppression_problems"]) == 8 * 8
