@@ -7,7 +7,6 @@ problem is a `ConfigError` naming the file and the key (exit 2).
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -294,6 +293,8 @@ def path_excluded(path: Path, config: Config) -> str | None:
 
 def did_you_mean(word: str, choices: Any) -> str:
     """` (did you mean 'x'?)`, or the known choices when nothing is close."""
+    import difflib
+
     close = difflib.get_close_matches(word, [str(c) for c in choices], n=1)
     return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(map(str, choices))})"
 

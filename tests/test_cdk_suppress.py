@@ -25,17 +25,19 @@ def test_tapaudit_cdk_imports_without_aws_cdk_lib():
 def synthesized(tmp_path_factory):
     require_module("aws_cdk")
     require_command("node")
-    import os
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+        patch.setenv("CDK_VALIDATION", "false")  # CDK's own 18-second validation is not under test
+        patch.syspath_prepend(str(ROOT / "reference_stack"))
+        return _synthesize_with_suppressions(tmp_path_factory.mktemp("resynth") / "cdk.out")
 
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    os.environ["CDK_VALIDATION"] = "false"  # CDK's own 18-second validation is not under test
-    sys.path.insert(0, str(ROOT / "reference_stack"))
+
+def _synthesize_with_suppressions(outdir):
     from app import build_app
     from synth import CLI_CONTEXT
 
     from tapaudit.cdk import suppress
 
-    outdir = tmp_path_factory.mktemp("resynth") / "cdk.out"
     context = json.loads((ROOT / "reference_stack" / "cdk.json").read_text())["context"]
     context.update(CLI_CONTEXT, variant="flawed")
     app = build_app(context, str(outdir))
