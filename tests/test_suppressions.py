@@ -53,6 +53,7 @@ def test_every_problem_is_reported_and_suppresses_nothing(cases):
         ("Expired", "TAP006", "expired"),
         ("BadDate", "TAP006", "malformed"),
         ("NotAList", None, "malformed"),
+        ("NullBlock", None, "malformed"),
         ("ExtraKey", "TAP006", "malformed"),
         ("AlreadyFixed", "TAP006", "unused"),
         (None, "TAP003", "unused"),  # template level: no table in that template
@@ -60,7 +61,7 @@ def test_every_problem_is_reported_and_suppresses_nothing(cases):
     assert all(p["file"].endswith(".yaml") for p in report["suppression_problems"])
     still_failing = set(by_resource(report["findings"]))
     assert still_failing == {"ShortReason", "NoReason", "WrongRule", "Expired", "BadDate", "NotAList",
-                             "ExtraKey", "Plain"}
+                             "ExtraKey", "Plain", "NullBlock"}
 
 
 def test_an_expired_suppression_says_since_when(cases):
@@ -70,7 +71,7 @@ def test_an_expired_suppression_says_since_when(cases):
 
 def test_summary_counts(cases):
     proc, report = cases
-    assert report["summary"] == {"critical": 0, "high": 0, "medium": 8, "low": 0, "suppressed": 5,
+    assert report["summary"] == {"critical": 0, "high": 0, "medium": 9, "low": 0, "suppressed": 5,
                                  "baselined": 0, "unknown": 0, "fixed": 0}
     assert proc.returncode == 0  # medium findings do not reach the default gate
 
@@ -78,7 +79,7 @@ def test_summary_counts(cases):
 def test_problems_on_stderr_one_line_each(cases):
     proc, report = cases
     lines = [line for line in proc.stderr.splitlines() if "suppression problem" in line]
-    assert len(lines) == len(report["suppression_problems"]) == 9
+    assert len(lines) == len(report["suppression_problems"]) == 10
     assert any("suppressions.yaml: Expired: TAP006: expired: expired on 2020-01-31" in line
                for line in lines)
 
@@ -105,7 +106,7 @@ def test_strict_suppressions_fail_the_gate(tmp_path):
 
 def test_console_summary_and_show_suppressed(cases):
     plain = run_cli("scan", CASES, "--no-config")
-    assert plain.stdout.rstrip().splitlines()[-1].startswith("8 findings (8 medium) in 1 template, "
+    assert plain.stdout.rstrip().splitlines()[-1].startswith("9 findings (9 medium) in 1 template, "
                                                              "3 suppressed")
     assert "Runs once a night" not in plain.stdout
     shown = run_cli("scan", CASES, "--no-config", "--show-suppressed")
@@ -152,4 +153,4 @@ def test_suppressions_are_applied_in_the_worker_processes(tmp_path):
         (tmp_path / f"s{i}.yaml").write_text((TRIAGE / "suppressions.yaml").read_text())
     _, report = scan_json(str(tmp_path), "--jobs", "2")
     assert report["summary"]["suppressed"] == 8 * 3
-    assert len(report["suppression_problems"]) == 8 * 8
+    assert len(report["suppression_problems"]) == 8 * 9

@@ -48,8 +48,7 @@ def apply(findings: list[Finding], unknown: list[Finding], document: Mapping[str
     template_level = _parse(_metadata(document), None, "template", file, known, today, problems)
     per_resource: dict[str, _Parsed] = {}
     for logical_id, resource in resources.items():
-        if isinstance(resource, dict) and isinstance(resource.get("Metadata"), dict) \
-                and METADATA_KEY in resource["Metadata"]:
+        if isinstance(resource, dict) and _metadata(resource) is not _ABSENT:
             per_resource[str(logical_id)] = _parse(_metadata(resource), str(logical_id), "resource",
                                                    file, known, today, problems)
     used: set[tuple[str | None, str]] = set()
@@ -82,9 +81,14 @@ def apply(findings: list[Finding], unknown: list[Finding], document: Mapping[str
     return findings, unknown, suppressed, problems
 
 
+_ABSENT = object()
+
+
 def _metadata(node: Mapping[str, Any]) -> Any:
+    """`Metadata.tapaudit` of a resource or template; _ABSENT when there is none (null is there:
+    it is malformed, not absent)."""
     metadata = node.get("Metadata")
-    return metadata.get(METADATA_KEY) if isinstance(metadata, dict) else None
+    return metadata.get(METADATA_KEY, _ABSENT) if isinstance(metadata, dict) else _ABSENT
 
 
 def _find(parsed: _Parsed | None, rule_id: str) -> Entry | None:
@@ -102,7 +106,7 @@ def _with_expiry(finding: Finding, *parsed: _Parsed | None) -> Finding:
 
 def _parse(block: Any, resource: str | None, scope: str, file: str, known: set[str], today: date,
            problems: list[SuppressionProblem]) -> _Parsed | None:
-    if block is None:
+    if block is _ABSENT:
         return None
     parsed = _Parsed([], {})
 
