@@ -117,10 +117,10 @@ def to_finding(result: ResourceResult, template: Template, file: str,
         message = f"{result.logical_id} could not be verified: {details}."
         fix = UNKNOWN_FIX
     else:
-        message = f"{result.logical_id} {details}."
+        message = f"{result.logical_id}: {details}."
         fix = select_fix(rule.fix, template, result.logical_id,
                          options.cdk_language if options else "typescript",
-                         [outcome.path for _, outcome in entries])
+                         [(check, outcome.path) for check, outcome in entries])
     path = entries[0][1].path or ("Resources", result.logical_id)
     line, column = source_map.locate(path)
     return Finding(

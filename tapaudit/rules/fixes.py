@@ -132,36 +132,38 @@ def _element(resource: Mapping, path: Sequence[str | int], element: str) -> tupl
 
 
 def subjects(fix: Fix, template: Template, logical_id: str, language: str,
-             failing_paths: Iterable[Sequence[str | int]]) -> list[Subject]:
-    """The resource, or (with `fix.subject`) each failing element, with the facts the variants test."""
+             failing: Sequence[tuple[str, Sequence[str | int]]]) -> list[Subject]:
+    """What to fix, with the facts the variants test: the resource once, or (with `fix.subject`)
+    each failing check (`per: check`) or each failing entry of a list (`element`, `ref`, `name`)."""
     kind = input_kind(template, logical_id)
     path = template.cdk_path(logical_id)
     construct = construct_id(template, logical_id)
     lang = language if kind == "cdk" else ""
-    facts = {"input": kind, "type": template.type_of(logical_id) or "",
+    facts = {"input": kind, "type": template.type_of(logical_id) or "", "language": lang,
              "construct": ("l2" if path and path.endswith("/Resource") else "l1") if kind == "cdk" else "",
-             "language": lang}
+             "check": failing[0][0] if failing else ""}
     values = {"resource": logical_id, "construct_id": construct,
               "var": variable(construct, lang) if lang else logical_id}
     spec = fix.subject
+    if spec.get("per") == "check":
+        return [Subject({**facts, "check": check}, values)
+                for check in dict.fromkeys(check for check, _ in failing)]
     if not spec:
         return [Subject(facts, values)]
     resource = template.resources.get(logical_id, {})
     found: dict[str, Subject] = {}
-    for failing in failing_paths:
-        entry, position = _element(resource, failing[2:], spec["element"])
+    for _, where in failing:
+        entry, position = _element(resource, where[2:], spec["element"])
         if not isinstance(entry, dict):
             continue
-        name = entry.get(spec.get("name", "")) if isinstance(entry.get(spec.get("name", "")), str) \
-            else position or "?"
+        name = entry.get(spec.get("name", ""))
+        name = name if isinstance(name, str) else position or "?"
         target_kind, target_id = kind_of(template, entry.get(spec["ref"]))
-        target_construct = construct_id(template, target_id) if target_id else None
-        found.setdefault(name, Subject(
-            {**facts, "target": target_kind or ""},
-            {**values, "name": name, "target": target_kind or "",
-             **({"target_resource": target_id} if target_id else {}),
-             **({"target_var": variable(target_construct, lang) if lang else target_id}
-                if target_construct and target_id else {})}))
+        more = {"name": name}
+        if target_id:
+            more["target_resource"] = target_id
+            more["target_var"] = variable(construct_id(template, target_id), lang) if lang else target_id
+        found.setdefault(name, Subject({**facts, "target": target_kind or ""}, {**values, **more}))
     return list(found.values()) or [Subject(facts, values)]
 
 
@@ -191,9 +193,10 @@ def render_fix(fix: Fix, subject: Subject) -> str | None:
 
 
 def select_fix(fix: Fix, template: Template, logical_id: str, language: str,
-               failing_paths: Iterable[Sequence[str | int]]) -> str:
-    """The fix text for this resource; the rule's summary when no variant fits."""
-    found = subjects(fix, template, logical_id, language, list(failing_paths))
+               failing: Iterable[tuple[str, Sequence[str | int]]]) -> str:
+    """The fix text for this resource (check id, path of each failure); the rule's summary when
+    no variant fits."""
+    found = subjects(fix, template, logical_id, language, list(failing))
     texts = list(dict.fromkeys(t for t in (render_fix(fix, s) for s in found) if t))
     if texts:
         return " ".join(texts)

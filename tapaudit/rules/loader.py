@@ -110,8 +110,9 @@ def _fix(data: Any, fill: _Filler) -> Fix:
             raise ValueError(f"fix table {name} needs `of` (a fact) and `values`")
         tables[str(name)] = (str(table.get("of", "")), {str(k): str(v) for k, v in table["values"].items()})
     subject = data.get("subject") or {}
-    if subject and not (isinstance(subject, dict) and {"element", "ref"} <= set(subject)):
-        raise ValueError("fix subject needs `element` and `ref`")
+    if subject and not (isinstance(subject, dict) and (subject.get("per") == "check"
+                                                       or {"element", "ref"} <= set(subject))):
+        raise ValueError("fix subject is `per: check`, or names an `element` list and its `ref`")
     return Fix(summary=" ".join(fill.text(data["summary"]).split()),
                snippet=fill.text(data.get("snippet", "")),
                cdk_python=str(data.get("cdk_python", "")),
@@ -162,5 +163,6 @@ class _Filler:
     def text(self, value: Any) -> str:
         text = str(value)
         for key, param in self.params.items():
-            text = text.replace("{" + key + "}", str(param))
+            shown = ", ".join(map(str, param)) if isinstance(param, list) else str(param)
+            text = text.replace("{" + key + "}", shown)
         return text
