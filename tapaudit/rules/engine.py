@@ -100,6 +100,15 @@ def _unique(details: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(details))
 
 
+def _join(details: list[str]) -> str:
+    """Details joined by '; ', a parenthetical they all end with said once, at the end."""
+    last = details[-1]
+    suffix = last[last.rfind(" ("):] if last.endswith(")") and " (" in last else ""
+    if len(details) > 1 and suffix and all(d.endswith(suffix) for d in details):
+        return "; ".join(d[: -len(suffix)] for d in details) + suffix
+    return "; ".join(details)
+
+
 UNKNOWN_FIX = ("check it by hand once deployed, or make the value visible in the template "
                "(a parameter default, a resource of this stack)")
 
@@ -111,7 +120,7 @@ def to_finding(result: ResourceResult, template: Template, file: str,
     if not entries:
         return None
     unknown = not result.failures
-    details = "; ".join(_unique(_describe(outcome) for _, outcome in entries))
+    details = _join(_unique(_describe(outcome) for _, outcome in entries))
     # One sentence on this resource; the rule's impact and the fix are fields of their own.
     if unknown:
         message = f"{result.logical_id} could not be verified: {details}."

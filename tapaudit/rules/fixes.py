@@ -92,11 +92,32 @@ def variable(name: str, language: str) -> str:
     return words[0].lower() + "".join(w[:1].upper() + w[1:].lower() for w in words[1:])
 
 
-def kind_of(template: Template, value: Any) -> tuple[str | None, str | None]:
-    """(kind, logical id if in this template) of what an ARN-valued property points at."""
+def _referenced(template: Template, value: Any) -> set[str]:
+    """Resources a value refers to anywhere inside (Ref, Fn::GetAtt, also within Join and Sub)."""
     ref = template.referenced_resource(value)
     if ref:
-        return KIND_OF_TYPE.get(template.type_of(ref[0]) or ""), ref[0]
+        return {ref[0]}
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for inner in value.values():
+            found |= _referenced(template, inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= _referenced(template, inner)
+    elif isinstance(value, str):
+        found |= {name for name in re.findall(r"\$\{([\w]+)(?:\.[\w.]+)?\}", value)
+                  if name in template.resources}
+    return found
+
+
+def kind_of(template: Template, value: Any) -> tuple[str | None, str | None]:
+    """(kind, logical id if in this template) of what an ARN-valued property points at."""
+    refs = _referenced(template, value)
+    if len(refs) == 1:
+        (ref,) = refs
+        kind = KIND_OF_TYPE.get(template.type_of(ref) or "")
+        if kind:
+            return kind, ref
     if intrinsic(value) and intrinsic(value)[0] == "Fn::ImportValue":
         return None, None
     rendered = render(template, value)
@@ -131,6 +152,17 @@ def _element(resource: Mapping, path: Sequence[str | int], element: str) -> tupl
     return None, None
 
 
+def _is_set(resource: Mapping, path: Sequence[str | int]) -> bool:
+    """Does the template hold a value at `path` (set but wrong), or is it missing?"""
+    value: Any = resource
+    for step in path:
+        try:
+            value = value[step]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return True
+
+
 def subjects(fix: Fix, template: Template, logical_id: str, language: str,
              failing: Sequence[tuple[str, Sequence[str | int]]]) -> list[Subject]:
     """What to fix, with the facts the variants test: the resource once, or (with `fix.subject`)
@@ -142,6 +174,8 @@ def subjects(fix: Fix, template: Template, logical_id: str, language: str,
     facts = {"input": kind, "type": template.type_of(logical_id) or "", "language": lang,
              "construct": ("l2" if path and path.endswith("/Resource") else "l1") if kind == "cdk" else "",
              "check": failing[0][0] if failing else ""}
+    resource = template.resources.get(logical_id, {})
+    facts["value"] = "set" if failing and _is_set(resource, failing[0][1][2:]) else "missing"
     values = {"resource": logical_id, "construct_id": construct,
               "var": variable(construct, lang) if lang else logical_id}
     spec = fix.subject
@@ -150,7 +184,6 @@ def subjects(fix: Fix, template: Template, logical_id: str, language: str,
                 for check in dict.fromkeys(check for check, _ in failing)]
     if not spec:
         return [Subject(facts, values)]
-    resource = template.resources.get(logical_id, {})
     found: dict[str, Subject] = {}
     for _, where in failing:
         entry, position = _element(resource, where[2:], spec["element"])
@@ -163,7 +196,9 @@ def subjects(fix: Fix, template: Template, logical_id: str, language: str,
         if target_id:
             more["target_resource"] = target_id
             more["target_var"] = variable(construct_id(template, target_id), lang) if lang else target_id
-        found.setdefault(name, Subject({**facts, "target": target_kind or ""}, {**values, **more}))
+        found.setdefault(name, Subject({**facts, "target": target_kind or "",
+                                        "value": "set" if _is_set(resource, where[2:]) else "missing"},
+                                       {**values, **more}))
     return list(found.values()) or [Subject(facts, values)]
 
 
@@ -179,7 +214,7 @@ def fill(text: str, values: Mapping[str, str]) -> str | None:
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
 
 
-def render_fix(fix: Fix, subject: Subject) -> str | None:
+def render_fix(fix: Fix, subject: Subject) -> tuple[str, str] | None:
     for variant in fix.variants:
         if not _fits(variant, subject.facts):
             continue
@@ -188,7 +223,7 @@ def render_fix(fix: Fix, subject: Subject) -> str | None:
                                        if subject.facts.get(key, "") in table}}
         text = fill(variant.text, values)
         if text is not None:
-            return text
+            return text, fill(variant.once, values) or ""
     return None
 
 
@@ -197,9 +232,10 @@ def select_fix(fix: Fix, template: Template, logical_id: str, language: str,
     """The fix text for this resource (check id, path of each failure); the rule's summary when
     no variant fits."""
     found = subjects(fix, template, logical_id, language, list(failing))
-    texts = list(dict.fromkeys(t for t in (render_fix(fix, s) for s in found) if t))
-    if texts:
-        return " ".join(texts)
+    rendered = [r for r in (render_fix(fix, s) for s in found) if r]
+    if rendered:
+        return " ".join(dict.fromkeys([*(text for text, _ in rendered),
+                                       *(once for _, once in rendered if once)]))
     if fix.snippet and found[0].facts["input"] == "cdk":
         return f"{fix.summary}: `{fix.snippet}`"
     return fix.summary

@@ -103,7 +103,8 @@ def _fix(data: Any, fill: _Filler) -> Fix:
         variants.append(FixVariant(
             when={str(k): tuple(str(v) for v in (vs if isinstance(vs, list) else [vs]))
                   for k, vs in when.items()},
-            text=" ".join(fill.text(variant["text"]).split())))
+            text=" ".join(fill.text(variant["text"]).split()),
+            once=" ".join(fill.text(variant.get("once", "")).split())))
     tables = {}
     for name, table in (data.get("tables") or {}).items():
         if not isinstance(table, dict) or not isinstance(table.get("values"), dict):

@@ -27,6 +27,7 @@ class FixVariant:
 
     when: dict[str, tuple[str, ...]]
     text: str
+    once: str = ""  # said once after the texts of all subjects (e.g. how to make the queue)
 
 
 @dataclass(frozen=True)
