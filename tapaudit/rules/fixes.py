@@ -73,11 +73,26 @@ def is_cdk_output(template: Template) -> bool:
     return bool(template.by_type.get("AWS::CDK::Metadata")) or "BootstrapVersion" in template.parameters
 
 
+_HASHED = re.compile(r"^([A-Za-z0-9]+?)([0-9A-F]{8})$")
+
+
+def construct_level(template: Template, logical_id: str) -> str:
+    """l2 when CDK's `Resource` child (Table, TableV2, Function...), l1 for Cfn* constructs.
+
+    Without construct paths, CDK's 8-hex hash on the logical id tells an L2's resource from an
+    L1 declared at the stack's root."""
+    path = template.cdk_path(logical_id)
+    if path:
+        return "l2" if path.endswith("/Resource") else "l1"
+    return "l2" if _HASHED.match(logical_id) else "l1"
+
+
 def construct_id(template: Template, logical_id: str) -> str:
     """The construct's own id: `Stack/Table/Resource` -> `Table`; the logical id without CDK."""
     path = template.cdk_path(logical_id)
     if not path:
-        return logical_id
+        hashed = _HASHED.match(logical_id) if is_cdk_output(template) else None
+        return hashed.group(1) if hashed else logical_id
     parts = [p for p in path.split("/") if p]
     if len(parts) >= 2 and parts[-1] == "Resource":
         return parts[-2]
@@ -168,11 +183,10 @@ def subjects(fix: Fix, template: Template, logical_id: str, language: str,
     """What to fix, with the facts the variants test: the resource once, or (with `fix.subject`)
     each failing check (`per: check`) or each failing entry of a list (`element`, `ref`, `name`)."""
     kind = input_kind(template, logical_id)
-    path = template.cdk_path(logical_id)
     construct = construct_id(template, logical_id)
     lang = language if kind == "cdk" else ""
     facts = {"input": kind, "type": template.type_of(logical_id) or "", "language": lang,
-             "construct": ("l2" if path and path.endswith("/Resource") else "l1") if kind == "cdk" else "",
+             "construct": construct_level(template, logical_id) if kind == "cdk" else "",
              "check": failing[0][0] if failing else ""}
     resource = template.resources.get(logical_id, {})
     facts["value"] = "set" if failing and _is_set(resource, failing[0][1][2:]) else "missing"
