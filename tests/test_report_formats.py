@@ -284,3 +284,20 @@ def test_console_shows_why_once_per_rule():
     assert text.splitlines()[-1] == "exit 2: 1 input could not be scanned"
     tap006 = next(line for line in text.splitlines() if line.startswith("TAP006 "))
     assert tap006.split() == ["TAP006", "2", "2", "0", "0", "0", "1"]
+
+
+def test_what_cdk_itself_says_about_the_flawed_stack():
+    """The README's statements on CDK 2.275's own synth-time validation, as recorded by the synth:
+    the ignored TLS setting is a warning of the Construct Annotations source (in the report only
+    with @aws-cdk/core:annotationsInValidationReport), and it does not fail the synth."""
+    report = json.loads((FIXTURES / "flawed" / "validation-report.json").read_text())
+    (plugin,) = report["pluginReports"]
+    assert plugin["pluginName"] == "Construct Annotations" and plugin["conclusion"] == "success"
+    (violation,) = plugin["violations"]
+    assert violation["ruleName"] == \
+        "Annotation::@aws-cdk/aws-cloudfront:minimumProtocolVersionWithoutCertificate"
+    assert violation["severity"] == "warning"
+    assert violation["violatingConstructs"][0]["libraryVersion"] == "2.275.0"
+    flags = json.loads((FIXTURES.parent / "reference_stack" / "cdk.json").read_text())["context"]
+    assert flags["@aws-cdk/core:annotationsInValidationReport"] is True
+    assert flags["@aws-cdk/core:validateAgainstDefaultRules"] is True
