@@ -17,11 +17,10 @@ def issue(finding: Finding) -> dict[str, Any]:
                                          finding.why and f"**Why:** {finding.why}") if part)
     return {
         "type": "issue",
-        "description": f"{finding.rule_id}: {finding.message}",
+        "description": f"{finding.rule_id} {finding.message}",
         "check_name": finding.rule_id,
         "fingerprint": finding.fingerprint,
         "severity": "info" if finding.unknown else SEVERITY[finding.severity],
-        "categories": ["Security"],
         "content": {"body": body},
         "location": {"path": finding.file, "lines": {"begin": max(1, finding.line)}},
     }
