@@ -159,3 +159,15 @@ def test_fix_fixtures_do_not_drift(tmp_path):
                    check=True, env=env, capture_output=True, timeout=600)
     for name in ("cdk-every-target-kind.json", "cdk-every-table-and-function-kind.json"):
         assert (tmp_path / name).read_text() == (FIXES / name).read_text(), f"{name} drifted"
+
+
+def test_cdk_dead_letter_queue_without_policy_gets_a_policy_fix():
+    """CDK output whose queue policy is gone (as with a queue CDK cannot write a policy for)."""
+    template = json.loads((FIXTURES / "TAP004" / "cdk-pass-dlq.json").read_text())
+    template["Resources"] = {name: body for name, body in template["Resources"].items()
+                             if body["Type"] != "AWS::SQS::QueuePolicy"}
+    proc = run_cli("scan", "-", "-f", "json", "--rule", "TAP004", stdin=json.dumps(template))
+    (finding,) = json.loads(proc.stdout)["findings"]
+    assert "no queue policy lets events.amazonaws.com" in finding["message"]
+    assert "needs a policy that lets `events.amazonaws.com`" in finding["fix"]
+    assert "new sqs.QueuePolicy(this, 'DlqPolicy', { queues: [dlq] })" in finding["fix"]
