@@ -171,3 +171,16 @@ def test_cdk_dead_letter_queue_without_policy_gets_a_policy_fix():
     assert "no queue policy lets events.amazonaws.com" in finding["message"]
     assert "needs a policy that lets `events.amazonaws.com`" in finding["fix"]
     assert "new sqs.QueuePolicy(this, 'DlqPolicy', { queues: [dlq] })" in finding["fix"]
+
+
+def test_a_message_names_three_problems_and_the_fix_covers_all():
+    targets = [{"Id": f"Job{i}", "Arn": f"arn:aws:lambda:us-east-1:111111111111:function:job{i}"}
+               for i in range(1, 6)]
+    template = {"Resources": {"Cron": {"Type": "AWS::Events::Rule", "Properties": {
+        "ScheduleExpression": "rate(1 hour)", "Targets": targets}}}}
+    proc = run_cli("scan", "-", "-f", "json", "--rule", "TAP004", stdin=json.dumps(template))
+    (finding,) = json.loads(proc.stdout)["findings"]
+    assert finding["message"] == ("Cron: target 'Job1' has no dead-letter queue; target 'Job2' has "
+                                  "no dead-letter queue; target 'Job3' has no dead-letter queue; "
+                                  "and 2 more problems.")
+    assert all(f"Target 'Job{i}' (a Lambda function)" in finding["fix"] for i in range(1, 6))
