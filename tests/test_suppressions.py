@@ -106,7 +106,7 @@ def test_strict_suppressions_fail_the_gate(tmp_path):
 
 def test_console_summary_and_show_suppressed(cases):
     plain = run_cli("scan", CASES, "--no-config")
-    assert plain.stdout.rstrip().splitlines()[-1].startswith("9 findings (9 medium) in 1 template, "
+    assert plain.stdout.rstrip().splitlines()[-2].startswith("9 findings (9 medium) in 1 template, "
                                                              "3 suppressed")
     assert "Runs once a night" not in plain.stdout
     shown = run_cli("scan", CASES, "--no-config", "--show-suppressed")
