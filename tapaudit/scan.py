@@ -56,7 +56,6 @@ def scan_template(template: Template, rules: Sequence[Rule], display: str, sourc
                 report.exempt.append(Exemption(rule.id, display, result.logical_id, result.resource_type,
                                                template.cdk_path(result.logical_id),
                                                result.exempt_reason))
-                continue
             finding = to_finding(result, template, display, source_map)
             if finding is not None:
                 (report.unknown if finding.unknown else report.findings).append(finding)
@@ -78,7 +77,7 @@ def scan_source(source: TemplateSource, rules: Sequence[Rule], debug: bool = Fal
             return report
         if data.get("Resources") is not None and not isinstance(data["Resources"], dict):
             raise InputError("Resources is not a mapping")
-        template = Template(data, dict(source.cdk_paths))
+        template = Template(data, dict(source.cdk_paths), (options or ScanOptions()).partition)
         report = scan_template(template, rules, source.display, document.source_map, options)
     except InputError as exc:
         # In a folder walk, files that do not even mention a template section are not ours.

@@ -9,7 +9,7 @@ from enum import Enum
 from tapaudit.findings import Finding
 from tapaudit.loading.positions import SourceMap
 from tapaudit.model.template import Template
-from tapaudit.model.values import MISSING, Branch, Unknown
+from tapaudit.model.values import MISSING, Branch, Malformed, Unknown
 from tapaudit.rules.model import Check, Rule
 from tapaudit.rules.outcome import Outcome, Status
 from tapaudit.rules.predicates import Context, run
@@ -42,20 +42,23 @@ def run_check(check: Check, ctx: Context, root: Branch) -> Iterator[Outcome]:
                 yield Outcome.fail(check.missing, selected)
             else:
                 yield Outcome.ok(selected)
-        elif isinstance(selected.value, Unknown):
-            yield Outcome.unknown(selected.value.reason, selected)
+        elif isinstance(selected.value, Unknown | Malformed):
+            yield Outcome.of_value(selected)  # type: ignore[misc]
         else:
             yield from run(check.predicate, ctx, selected, check.args)
 
 
-def _holds(check: Check, ctx: Context, root: Branch) -> bool:
-    """For applies_if / skip_if: the predicate passes on a value that is really there."""
-    for selected in select(check.steps, root):
-        if selected.value is MISSING or isinstance(selected.value, Unknown):
-            continue
-        if any(o.status is Status.PASS for o in run(check.predicate, ctx, selected, check.args)):
-            return True
-    return False
+def _holds(check: Check | tuple[Check, ...], ctx: Context, root: Branch) -> str | None:
+    """For applies_if / skip_if: the predicate passes on a value that is really there. Returns why
+    (the passing outcome's detail, or the check's id), None when it does not hold."""
+    for one in check if isinstance(check, tuple) else (check,):
+        for selected in select(one.steps, root):
+            if selected.value is MISSING or isinstance(selected.value, Unknown | Malformed):
+                continue
+            for outcome in run(one.predicate, ctx, selected, one.args):
+                if outcome.status is Status.PASS:
+                    return outcome.detail or one.id
+    return None
 
 
 def evaluate_rule(rule: Rule, template: Template) -> Iterator[ResourceResult]:
@@ -69,16 +72,34 @@ def evaluate_resource(rule: Rule, template: Template, logical_id: str,
     ctx = Context(template, logical_id)
     root = Branch(template.resources[logical_id], ("Resources", logical_id))
     result = ResourceResult(rule, logical_id, resource_type, Verdict.NOT_APPLICABLE)
-    if rule.skip_if and _holds(rule.skip_if, ctx, root):
+    shape = template.shape_problems.get(logical_id)
+    if shape:  # a wrongly shaped resource never passes
+        result.failures.append(("resource-shape", Outcome.fail(shape, root)))
+        result.verdict = Verdict.FAIL
         return result
+    if rule.skip_if:
+        reason = _holds(rule.skip_if, ctx, root)
+        if reason:
+            result.exempt_reason = reason
+            return result
     if rule.applies_if and not _holds(rule.applies_if, ctx, root):
         return result
+    exempt: list[str] = []
+    judged = False
     for check in rule.checks:
         for outcome in run_check(check, ctx, root):
+            if outcome.status is Status.EXEMPT:
+                exempt.append(outcome.detail)
+                continue
+            judged = True
             if outcome.status is Status.FAIL:
                 result.failures.append((check.id, outcome))
             elif outcome.status is Status.UNKNOWN:
                 result.unknowns.append((check.id, outcome))
+    if exempt:
+        result.exempt_reason = "; ".join(_unique(exempt))
+        if not judged:  # everything the rule looked at is out of its scope
+            return result
     result.verdict = (Verdict.FAIL if result.failures else
                       Verdict.UNKNOWN if result.unknowns else Verdict.PASS)
     return result
@@ -103,10 +124,13 @@ def to_finding(result: ResourceResult, template: Template, file: str,
         return None
     unknown = not result.failures
     details = "; ".join(_unique(_describe(outcome) for _, outcome in entries))
+    # A failing resource still lists what could not be verified: unknowns are never hidden.
+    unverified = () if unknown else tuple(_unique(f"{check}: {_describe(outcome)}"
+                                                  for check, outcome in result.unknowns))
     fix = f"{rule.fix.summary} (CDK: `{rule.fix.snippet}`)" if rule.fix.snippet else rule.fix.summary
     if unknown:
         message = (f"{result.logical_id} ({result.resource_type}) could not be verified: "
-                   f"{details}. The value is only known at deploy time; check it by hand.")
+                   f"{details}; check it by hand.")
     else:
         message = f"{result.logical_id} ({result.resource_type}) {details}. {rule.why} Fix: {fix}"
     path = entries[0][1].path or ("Resources", result.logical_id)
@@ -115,4 +139,5 @@ def to_finding(result: ResourceResult, template: Template, file: str,
         rule_id=rule.id, severity=rule.severity, title=rule.title, message=message, file=file,
         line=line, column=column, resource=result.logical_id, resource_type=result.resource_type,
         cdk_path=template.cdk_path(result.logical_id), path=tuple(path),
-        checks=tuple(_unique(check for check, _ in entries)), unknown=unknown)
+        checks=tuple(_unique(check for check, _ in entries)), unknown=unknown,
+        unverified=unverified)

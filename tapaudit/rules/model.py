@@ -47,7 +47,7 @@ class Rule:
     fails: str
     checks: tuple[Check, ...]
     applies_if: Check | None = None
-    skip_if: Check | None = None
+    skip_if: Check | tuple[Check, ...] | None = None  # a list: the resource is skipped if any holds
     source: Path | None = None
 
     def help_markdown(self) -> str:

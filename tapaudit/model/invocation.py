@@ -1,0 +1,78 @@
+"""Who calls a Lambda function: does it run only during deployments, as a custom-resource handler?
+
+A function is deployment-only when CloudFormation custom resources are its only callers: its ARN
+is a `ServiceToken`, directly, or through a provider framework (a deployment-only function or
+state machine that refers to it, e.g. CDK's `framework-onEvent` with `USER_ON_EVENT_FUNCTION_ARN`).
+References that grant or log (roles, policies, log groups) do not call it; anything else that
+refers to it (an event rule, a subscription, a notification, a permission) is a caller.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tapaudit.model.lookup import denoted
+from tapaudit.model.resources import is_custom_resource
+from tapaudit.model.template import Template
+
+_NOT_CALLERS = ("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy",
+                "AWS::IAM::RolePolicy", "AWS::Logs::LogGroup", "AWS::Logs::SubscriptionFilter",
+                "AWS::CloudWatch::Alarm", "AWS::Lambda::EventInvokeConfig", "AWS::CDK::Metadata")
+_RELAYS = ("AWS::Lambda::Function", "AWS::StepFunctions::StateMachine", "AWS::Lambda::Alias",
+           "AWS::Lambda::Version")
+
+
+def deployment_only(template: Template, logical_id: str) -> str | None:
+    """Why the resource runs only during deployments (None when something else may call it)."""
+    return _deployment_only(template, logical_id, frozenset())
+
+
+def _deployment_only(template: Template, logical_id: str, seen: frozenset[str]) -> str | None:
+    if logical_id in seen:
+        return None
+    seen = seen | {logical_id}
+    reasons: list[str] = []
+    for caller in _callers(template, logical_id):
+        kind = template.type_of(caller) or ""
+        props = template.properties(caller)
+        if is_custom_resource(kind):
+            if _names(template, props.get("ServiceToken"), logical_id):
+                reasons.append(f"its ARN is the ServiceToken of custom resource {caller}")
+                continue
+            return None  # named elsewhere in a custom resource: e.g. a notification target
+        if kind in _NOT_CALLERS:
+            continue
+        if kind in _RELAYS and _deployment_only(template, caller, seen):
+            reasons.append(f"only {caller}, itself a custom-resource handler, refers to it")
+            continue
+        return None
+    return f"custom-resource handler: {reasons[0]}" if reasons else None
+
+
+def _callers(template: Template, logical_id: str) -> list[str]:
+    """Resources whose properties name `logical_id` (by Ref, GetAtt, Sub or literal name/ARN)."""
+    found = [name for name in template.references.referrers(logical_id)
+             if _mentions(template, template.resources[name].get("Properties"), logical_id)]
+    kind = template.type_of(logical_id)
+    for name, body in template.resources.items():
+        if name in found or name == logical_id:
+            continue
+        props = body.get("Properties")
+        if is_custom_resource(template.type_of(name)) and isinstance(props, dict) and \
+                _names(template, props.get("ServiceToken"), logical_id, kind):
+            found.append(name)
+    return sorted(found)
+
+
+def _mentions(template: Template, node: Any, logical_id: str) -> bool:
+    from tapaudit.model.references import ReferenceGraph
+
+    return logical_id in ReferenceGraph.mentioned(node)
+
+
+def _names(template: Template, value: Any, logical_id: str, kind: str | None = None) -> bool:
+    if value is None:
+        return False
+    types = (kind,) if kind else ((template.type_of(logical_id) or ""),)
+    found = denoted(template, value, types)
+    return isinstance(found, list) and any(d.logical_id == logical_id for d in found)

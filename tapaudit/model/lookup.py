@@ -1,0 +1,93 @@
+"""Which resource of the template a value names: through Ref/GetAtt, or by its literal name or ARN.
+
+`Roles: [my-role]`, `arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${RoleName}` and
+`{"Ref": "Role"}` all name the same role. A denotation also says which of the resource's forms the
+value is (`Ref`, `Arn`, `QueueUrl`, ...): a queue's `Ref` is its URL, not its ARN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tapaudit.model.intrinsics import strings
+from tapaudit.model.resources import KINDS, VERSIONED
+from tapaudit.model.template import Template
+from tapaudit.model.values import Conditions, Unknown
+
+REF = "Ref"
+
+
+@dataclass(frozen=True)
+class Denotation:
+    logical_id: str
+    form: str  # "Ref" or the attribute whose value it is
+    exact: bool = True  # False: the same name, but a literal account/region that may differ
+    conditions: Conditions = ()
+
+
+def forms(template: Template, logical_id: str) -> dict[str, str]:
+    """Every rendered form of a resource: what Ref and each modelled attribute return."""
+    cache = template.__dict__.setdefault("_forms", {})
+    found = cache.get(logical_id)
+    if found is None:
+        kind = template.type_of(logical_id) or ""
+        names = [REF, *KINDS[kind].attributes] if kind in KINDS else [REF]
+        if kind in VERSIONED:
+            names = [REF]
+        found = {}
+        for name in names:
+            value = {"Ref": logical_id} if name == REF else {"Fn::GetAtt": [logical_id, name]}
+            rendered = strings(template, value)
+            if len(rendered) == 1 and isinstance(rendered[0][0], str):
+                found[name] = rendered[0][0]
+        cache[logical_id] = found
+    return found
+
+
+def denoted(template: Template, value: Any, types: tuple[str, ...] = ()) -> list[Denotation] | Unknown:
+    """The resources (of `types`, if given) that `value` names, one per Fn::If alternative that
+    names one; Unknown when the value cannot be known."""
+    direct = _direct(template, value, types)
+    if direct is not None:
+        return [direct]
+    found: list[Denotation] = []
+    unknown: Unknown | None = None
+    candidates = [name for kind in types for name in template.by_type.get(kind, ())] if types \
+        else list(template.resources)
+    for rendered, conds in strings(template, value):
+        if isinstance(rendered, Unknown):
+            unknown = unknown or rendered
+            continue
+        match = _by_text(template, rendered, candidates)
+        if match:
+            found.append(Denotation(match[0], match[1], match[2], conds))
+    if not found and unknown:
+        return unknown
+    return found
+
+
+def denoted_one(template: Template, value: Any, types: tuple[str, ...] = ()) -> Denotation | Unknown | None:
+    found = denoted(template, value, types)
+    if isinstance(found, Unknown):
+        return found
+    return found[0] if found else None
+
+
+def _direct(template: Template, value: Any, types: tuple[str, ...]) -> Denotation | None:
+    ref = template.referenced_resource(value)
+    if ref and (not types or template.type_of(ref[0]) in types):
+        return Denotation(ref[0], ref[1] or REF)
+    return None
+
+
+def _by_text(template: Template, text: str, candidates: list[str]) -> tuple[str, str, bool] | None:
+    maybe = None
+    for name in candidates:
+        for form, rendered in forms(template, name).items():
+            verdict = template.symbols.compare(rendered, text, wildcards=False)
+            if verdict is True:
+                return name, form, True
+            if verdict is None and maybe is None:
+                maybe = (name, form, False)
+    return maybe
