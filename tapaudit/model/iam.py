@@ -290,7 +290,9 @@ def condition_holds(template: Template, condition: Any, context: RequestContext,
                 return False, ""
             if result is None:
                 verdict = None
-                reason = reason or f"its condition {operator} {key} cannot be evaluated from the template"
+                why = ("depends on the account, region or partition the stack is deployed to"
+                       if key.lower() in context.values else "cannot be evaluated from the template")
+                reason = reason or f"its condition {operator} {key} {why}"
     return verdict, reason
 
 

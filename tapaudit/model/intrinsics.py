@@ -250,7 +250,8 @@ def _versioned(template: Template, logical_id: str, attribute: str | None,
         if isinstance(function, Unknown):
             found.append((function, conds))
             continue
-        arn = function if function.startswith("arn:") else _fill(template, "arn:{P}:lambda:{R}:{A}:function:{name}", function, "/")
+        arn = function if function.startswith("arn:") else \
+            _fill(template, "arn:{P}:lambda:{R}:{A}:function:{name}", function, "/")
         tail = suffix if isinstance(suffix, str) else template.symbols.token(f"{logical_id}.Version")
         found.append((f"{arn}:{tail}", conds))
     return found
@@ -277,7 +278,7 @@ def _join(template: Template, arg: Any, depth: int) -> list[Alternative]:
 def _list(template: Template, value: Any, depth: int) -> list[Alternative]:
     """A list argument: literal (elements left to the caller) or computed (Split, a list parameter)."""
     if isinstance(value, list):
-        return [([v for v in value if not (intrinsic(v) == ("Ref", "AWS::NoValue"))], ())]
+        return [([v for v in value if intrinsic(v) != ("Ref", "AWS::NoValue")], ())]
     found = []
     for result, conds in alternatives(template, value, depth):
         if isinstance(result, list | Unknown):

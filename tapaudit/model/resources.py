@@ -23,6 +23,7 @@ _TABLE = Kind("TableName", "{name}", {"Arn": "arn:{P}:dynamodb:{R}:{A}:table/{na
                                       "TableName": "{name}"}, "TableName")
 _QUEUE_URL = "https://sqs.{R}.{S}/{A}/{name}"
 _FUNCTION_ARN = "arn:{P}:lambda:{R}:{A}:function:{name}"
+_STATE_MACHINE_ARN = "arn:{P}:states:{R}:{A}:stateMachine:{name}"
 
 KINDS: dict[str, Kind] = {
     "AWS::S3::Bucket": Kind("BucketName", "{name}", {
@@ -49,8 +50,8 @@ KINDS: dict[str, Kind] = {
         "Arn": "arn:{P}:events:{R}:{A}:event-bus/{name}", "Name": "{name}"}),
     "AWS::Scheduler::Schedule": Kind("Name", "{name}", {
         "Arn": "arn:{P}:scheduler:{R}:{A}:schedule/default/{name}"}),
-    "AWS::StepFunctions::StateMachine": Kind("StateMachineName", "arn:{P}:states:{R}:{A}:stateMachine:{name}", {
-        "Arn": "arn:{P}:states:{R}:{A}:stateMachine:{name}", "Name": "{name}"}),
+    "AWS::StepFunctions::StateMachine": Kind("StateMachineName", _STATE_MACHINE_ARN, {
+        "Arn": _STATE_MACHINE_ARN, "Name": "{name}"}),
     "AWS::Logs::LogGroup": Kind("LogGroupName", "{name}", {
         "Arn": "arn:{P}:logs:{R}:{A}:log-group:{name}:*"}),
     "AWS::Kinesis::Stream": Kind("Name", "{name}", {"Arn": "arn:{P}:kinesis:{R}:{A}:stream/{name}"}),

@@ -29,7 +29,7 @@ def replication_tag_gate(ctx: Context, branch: Branch, tag_key: str, tag_value: 
     for config in child(branch, "ReplicationConfiguration"):
         for rules in child(config, "Rules"):
             for rule in items(rules):
-                problem = Outcome.of_value(rule, "replication rule")
+                problem = Outcome.of_value(rule)
                 if problem:
                     outcomes.append(problem)
                     continue
@@ -239,9 +239,9 @@ def _notification_resources(template: Template, bucket: str) -> list[str]:
     found = []
     for name in template.references.referrers(bucket):
         kind = template.type_of(name) or ""
-        if kind.startswith("Custom::S3BucketNotifications"):
-            if _names_bucket(template, template.properties(name).get("BucketName"), bucket):
-                found.append(name)
+        if kind.startswith("Custom::S3BucketNotifications") and \
+                _names_bucket(template, template.properties(name).get("BucketName"), bucket):
+            found.append(name)
     return found
 
 
