@@ -389,8 +389,8 @@ def _across_keys(mapping: dict, name: str, top: Any, second: str) -> Any:
     values = [entry.get(second, MISSING) for entry in mapping.values() if isinstance(entry, dict)]
     if values and all(v == values[0] for v in values) and values[0] is not MISSING:
         return values[0]
-    return Unknown(f"Fn::FindInMap {name} differs by its top-level key, which is only known at "
-                   "deploy time")
+    return Unknown(f"comes from Fn::FindInMap {name}, whose entries differ and whose top-level key "
+                   "is only known at deploy time")
 
 
 def _base64(template: Template, arg: Any, depth: int) -> list[Alternative]:

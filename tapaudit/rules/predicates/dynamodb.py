@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tapaudit.model.arns import shown
+from tapaudit.model.template import Template
 from tapaudit.model.values import Branch, Unknown, as_list, child, items
 from tapaudit.rules.outcome import Outcome
 from tapaudit.rules.predicates import Context, predicate
@@ -34,18 +36,18 @@ def dynamodb_gsi(ctx: Context, branch: Branch, partition_key: dict, sort_key: di
     want = f"{partition_key['name']} ({partition_key['type']}) / {sort_key['name']} ({sort_key['type']})"
     # Judged per Fn::If branch of the index list: the index must exist whichever way it goes.
     return [Outcome.of_value(indexes, "GlobalSecondaryIndexes")
-            or _judge_indexes(indexes, types, partition_key, sort_key, projection, want)
+            or _judge_indexes(template, indexes, types, partition_key, sort_key, projection, want)
             for indexes in child(branch, "GlobalSecondaryIndexes")]
 
 
-def _judge_indexes(indexes: Branch, types: dict, partition_key: dict, sort_key: dict,
+def _judge_indexes(template: Template, indexes: Branch, types: dict, partition_key: dict, sort_key: dict,
                    projection: str, want: str) -> Outcome:
     problems: list[tuple[Branch, str]] = []
     for index in items(indexes):
         shape = Outcome.of_value(index, "GlobalSecondaryIndexes")
         if shape:
             return shape
-        problem = _index_problem(index.value, types, partition_key, sort_key, projection)
+        problem = _index_problem(template, index.value, types, partition_key, sort_key, projection)
         if problem is None:
             return Outcome.ok(index)
         if isinstance(problem, Unknown):
@@ -59,15 +61,16 @@ def _judge_indexes(indexes: Branch, types: dict, partition_key: dict, sort_key: 
     return Outcome.fail(f"has no global secondary index on {want}", indexes)
 
 
-def _index_problem(index: Any, types: dict, pk: dict, sk: dict, projection: str) -> str | Unknown | None:
+def _index_problem(template: Template, index: Any, types: dict, pk: dict, sk: dict,
+                   projection: str) -> str | Unknown | None:
     """None when the index matches; a description of the nearest miss otherwise ('' = unrelated)."""
     if not isinstance(index, dict):
         return ""
     keys = {}
     for element in as_list(index.get("KeySchema")):
         if isinstance(element, dict):
-            keys[element.get("KeyType")] = element.get("AttributeName")
-    name = index.get("IndexName", "?")
+            keys[template.resolve(element.get("KeyType"))] = template.resolve(element.get("AttributeName"))
+    name = shown(template, index.get("IndexName", "?"))
     if keys.get("HASH") != pk["name"]:
         return ""
     if keys.get("RANGE") is None:
@@ -80,14 +83,17 @@ def _index_problem(index: Any, types: dict, pk: dict, sk: dict, projection: str)
                            "its type cannot be told (CloudFormation requires the definition)")
         found = types.get(key["name"])
         if isinstance(found, Unknown):
-            return Unknown(f"type of attribute '{key['name']}' {found.reason}")
+            return Unknown(f"the type of attribute '{key['name']}' {found.reason}")
         if found not in ATTRIBUTE_TYPES:
             return f"attribute '{key['name']}' has AttributeType {found!r}, which is invalid (valid: " \
                    f"{', '.join(ATTRIBUTE_TYPES)})"
         if found != key["type"]:
             return f"attribute '{key['name']}' is type {found}, not {key['type']}"
     proj = index.get("Projection")
-    kind = proj.get("ProjectionType", "KEYS_ONLY") if isinstance(proj, dict) else "KEYS_ONLY"
+    kind = template.resolve(proj.get("ProjectionType", "KEYS_ONLY")) if isinstance(proj, dict) \
+        else "KEYS_ONLY"
+    if isinstance(kind, Unknown):
+        return Unknown(f"ProjectionType of index '{name}' {kind.reason}")
     if kind not in PROJECTION_TYPES:
         return f"index '{name}' has ProjectionType {kind!r}, which is invalid (valid: " \
                f"{', '.join(PROJECTION_TYPES)})"
