@@ -21,6 +21,7 @@ from tapaudit.model import managed_policies
 from tapaudit.model.arns import glob_match, renderings, shown
 from tapaudit.model.intrinsics import merge, product
 from tapaudit.model.lookup import denoted
+from tapaudit.model.symbols import URL_SUFFIXES
 from tapaudit.model.template import Template
 from tapaudit.model.values import (
     MISSING,
@@ -262,8 +263,11 @@ def _principal_covered(template: Template, statement: Statement, service: str) -
             if isinstance(rendered, Unknown):
                 verdict = None
                 continue
-            suffix = template.symbols.pseudo("AWS::URLSuffix")
-            for name in (service, service.replace("amazonaws.com", suffix)):
+            # The partition's own suffix counts only when the partition is known.
+            partition = template.partition
+            names = [service] + ([service.replace("amazonaws.com", URL_SUFFIXES[partition])]
+                                 if partition else [])
+            for name in names:
                 match = template.symbols.compare(rendered, name, wildcards=False)
                 if match is True:
                     return True

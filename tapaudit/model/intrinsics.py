@@ -265,13 +265,16 @@ def _join(template: Template, arg: Any, depth: int) -> list[Alternative]:
         if isinstance(listed, Unknown):
             found.append((listed, conds))
             continue
-        parts = [[(_as_text(v), c) for v, c in alternatives(template, item, depth)] for item in listed]
+        # An element that is AWS::NoValue (in some branch) drops out of the list.
+        parts = [[(v if v is MISSING else _as_text(v), c) for v, c in alternatives(template, item, depth)]
+                 for item in listed]
         for values, inner in product(parts):
             merged = merge(conds, inner)
             if merged is None:
                 continue
-            bad = next((v for v in values if isinstance(v, Unknown)), None)
-            found.append((bad if bad else arg[0].join(values), merged))
+            kept = [v for v in values if v is not MISSING]
+            bad = next((v for v in kept if isinstance(v, Unknown)), None)
+            found.append((bad if bad else arg[0].join(kept), merged))
     return found
 
 

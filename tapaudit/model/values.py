@@ -147,9 +147,11 @@ def items(branch: Branch) -> Iterator[Branch]:
 
 def _container_problem(value: Any, wanted: type, path: Path) -> Malformed | Unknown | None:
     """Why `value` cannot be walked as `wanted` (None when it can, or when it is absent)."""
-    if value is MISSING or value is None or isinstance(value, wanted):
+    if value is MISSING or value is None:
         return None
     fn = intrinsic(value)
+    if not fn and isinstance(value, wanted):
+        return None
     if fn:
         return Unknown(f"{where(path)} is computed by {fn[0]}, which the model does not walk")
     shape = "a mapping" if wanted is Mapping else "a list"
