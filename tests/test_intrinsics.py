@@ -236,3 +236,37 @@ def test_messages_never_invent_an_account_id(rules):
             assert "123456789012" not in blob or "123456789012" in text, path
             assert "us-east-1:" not in blob or "us-east-1" in text, path
             assert not any(ord(c) >= 0xF0000 for c in blob), path  # placeholders never leak
+
+
+@pytest.mark.parametrize(("statement", "expected"), [
+    # Resource under Fn::If: judged per branch, each decision names its condition
+    ({"Effect": "Allow", "Action": "sqs:SendMessage",
+      "Resource": {"Fn::If": ["IsProd", {"Fn::GetAtt": ["Queue", "Arn"]}, "arn:aws:sqs:*:*:other"]}},
+     {(("IsProd", True),): Access.ALLOWED, (("IsProd", False),): Access.NOT_ALLOWED}),
+    # one element of the Action list under Fn::If
+    ({"Effect": "Allow", "Resource": "*",
+      "Action": ["sqs:ReceiveMessage", {"Fn::If": ["IsProd", {"Ref": "AWS::NoValue"}, "sqs:Send*"]}]},
+     {(("IsProd", True),): Access.NOT_ALLOWED, (("IsProd", False),): Access.ALLOWED}),
+    # the Effect under Fn::If
+    ({"Effect": {"Fn::If": ["IsProd", "Allow", "Deny"]}, "Action": "sqs:*", "Resource": "*"},
+     {(("IsProd", True),): Access.ALLOWED, (("IsProd", False),): Access.DENIED}),
+])
+def test_statement_parts_under_fn_if_are_evaluated_per_branch(statement, expected):
+    doc = Branch({"Statement": [statement]}, ())
+    policies = RolePolicies(list(statements_of(T, doc, "p")), [])
+    queue = render(T, {"Fn::GetAtt": ["Queue", "Arn"]})
+    decisions = evaluate(T, policies, "sqs:SendMessage", lambda p: T.symbols.compare(p, queue), "q")
+    assert {d.conditions: d.access for d in decisions} == expected
+
+
+def test_invalid_values_show_deploy_time_parts_symbolically(rules_by_id):
+    from tapaudit.loading.parse import parse_document
+    from tapaudit.rules.engine import evaluate_rule, to_finding
+
+    document = parse_document(json.dumps({"Resources": {"D": {
+        "Type": "AWS::CloudFront::Distribution",
+        "Properties": {"DistributionConfig": {"HttpVersion": {"Fn::Sub": "http-${AWS::Region}"}}}}}}))
+    template = Template(document.data)
+    [result] = evaluate_rule(rules_by_id["TAP005"], template)
+    finding = to_finding(result, template, "t.json", document.source_map)
+    assert "HttpVersion 'http-${AWS::Region}' is invalid" in finding.message

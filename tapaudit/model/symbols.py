@@ -50,7 +50,9 @@ class Symbols:
         return self.token(name)
 
     def display(self, text: str) -> str:
-        """`text` for a message: placeholders become `${Name}`."""
+        """`text` for a message: placeholders become `${Name}` (also where repr() escaped them)."""
+        if "\\U000f" in text:
+            text = _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
         if not any(ord(c) >= _FIRST for c in text):
             return text
         return "".join("${" + self._names[c] + "}" if c in self._names else c for c in text)
@@ -89,6 +91,7 @@ class Symbols:
         return False
 
 
+_ESCAPED = re.compile(r"\\U(000f[0-9a-f]{4})")
 _CACHE: dict[tuple[str, bool, str], re.Pattern] = {}
 
 

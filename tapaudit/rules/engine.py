@@ -123,9 +123,10 @@ def to_finding(result: ResourceResult, template: Template, file: str,
     if not entries:
         return None
     unknown = not result.failures
-    details = "; ".join(_unique(_describe(outcome) for _, outcome in entries))
+    # display(): deploy-time values appear symbolically (${AWS::AccountId}), whatever a predicate wrote.
+    details = template.display("; ".join(_unique(_describe(outcome) for _, outcome in entries)))
     # A failing resource still lists what could not be verified: unknowns are never hidden.
-    unverified = () if unknown else tuple(_unique(f"{check}: {_describe(outcome)}"
+    unverified = () if unknown else tuple(_unique(template.display(f"{check}: {_describe(outcome)}")
                                                   for check, outcome in result.unknowns))
     fix = f"{rule.fix.summary} (CDK: `{rule.fix.snippet}`)" if rule.fix.snippet else rule.fix.summary
     if unknown:
