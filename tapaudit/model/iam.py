@@ -101,8 +101,7 @@ def service_context(template: Template, source_arn: str | None) -> RequestContex
 
 def role_policies(template: Template, role_id: str) -> RolePolicies:
     policies = RolePolicies([], [])
-    attached = {policy_id for kind in POLICY_TYPES for policy_id in template.by_type.get(kind, ())
-                if _attaches(template, policy_id, role_id)}
+    attached = set(_attachments(template).get(role_id, ()))
     root = Branch(template.resources[role_id], ("Resources", role_id))
     for props in child(root, "Properties"):
         for inline in child(props, "Policies"):
@@ -126,14 +125,20 @@ def role_policies(template: Template, role_id: str) -> RolePolicies:
     return policies
 
 
-def _attaches(template: Template, policy_id: str, role_id: str) -> bool:
-    props = template.properties(policy_id)
-    targets = as_list(props.get("Roles")) + as_list(props.get("RoleName"))
-    for target in targets:
-        found = denoted(template, target, ("AWS::IAM::Role",))
-        if isinstance(found, list) and any(d.logical_id == role_id for d in found):
-            return True
-    return False
+def _attachments(template: Template) -> dict[str, set[str]]:
+    """Role -> the policy resources attached to it through Roles or RoleName (built once)."""
+    index = template.__dict__.get("_attachments")
+    if index is None:
+        index = {}
+        for kind in POLICY_TYPES:
+            for policy_id in template.by_type.get(kind, ()):
+                props = template.properties(policy_id)
+                for target in as_list(props.get("Roles")) + as_list(props.get("RoleName")):
+                    found = denoted(template, target, ("AWS::IAM::Role",))
+                    for denotation in found if isinstance(found, list) else ():
+                        index.setdefault(denotation.logical_id, set()).add(policy_id)
+        template.__dict__["_attachments"] = index
+    return index
 
 
 def _managed(template: Template, arn: Branch, policies: RolePolicies) -> None:

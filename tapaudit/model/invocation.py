@@ -18,6 +18,7 @@ from tapaudit.model.template import Template
 _NOT_CALLERS = ("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy",
                 "AWS::IAM::RolePolicy", "AWS::Logs::LogGroup", "AWS::Logs::SubscriptionFilter",
                 "AWS::CloudWatch::Alarm", "AWS::Lambda::EventInvokeConfig", "AWS::CDK::Metadata")
+_HANDLER_TYPES = ("AWS::Lambda::Function", "AWS::Lambda::Alias", "AWS::Lambda::Version")
 _RELAYS = ("AWS::Lambda::Function", "AWS::StepFunctions::StateMachine", "AWS::Lambda::Alias",
            "AWS::Lambda::Version")
 
@@ -34,9 +35,8 @@ def _deployment_only(template: Template, logical_id: str, seen: frozenset[str]) 
     reasons: list[str] = []
     for caller in _callers(template, logical_id):
         kind = template.type_of(caller) or ""
-        props = template.properties(caller)
         if is_custom_resource(kind):
-            if _names(template, props.get("ServiceToken"), logical_id):
+            if caller in _service_tokens(template).get(logical_id, ()):
                 reasons.append(f"its ARN is the ServiceToken of custom resource {caller}")
                 continue
             return None  # named elsewhere in a custom resource: e.g. a notification target
@@ -51,28 +51,30 @@ def _deployment_only(template: Template, logical_id: str, seen: frozenset[str]) 
 
 def _callers(template: Template, logical_id: str) -> list[str]:
     """Resources whose properties name `logical_id` (by Ref, GetAtt, Sub or literal name/ARN)."""
-    found = [name for name in template.references.referrers(logical_id)
-             if _mentions(template, template.resources[name].get("Properties"), logical_id)]
-    kind = template.type_of(logical_id)
-    for name, body in template.resources.items():
-        if name in found or name == logical_id:
-            continue
-        props = body.get("Properties")
-        if is_custom_resource(template.type_of(name)) and isinstance(props, dict) and \
-                _names(template, props.get("ServiceToken"), logical_id, kind):
-            found.append(name)
+    found = {name for name in template.references.referrers(logical_id)
+             if _mentions(template, template.resources[name].get("Properties"), logical_id)}
+    found.update(_service_tokens(template).get(logical_id, ()))
+    found.discard(logical_id)
     return sorted(found)
+
+
+def _service_tokens(template: Template) -> dict[str, list[str]]:
+    """Function (or alias) -> the custom resources whose ServiceToken names it (built once)."""
+    index = template.__dict__.get("_service_tokens")
+    if index is None:
+        index = {}
+        for name, body in template.resources.items():
+            props = body.get("Properties")
+            if not (is_custom_resource(template.type_of(name)) and isinstance(props, dict)):
+                continue
+            found = denoted(template, props.get("ServiceToken"), _HANDLER_TYPES)
+            for denotation in found if isinstance(found, list) else ():
+                index.setdefault(denotation.logical_id, []).append(name)
+        template.__dict__["_service_tokens"] = index
+    return index
 
 
 def _mentions(template: Template, node: Any, logical_id: str) -> bool:
     from tapaudit.model.references import ReferenceGraph
 
     return logical_id in ReferenceGraph.mentioned(node)
-
-
-def _names(template: Template, value: Any, logical_id: str, kind: str | None = None) -> bool:
-    if value is None:
-        return False
-    types = (kind,) if kind else ((template.type_of(logical_id) or ""),)
-    found = denoted(template, value, types)
-    return isinstance(found, list) and any(d.logical_id == logical_id for d in found)

@@ -7,6 +7,7 @@ value is (`Ref`, `Arn`, `QueueUrl`, ...): a queue's `Ref` is its URL, not its AR
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,17 @@ def denoted(template: Template, value: Any, types: tuple[str, ...] = ()) -> list
     direct = _direct(template, value, types)
     if direct is not None:
         return [direct]
+    if isinstance(value, str | int | float | bool) or value is None:
+        key: Any = (value, types)
+    else:
+        key = (json.dumps(value, sort_keys=True, default=str), types)
+    memo = template.__dict__.setdefault("_denoted", {})
+    if key not in memo:
+        memo[key] = _denoted(template, value, types)
+    return memo[key]
+
+
+def _denoted(template: Template, value: Any, types: tuple[str, ...]) -> list[Denotation] | Unknown:
     found: list[Denotation] = []
     unknown: Unknown | None = None
     candidates = [name for kind in types for name in template.by_type.get(kind, ())] if types \
@@ -81,13 +93,26 @@ def _direct(template: Template, value: Any, types: tuple[str, ...]) -> Denotatio
     return None
 
 
+def _exact(template: Template) -> dict[str, list[tuple[str, str]]]:
+    """Every rendered form of every resource, by its text (built once per template)."""
+    index = template.__dict__.get("_exact")
+    if index is None:
+        index = {}
+        for name in template.resources:
+            for form, rendered in forms(template, name).items():
+                index.setdefault(template.symbols.concrete(rendered), []).append((name, form))
+        template.__dict__["_exact"] = index
+    return index
+
+
 def _by_text(template: Template, text: str, candidates: list[str]) -> tuple[str, str, bool] | None:
+    wanted = set(candidates)
+    for name, form in _exact(template).get(template.symbols.concrete(text), ()):
+        if name in wanted:
+            return name, form, True
     maybe = None
     for name in candidates:
         for form, rendered in forms(template, name).items():
-            verdict = template.symbols.compare(rendered, text, wildcards=False)
-            if verdict is True:
-                return name, form, True
-            if verdict is None and maybe is None:
-                maybe = (name, form, False)
+            if template.symbols.compare(rendered, text, wildcards=False) is None:
+                return name, form, False  # the same name; account or region may differ
     return maybe

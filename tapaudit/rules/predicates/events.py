@@ -83,21 +83,29 @@ def _judge_dlq(ctx: Context, name: str, arn: Branch) -> list[Outcome]:
 def queue_policies(template: Template, queue: str) -> RolePolicies:
     """Statements of the QueuePolicy and QueueInlinePolicy resources that cover `queue`."""
     statements = []
-    for kind in _QUEUE_POLICIES:
-        for policy in template.by_type.get(kind, ()):
-            props = template.properties(policy)
-            listed = as_list(props.get("Queues")) + as_list(props.get("Queue"))
-            if not any(_names_queue(template, q, queue) for q in listed):
-                continue
-            path = ("Resources", policy, "Properties", "PolicyDocument")
-            for document in branches(props.get("PolicyDocument", MISSING), path):
-                statements.extend(statements_of(template, document, f"{kind} {policy}"))
+    for policy in sorted(_policies_by_queue(template).get(queue, ())):
+        kind = template.type_of(policy)
+        path = ("Resources", policy, "Properties", "PolicyDocument")
+        document = template.properties(policy).get("PolicyDocument", MISSING)
+        for doc in branches(document, path):
+            statements.extend(statements_of(template, doc, f"{kind} {policy}"))
     return RolePolicies(statements, [])
 
 
-def _names_queue(template: Template, value: object, queue: str) -> bool:
-    found = denoted(template, value, ("AWS::SQS::Queue",))
-    return isinstance(found, list) and any(d.logical_id == queue for d in found)
+def _policies_by_queue(template: Template) -> dict[str, set[str]]:
+    """Queue -> the queue policy resources naming it, by URL, Ref or literal (built once)."""
+    index = template.__dict__.get("_queue_policies")
+    if index is None:
+        index = {}
+        for kind in _QUEUE_POLICIES:
+            for policy in template.by_type.get(kind, ()):
+                props = template.properties(policy)
+                for value in as_list(props.get("Queues")) + as_list(props.get("Queue")):
+                    found = denoted(template, value, ("AWS::SQS::Queue",))
+                    for denotation in found if isinstance(found, list) else ():
+                        index.setdefault(denotation.logical_id, set()).add(policy)
+        template.__dict__["_queue_policies"] = index
+    return index
 
 
 def _queue_receives(ctx: Context, queue: str, name: str, where: Branch) -> list[Outcome]:
