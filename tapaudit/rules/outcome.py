@@ -34,12 +34,15 @@ class Outcome:
     @classmethod
     def of_value(cls, branch: Branch, what: str = "") -> Outcome | None:
         """A failure for a wrongly shaped value, unknown for an unknowable one, None otherwise."""
-        prefix = f"{what}: " if what else ""
+        if not isinstance(branch.value, Malformed | Unknown):
+            return None
+        reason = branch.value.reason
+        # A shape problem already names where it is (`Properties.X is a list, ...`).
+        if what and not reason.startswith("Properties"):
+            reason = f"{what}: {reason}"
         if isinstance(branch.value, Malformed):
-            return cls.fail(prefix + branch.value.reason, branch)
-        if isinstance(branch.value, Unknown):
-            return cls.unknown(prefix + branch.value.reason, branch)
-        return None
+            return cls.fail(reason, branch)
+        return cls.unknown(reason, branch)
 
     def within(self, conditions: Conditions) -> Outcome:
         """The same outcome, holding only under more Fn::If conditions."""
