@@ -65,13 +65,12 @@ def denoted(template: Template, value: Any, types: tuple[str, ...] = ()) -> list
 def _denoted(template: Template, value: Any, types: tuple[str, ...]) -> list[Denotation] | Unknown:
     found: list[Denotation] = []
     unknown: Unknown | None = None
-    candidates = [name for kind in types for name in template.by_type.get(kind, ())] if types \
-        else list(template.resources)
+    kinds = types or tuple(template.by_type)
     for rendered, conds in strings(template, value):
         if isinstance(rendered, Unknown):
             unknown = unknown or rendered
             continue
-        match = _by_text(template, rendered, candidates)
+        match = _by_text(template, rendered, kinds)
         if match:
             found.append(Denotation(match[0], match[1], match[2], conds))
     if not found and unknown:
@@ -93,24 +92,27 @@ def _direct(template: Template, value: Any, types: tuple[str, ...]) -> Denotatio
     return None
 
 
-def _exact(template: Template) -> dict[str, list[tuple[str, str]]]:
-    """Every rendered form of every resource, by its text (built once per template)."""
-    index = template.__dict__.get("_exact")
+def _exact(template: Template, kind: str) -> dict[str, tuple[str, str]]:
+    """Every rendered form of the resources of one type, by its text (built once per type)."""
+    indexes = template.__dict__.setdefault("_exact", {})
+    index = indexes.get(kind)
     if index is None:
         index = {}
-        for name in template.resources:
+        for name in template.by_type.get(kind, ()):
             for form, rendered in forms(template, name).items():
-                index.setdefault(template.symbols.concrete(rendered), []).append((name, form))
-        template.__dict__["_exact"] = index
+                index.setdefault(template.symbols.concrete(rendered), (name, form))
+        indexes[kind] = index
     return index
 
 
-def _by_text(template: Template, text: str, candidates: list[str]) -> tuple[str, str, bool] | None:
-    wanted = set(candidates)
-    for name, form in _exact(template).get(template.symbols.concrete(text), ()):
-        if name in wanted:
-            return name, form, True
+def _by_text(template: Template, text: str, kinds: tuple[str, ...]) -> tuple[str, str, bool] | None:
+    concrete = template.symbols.concrete(text)
+    for kind in kinds:
+        hit = _exact(template, kind).get(concrete)
+        if hit:
+            return hit[0], hit[1], True
     maybe = None
+    candidates = [name for kind in kinds for name in template.by_type.get(kind, ())]
     for name in candidates:
         for form, rendered in forms(template, name).items():
             if template.symbols.compare(rendered, text, wildcards=False) is None:
