@@ -353,6 +353,9 @@ def _split(template: Template, arg: Any, depth: int) -> list[Alternative]:
         return [(Unknown("malformed Fn::Split"), ())]
     found = []
     for value, conds in strings(template, arg[1]):
+        if isinstance(value, str) and not template.symbols.splittable(value, arg[0]):
+            value = Unknown(f"Fn::Split on {arg[0]!r} of {template.display(value)}, whose deploy-time "
+                            "parts may contain the delimiter")
         found.append((value if isinstance(value, Unknown) else value.split(arg[0]), conds))
     return found
 

@@ -67,6 +67,16 @@ class Symbols:
                 text = text.replace(char, value)
         return text
 
+    def splittable(self, text: str, delimiter: str) -> bool:
+        """Can `text` be split on `delimiter` now? Only if no placeholder in it may hold one:
+        names, ids, regions and accounts never contain ':' '/' '|' or ','; a stack id does."""
+        tokens = [c for c in text if ord(c) >= _FIRST]
+        if not tokens:
+            return True
+        if any(self._names.get(c) == "AWS::StackId" for c in tokens):
+            return False
+        return all(d in ":/|," for d in delimiter)
+
     def has_tokens(self, text: str) -> bool:
         return any(ord(c) >= _FIRST for c in text)
 
