@@ -20,7 +20,7 @@ from typing import Any
 from tapaudit.model import managed_policies
 from tapaudit.model.arns import glob_match, renderings, shown
 from tapaudit.model.intrinsics import merge, product
-from tapaudit.model.lookup import denoted
+from tapaudit.model.lookup import denoted, naming_index
 from tapaudit.model.symbols import URL_SUFFIXES
 from tapaudit.model.template import Template
 from tapaudit.model.values import (
@@ -126,19 +126,8 @@ def role_policies(template: Template, role_id: str) -> RolePolicies:
 
 
 def _attachments(template: Template) -> dict[str, set[str]]:
-    """Role -> the policy resources attached to it through Roles or RoleName (built once)."""
-    index = template.__dict__.get("_attachments")
-    if index is None:
-        index = {}
-        for kind in POLICY_TYPES:
-            for policy_id in template.by_type.get(kind, ()):
-                props = template.properties(policy_id)
-                for target in as_list(props.get("Roles")) + as_list(props.get("RoleName")):
-                    found = denoted(template, target, ("AWS::IAM::Role",))
-                    for denotation in found if isinstance(found, list) else ():
-                        index.setdefault(denotation.logical_id, set()).add(policy_id)
-        template.__dict__["_attachments"] = index
-    return index
+    """Role -> the policy resources attached to it through Roles or RoleName."""
+    return naming_index(template, POLICY_TYPES, ("Roles", "RoleName"), ("AWS::IAM::Role",))
 
 
 def _managed(template: Template, arn: Branch, policies: RolePolicies) -> None:

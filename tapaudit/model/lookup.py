@@ -118,3 +118,24 @@ def _by_text(template: Template, text: str, kinds: tuple[str, ...]) -> tuple[str
             if template.symbols.compare(rendered, text, wildcards=False) is None:
                 return name, form, False  # the same name; account or region may differ
     return maybe
+
+
+def naming_index(template: Template, sources: tuple[str, ...], properties: tuple[str, ...],
+                 targets: tuple[str, ...]) -> dict[str, set[str]]:
+    """Target resource -> the resources of `sources` types whose `properties` (a value or a list)
+    name it: policies by the roles or queues they cover. Built once per template and question."""
+    memo = template.__dict__.setdefault("_naming", {})
+    key = (sources, properties, targets)
+    if key not in memo:
+        index: dict[str, set[str]] = {}
+        for kind in sources:
+            for name in template.by_type.get(kind, ()):
+                props = template.properties(name)
+                for prop in properties:
+                    value = props.get(prop)
+                    for element in value if isinstance(value, list) else [value] if value else []:
+                        found = denoted(template, element, targets)
+                        for denotation in found if isinstance(found, list) else ():
+                            index.setdefault(denotation.logical_id, set()).add(name)
+        memo[key] = index
+    return memo[key]

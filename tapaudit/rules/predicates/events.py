@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from tapaudit.model.arns import arn_of, render, shown
 from tapaudit.model.iam import Access, RolePolicies, evaluate, service_context, statements_of
-from tapaudit.model.lookup import denoted
+from tapaudit.model.lookup import denoted, naming_index
 from tapaudit.model.template import Template
-from tapaudit.model.values import MISSING, Branch, Unknown, as_list, branches, child
+from tapaudit.model.values import MISSING, Branch, Unknown, branches, child
 from tapaudit.rules.outcome import Outcome
 from tapaudit.rules.predicates import Context, predicate
 
@@ -93,19 +93,8 @@ def queue_policies(template: Template, queue: str) -> RolePolicies:
 
 
 def _policies_by_queue(template: Template) -> dict[str, set[str]]:
-    """Queue -> the queue policy resources naming it, by URL, Ref or literal (built once)."""
-    index = template.__dict__.get("_queue_policies")
-    if index is None:
-        index = {}
-        for kind in _QUEUE_POLICIES:
-            for policy in template.by_type.get(kind, ()):
-                props = template.properties(policy)
-                for value in as_list(props.get("Queues")) + as_list(props.get("Queue")):
-                    found = denoted(template, value, ("AWS::SQS::Queue",))
-                    for denotation in found if isinstance(found, list) else ():
-                        index.setdefault(denotation.logical_id, set()).add(policy)
-        template.__dict__["_queue_policies"] = index
-    return index
+    """Queue -> the queue policy resources naming it, by URL, Ref or literal."""
+    return naming_index(template, _QUEUE_POLICIES, ("Queues", "Queue"), ("AWS::SQS::Queue",))
 
 
 def _queue_receives(ctx: Context, queue: str, name: str, where: Branch) -> list[Outcome]:
