@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import itertools
 import re
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from tapaudit.model.resources import KINDS, VERSIONED, is_custom_resource
@@ -419,8 +418,3 @@ _HANDLERS = {"Fn::If": _if, "Ref": _ref, "Fn::GetAtt": _getatt, "Fn::Join": _joi
              "Fn::Select": _select, "Fn::Split": _split, "Fn::FindInMap": _find_in_map,
              "Fn::Base64": _base64, "Fn::Length": _length}
 
-
-def first(template: Template, value: Any) -> Iterator[Any]:
-    """Values without their conditions (for lookups where any branch will do)."""
-    for result, _ in alternatives(template, value):
-        yield result

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from tapaudit.model.arns import arn_of
-from tapaudit.model.iam import Access, Decision, evaluate, execution_role, role_policies
+from tapaudit.model.iam import Access, evaluate, execution_role, role_policies
 from tapaudit.model.invocation import deployment_only
 from tapaudit.model.template import Template
 from tapaudit.model.values import Branch, Unknown
@@ -55,21 +55,6 @@ def covers_dynamodb_index(template: Template, pattern: str) -> bool | None:
     probes.append(_PROBE_TABLE + "/index/probe-index")
     verdicts = [template.symbols.compare(pattern, probe) for probe in probes]
     return True if True in verdicts else None if None in verdicts else False
-
-
-def decision_outcomes(decisions: list[Decision], where: Branch, describe_fail,
-                      describe_unknown) -> list[Outcome]:
-    """One outcome per IAM decision, holding under the decision's Fn::If branch."""
-    outcomes = []
-    for decision in decisions:
-        if decision.access is Access.ALLOWED:
-            outcome = Outcome.ok(where)
-        elif decision.access is Access.UNKNOWN:
-            outcome = Outcome.unknown(describe_unknown(decision), where)
-        else:
-            outcome = Outcome.fail(describe_fail(decision), where)
-        outcomes.append(outcome.within(decision.conditions))
-    return outcomes
 
 
 @predicate("role_allows")
