@@ -29,6 +29,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import custom_resources as cr
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -103,6 +104,14 @@ def _(stack: cdk.Stack) -> None:
                                   s3n.LambdaDestination(classifier(stack, bucket, False)))
 
 
+@case("TAP001/cdk-na-same-region-replication")
+def _(stack: cdk.Stack) -> None:
+    # The destination is a bucket of the same stack, hence of the same region: out of TAP001's scope.
+    replica = s3.Bucket(stack, "SameRegionReplica", versioned=True)
+    s3.Bucket(stack, "Transactions", versioned=True, replication_rules=[s3.ReplicationRule(
+        destination=replica, priority=1, filter=s3.Filter(prefix="transactions/"))])
+
+
 # TAP002 ------------------------------------------------------------------------------------------
 def table(stack: cdk.Stack, with_index: bool) -> dynamodb.TableV2:
     indexes = [dynamodb.GlobalSecondaryIndexPropsV2(
@@ -133,6 +142,16 @@ def _(stack: cdk.Stack) -> None:
     fn = function(stack, "RegionHealth")
     tbl.grant_read_data(fn)  # with indexes, CDK adds <table arn>/index/*
     cloudwatch.Metric.grant_put_metric_data(fn)
+
+
+@case("TAP002/cdk-pass-aws-managed-policy")
+def _(stack: cdk.Stack) -> None:
+    # PutMetricData comes from the AWS managed CloudWatchAgentServerPolicy (the dated snapshot).
+    tbl = table(stack, True)
+    fn = function(stack, "HealthCheck")
+    fn.role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name(
+        "CloudWatchAgentServerPolicy"))
+    tbl.grant(fn, "dynamodb:Query")
 
 
 @case("TAP002/cdk-fail-getitem-only")
@@ -253,12 +272,42 @@ def _(stack: cdk.Stack) -> None:
     distribution(stack, True, minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2019)
 
 
+@case("TAP005/cdk-unknown-viewer-response-function")
+def _(stack: cdk.Stack) -> None:
+    # No response headers policy, but a CloudFront Function on viewer-response may set them in code.
+    site = s3.Bucket(stack, "SiteBucket")
+    headers = cloudfront.Function(stack, "SecurityHeaders", code=cloudfront.FunctionCode.from_inline(
+        "function handler(event) { var r = event.response; r.headers['x-frame-options'] = "
+        "{value: 'DENY'}; return r; }"), runtime=cloudfront.FunctionRuntime.JS_2_0)
+    cloudfront.Distribution(
+        stack, "SiteDistribution", default_behavior=cloudfront.BehaviorOptions(
+            origin=origins.S3BucketOrigin.with_origin_access_control(site),
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+            function_associations=[cloudfront.FunctionAssociation(
+                function=headers, event_type=cloudfront.FunctionEventType.VIEWER_RESPONSE)]),
+        http_version=cloudfront.HttpVersion.HTTP2_AND_3, domain_names=["app.example.com"],
+        certificate=acm.Certificate.from_certificate_arn(stack, "Cert", CERT),
+        minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021)
+
+
 # TAP006 ------------------------------------------------------------------------------------------
 @case("TAP006/cdk-pass-reserved-and-framework")
 def _(stack: cdk.Stack) -> None:
     fn = function(stack, "Processor", reserved=100)
     s3.Bucket(stack, "Uploads").add_event_notification(s3.EventType.OBJECT_CREATED,
                                                         s3n.LambdaDestination(fn))
+
+
+@case("TAP006/cdk-pass-custom-resource-handlers")
+def _(stack: cdk.Stack) -> None:
+    # Handlers the user writes for custom resources run only during deployments: out of scope,
+    # called directly (ServiceToken) or through CDK's provider framework.
+    direct = function(stack, "DirectHandler", reserved=None)
+    cdk.CustomResource(stack, "Direct", service_token=direct.function_arn)
+    on_event = function(stack, "OnEventHandler", reserved=None)
+    provider = cr.Provider(stack, "Provider", on_event_handler=on_event)
+    cdk.CustomResource(stack, "ThroughProvider", service_token=provider.service_token)
+    function(stack, "Processor", reserved=10)
 
 
 @case("TAP006/cdk-fail-no-reserved")

@@ -191,6 +191,8 @@ class ScanResult:
         counts = {severity.label: 0 for severity in sorted(Severity, reverse=True)}
         for finding in self.findings:
             counts[finding.severity.label] += 1
+        # Unknown resources: unverifiable ones, and failing ones with checks that could not be verified.
+        unknown = len(self.unknown) + sum(1 for finding in self.findings if finding.unverified)
         counts.update(suppressed=len(self.suppressed), baselined=len(self.baselined),
-                      unknown=len(self.unknown), fixed=self.fixed)
+                      unknown=unknown, fixed=self.fixed)
         return counts

@@ -59,7 +59,6 @@ def scan_template(template: Template, rules: Sequence[Rule], display: str, sourc
                 report.exempt.append(Exemption(rule.id, display, result.logical_id, result.resource_type,
                                                template.cdk_path(result.logical_id),
                                                result.exempt_reason))
-                continue
             if result.verdict is not Verdict.NOT_APPLICABLE:
                 report.checked.append(Checked(rule.id, display, result.logical_id, result.resource_type,
                                               template.cdk_path(result.logical_id)))
@@ -84,7 +83,7 @@ def scan_source(source: TemplateSource, rules: Sequence[Rule], debug: bool = Fal
             return report
         if data.get("Resources") is not None and not isinstance(data["Resources"], dict):
             raise InputError("Resources is not a mapping")
-        template = Template(data, dict(source.cdk_paths))
+        template = Template(data, dict(source.cdk_paths), (options or ScanOptions()).partition)
         report = scan_template(template, rules, source.display, document.source_map, options)
         apply_to_report(report, data, rules, options)  # metadata of the document as written
     except InputError as exc:

@@ -53,7 +53,10 @@ def test_resolve_parameters_and_unknowns():
     assert isinstance(TEMPLATE.resolve({"Ref": "Open"}), Unknown)
     assert isinstance(TEMPLATE.resolve({"Fn::GetStackOutput": {"StackName": "x"}}), Unknown)
     assert isinstance(TEMPLATE.resolve("{{resolve:ssm:/x}}"), Unknown)
-    assert TEMPLATE.resolve({"Ref": "Queue"}) == {"Ref": "Queue"}
+    # Ref returns what CloudFormation returns: a queue's URL, with deploy-time parts symbolic.
+    url = TEMPLATE.resolve({"Ref": "Queue"})
+    assert TEMPLATE.display(url) == \
+        "https://sqs.${AWS::Region}.${AWS::URLSuffix}/${AWS::AccountId}/${Queue.QueueName}"
 
 
 def test_reference_graph():
@@ -65,9 +68,11 @@ def test_reference_graph():
 
 def test_render_arns_and_unknowns():
     join = {"Fn::Join": ["", [{"Fn::GetAtt": ["Table", "Arn"]}, "/index/*"]]}
-    assert render(TEMPLATE, join) == "arn:aws:dynamodb:us-east-1:123456789012:table/ledger/index/*"
-    assert render(TEMPLATE, {"Fn::Sub": "${Queue.Arn}-${AWS::Region}-${!Literal}"}) == \
-        "arn:aws:sqs:us-east-1:123456789012:Queue-us-east-1-${Literal}"
+    assert TEMPLATE.display(render(TEMPLATE, join)) == \
+        "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/ledger/index/*"
+    assert TEMPLATE.display(render(TEMPLATE, {"Fn::Sub": "${Queue.Arn}-${AWS::Region}-${!Literal}"})) \
+        == "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:${Queue.QueueName}" \
+           "-${AWS::Region}-${Literal}"
     assert render(TEMPLATE, {"Fn::Sub": ["${X}/y", {"X": {"Ref": "Size"}}]}) == "5/y"
     assert isinstance(render(TEMPLATE, {"Fn::ImportValue": "x"}), Unknown)
     assert isinstance(render(TEMPLATE, {"Fn::Sub": "${Open}"}), Unknown)
@@ -83,8 +88,8 @@ def test_iam_globs(pattern, text, expected):
     assert glob_match(pattern, text) is expected
 
 
-def _everything(pattern: str) -> bool:
-    return glob_match(pattern, "arn:aws:s3:::bucket/key")
+def _everything(pattern: str) -> bool | None:
+    return TEMPLATE.symbols.compare(pattern, "arn:aws:s3:::bucket/key")
 
 
 def test_role_policies_collect_inline_attached_and_managed():
@@ -104,13 +109,14 @@ def test_role_policies_collect_inline_attached_and_managed():
     ("S3:GETOBJECT", Access.ALLOWED),          # actions are case-insensitive
 ])
 def test_evaluate(action, access):
-    decision = evaluate(TEMPLATE, role_policies(TEMPLATE, "Role"), action, _everything, "x")
+    [decision] = evaluate(TEMPLATE, role_policies(TEMPLATE, "Role"), action, _everything, "x")
     assert decision.access is access
 
 
 def test_unverifiable_managed_policy_makes_unknown():
     policies = RolePolicies([], ["arn:aws:iam::aws:policy/PowerUserAccess"])
-    assert evaluate(TEMPLATE, policies, "s3:GetObject", _everything, "x").access is Access.UNKNOWN
+    [decision] = evaluate(TEMPLATE, policies, "s3:GetObject", _everything, "x")
+    assert decision.access is Access.UNKNOWN
 
 
 def test_execution_role():

@@ -1,7 +1,9 @@
 """Table-driven: each rule's fixtures (fixtures/TAP00N/) against the verdicts in its cases.yaml.
 
 CDK-shaped fixtures are synthesized by aws-cdk-lib (reference_stack/rule_fixtures.py); the
-hand-written YAML ones pin edge cases. Verdicts: pass, fail, unknown, not_applicable.
+hand-written YAML ones pin edge cases. Verdicts: pass, fail, unknown, not_applicable; optional
+`contains` (message fragments), `checks`, `unverified` (fragments of what a failing resource could
+not verify) and `exempt` (resource -> fragment of the reason the rule leaves it out).
 """
 
 from __future__ import annotations
@@ -74,3 +76,12 @@ def test_fixture_verdict(rule_id: str, path: Path, expected: dict, rules_by_id):
             assert list(entries[0].checks) == expected["checks"]
     else:
         assert report.findings == [] and report.unknown == []
+    # Unknowns are never hidden: what a failing resource could not verify, by fragment.
+    unverified = " ".join(item for f in report.findings for item in f.unverified)
+    for fragment in expected.get("unverified", []):
+        assert fragment in unverified
+    # Resources the rule leaves out on purpose, with a fragment of the reason.
+    exempt = {e.resource: e.reason for e in report.exempt}
+    assert set(exempt) == set(expected.get("exempt", {}))
+    for resource, fragment in expected.get("exempt", {}).items():
+        assert fragment in exempt[resource]

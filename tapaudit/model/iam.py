@@ -1,37 +1,45 @@
-"""What an IAM role is allowed to do, from the policies the template attaches to it.
+"""What an IAM role (or a service, through a resource policy) is allowed to do, evaluated like IAM.
 
 Sources: the role's inline `Policies`, `AWS::IAM::Policy` / `AWS::IAM::RolePolicy` /
-`AWS::IAM::ManagedPolicy` resources attached through `Roles` or `RoleName`, and `ManagedPolicyArns`
-(managed policies of the template, and a few AWS-managed ones whose content is fixed and known).
-An explicit Deny wins; anything the template cannot show makes the answer unknown, not a failure.
+`AWS::IAM::ManagedPolicy` resources attached through `Roles` or `RoleName` (by Ref or by literal
+name), and `ManagedPolicyArns` (managed policies of the template, AWS managed policies from the
+dated snapshot). Statements under Fn::If (whole, or their Action/Resource) are evaluated per
+branch; `NotAction`, `NotResource` and wildcards count; an explicit Deny wins, with its conditions;
+conditions on the request context (aws:SourceArn, aws:SourceAccount, aws:SecureTransport) are
+evaluated; anything the template cannot show makes the answer unknown, not a failure.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from tapaudit.model.arns import glob_match, render
+from tapaudit.model import managed_policies
+from tapaudit.model.arns import glob_match, renderings, shown
+from tapaudit.model.intrinsics import merge, product
+from tapaudit.model.lookup import denoted, naming_index
+from tapaudit.model.symbols import URL_SUFFIXES
 from tapaudit.model.template import Template
-from tapaudit.model.values import MISSING, Branch, Conditions, Unknown, as_list, branches, child, items
+from tapaudit.model.values import (
+    MISSING,
+    Branch,
+    Conditions,
+    Unknown,
+    as_list,
+    branches,
+    child,
+    items,
+)
 
 POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy")
+_MAX_SCENARIO_CONDITIONS = 6
+_NO_VALUE = "is AWS::NoValue"
 
-# AWS-managed policies CDK attaches to Lambda roles; their grants are fixed, so they can be judged.
-_KNOWN_MANAGED = {
-    "service-role/AWSLambdaBasicExecutionRole": (
-        ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], ["*"]),
-    "service-role/AWSLambdaVPCAccessExecutionRole": (
-        ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
-         "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
-         "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
-         "ec2:UnassignPrivateIpAddresses"], ["*"]),
-    "AWSXRayDaemonWriteAccess": (
-        ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
-         "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries"], ["*"]),
-}
+# Covers: does a rendered Resource pattern cover what is asked? True, False, or None (unknown).
+Covers = Callable[[str], "bool | None"]
 
 
 class Access(Enum):
@@ -45,6 +53,8 @@ class Access(Enum):
 class Decision:
     access: Access
     detail: str = ""
+    conditions: Conditions = ()  # the Fn::If branch this decision holds in (empty: every branch)
+    note: str = ""  # which dated managed-policy snapshot the decision relied on, if any
 
 
 @dataclass(frozen=True)
@@ -52,7 +62,7 @@ class Statement:
     effect: str
     actions: tuple[str, ...]
     not_action: bool
-    resources: tuple[Any, ...]
+    resources: tuple[str | Unknown, ...]  # rendered
     not_resource: bool
     branch_conditions: Conditions
     origin: str
@@ -64,78 +74,146 @@ class Statement:
 @dataclass
 class RolePolicies:
     statements: list[Statement]
-    unverifiable: list[str]  # managed policies whose content the template does not show
+    unverifiable: list[str]  # why some attached policy's content cannot be seen
+    snapshot: list[str] = field(default_factory=list)  # AWS managed policies read from the snapshot
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """What IAM knows about the request. `caller_chooses`: keys not listed here are the caller's
+    to satisfy (a function choosing its metric namespace), so an Allow conditioned on them counts;
+    without it (a service acting for someone) such a condition cannot be decided."""
+
+    values: dict[str, tuple[str, ...]]
+    caller_chooses: bool = True
+
+
+IDENTITY = RequestContext({"aws:securetransport": ("true",)})
+
+
+def service_context(template: Template, source_arn: str | None) -> RequestContext:
+    """A service principal acting for a resource of this template (EventBridge for a rule)."""
+    values = {"aws:securetransport": ("true",),
+              "aws:sourceaccount": (template.symbols.pseudo("AWS::AccountId"),)}
+    if source_arn is not None:
+        values["aws:sourcearn"] = (source_arn,)
+    return RequestContext(values, caller_chooses=False)
 
 
 def role_policies(template: Template, role_id: str) -> RolePolicies:
-    statements: list[Statement] = []
-    unverifiable: list[str] = []
-    attached = {policy_id for policy_id in
-                template.references.referrers(role_id, template, POLICY_TYPES)
-                if _attaches(template, policy_id, role_id)}
+    policies = RolePolicies([], [])
+    attached = set(_attachments(template).get(role_id, ()))
     root = Branch(template.resources[role_id], ("Resources", role_id))
     for props in child(root, "Properties"):
-        for policies in child(props, "Policies"):
-            for policy in items(policies):
+        for inline in child(props, "Policies"):
+            for policy in items(inline):
                 for document in child(policy, "PolicyDocument"):
-                    statements.extend(statements_of(document, f"inline policy of role {role_id}"))
+                    policies.statements.extend(
+                        statements_of(template, document, f"inline policy of role {role_id}"))
         for arns in child(props, "ManagedPolicyArns"):
             for arn in items(arns):
-                ref = template.referenced_resource(arn.value)
-                if ref and template.type_of(ref[0]) == "AWS::IAM::ManagedPolicy":
-                    attached.add(ref[0])
+                found = denoted(template, arn.value, ("AWS::IAM::ManagedPolicy",))
+                if isinstance(found, list) and found:
+                    attached.update(d.logical_id for d in found)
                 else:
-                    _managed(template, arn, statements, unverifiable)
+                    _managed(template, arn, policies)
     for policy_id in sorted(attached):
         path = ("Resources", policy_id, "Properties", "PolicyDocument")
         document = template.properties(policy_id).get("PolicyDocument", MISSING)
         for doc in branches(document, path):
-            statements.extend(statements_of(doc, f"{template.type_of(policy_id)} {policy_id}"))
-    return RolePolicies(statements, unverifiable)
+            policies.statements.extend(
+                statements_of(template, doc, f"{template.type_of(policy_id)} {policy_id}"))
+    return policies
 
 
-def _attaches(template: Template, policy_id: str, role_id: str) -> bool:
-    props = template.properties(policy_id)
-    targets = as_list(props.get("Roles")) + as_list(props.get("RoleName"))
-    return any(template.referenced_resource(target) == (role_id, None) for target in targets)
+def _attachments(template: Template) -> dict[str, set[str]]:
+    """Role -> the policy resources attached to it through Roles or RoleName."""
+    return naming_index(template, POLICY_TYPES, ("Roles", "RoleName"), ("AWS::IAM::Role",))
 
 
-def _managed(template: Template, arn: Branch, statements: list[Statement],
-             unverifiable: list[str]) -> None:
-    rendered = render(template, arn.value)
-    if isinstance(rendered, str) and ":iam::aws:policy/" in rendered:
-        known = _KNOWN_MANAGED.get(rendered.split(":iam::aws:policy/", 1)[1])
-        if known:
-            statements.append(Statement("Allow", tuple(known[0]), False, tuple(known[1]), False,
-                                        arn.conditions, rendered))
-            return
-    unverifiable.append(rendered if isinstance(rendered, str) else f"({rendered.reason})")
+def _managed(template: Template, arn: Branch, policies: RolePolicies) -> None:
+    for rendered, conds in renderings(template, arn.value):
+        conditions = merge(arn.conditions, conds) or arn.conditions
+        if isinstance(rendered, Unknown):
+            if rendered.reason != _NO_VALUE:
+                policies.unverifiable.append(f"a managed policy that {rendered.reason}")
+            continue
+        concrete = template.symbols.concrete(rendered)
+        marker = ":iam::aws:policy/"
+        if concrete.startswith("arn:") and marker in concrete:
+            name = concrete.split(marker, 1)[1]
+            document = managed_policies.document(name)
+            date = managed_policies.snapshot_date()
+            if document is None:
+                policies.unverifiable.append(f"policy {name} is not in the managed-policy snapshot "
+                                             f"(as of {date})")
+                continue
+            policies.snapshot.append(name)
+            origin = f"AWS managed policy {name} (as of {date})"
+            policies.statements.extend(
+                statements_of(template, Branch(document, (), conditions), origin))
+        else:
+            policies.unverifiable.append(f"managed policy {template.display(rendered)}, which is "
+                                         "defined outside the template")
 
 
-def statements_of(document: Branch, origin: str) -> Iterator[Statement]:
-    """The statements of one policy document (a single statement object counts too)."""
+def statements_of(template: Template, document: Branch, origin: str) -> Iterator[Statement]:
+    """The statements of one policy document (a single statement object counts too), one per
+    Fn::If branch of the statement, its Effect, Action, Resource and their elements."""
     for listed in child(document, "Statement"):
         entries = items(listed) if isinstance(listed.value, list) else iter([listed])
         for entry in entries:
-            value = entry.value
-            if not isinstance(value, dict):
-                continue
-            not_action = "NotAction" in value
-            not_resource = "NotResource" in value
-            actions = as_list(value.get("NotAction" if not_action else "Action"))
-            resources = as_list(value.get("NotResource" if not_resource else "Resource"))
-            yield Statement(
-                effect=str(value.get("Effect", "")),
-                actions=tuple(a for a in actions if isinstance(a, str)),
-                not_action=not_action,
-                resources=tuple(resources),
-                not_resource=not_resource,
-                branch_conditions=entry.conditions,
-                condition=value.get("Condition"),
-                origin=origin,
-                principal=value.get("NotPrincipal", value.get("Principal")),
-                not_principal="NotPrincipal" in value,
-            )
+            if isinstance(entry.value, dict):
+                yield from _expand(template, entry.value, entry.conditions, origin)
+
+
+def _expand(template: Template, value: dict, conditions: Conditions, origin: str) -> Iterator[Statement]:
+    not_action = "NotAction" in value
+    not_resource = "NotResource" in value
+    effects = [(b.value, b.conditions) for b in branches(value.get("Effect", ""), ())]
+    actions = _listed(template, value.get("NotAction" if not_action else "Action", MISSING), False)
+    resources = _listed(template, value.get("NotResource" if not_resource else "Resource", MISSING),
+                        True)
+    for chosen, conds in product([effects, actions, resources]):
+        merged = merge(conditions, conds)
+        if merged is None or len(chosen) != 3 or chosen[0] is MISSING:
+            continue
+        effect, actions_, resources_ = chosen
+        yield Statement(
+            effect=str(effect),
+            actions=tuple(a for a in actions_ if isinstance(a, str)),
+            not_action=not_action,
+            resources=tuple(resources_),
+            not_resource=not_resource,
+            branch_conditions=merged,
+            condition=value.get("Condition"),
+            origin=origin,
+            principal=value.get("NotPrincipal", value.get("Principal")),
+            not_principal="NotPrincipal" in value,
+        )
+
+
+def _listed(template: Template, value: Any, render: bool) -> list[tuple[tuple, Conditions]]:
+    """Alternatives of an IAM string-or-list field, elements rendered when `render`."""
+    found: list[tuple[tuple, Conditions]] = []
+    for top in branches(value, ()):
+        if top.value is MISSING:
+            found.append(((), top.conditions))
+            continue
+        elements = top.value if isinstance(top.value, list) else [top.value]
+        parts = []
+        for element in elements:
+            if render:
+                parts.append(list(renderings(template, element)))
+            else:
+                parts.append([(b.value, b.conditions) for b in branches(element, ())])
+        for values, conds in product(parts):
+            merged = merge(top.conditions, conds)
+            if merged is not None:
+                kept = tuple(v for v in values if v is not MISSING
+                             and not (isinstance(v, Unknown) and v.reason == _NO_VALUE))
+                found.append((kept, merged))
+    return found
 
 
 def _action_covered(statement: Statement, action: str) -> bool:
@@ -143,100 +221,208 @@ def _action_covered(statement: Statement, action: str) -> bool:
     return not hit if statement.not_action else hit
 
 
-def _resource_covered(template: Template, statement: Statement,
-                      covers: Callable[[str], bool]) -> bool | None:
-    """True/False, or None when a resource expression cannot be rendered."""
-    unknown = False
+def _resource_covered(statement: Statement, covers: Covers) -> tuple[bool | None, str]:
+    """True/False, or None (with the reason) when a resource cannot be rendered or compared."""
+    reason = ""
     hit = False
     for resource in statement.resources:
-        for branch in branches(resource, ()):
-            rendered = render(template, branch.value)
-            if isinstance(rendered, Unknown):
-                unknown = True
-            elif covers(rendered):
-                hit = True
+        if isinstance(resource, Unknown):
+            reason = reason or resource.reason
+            continue
+        verdict = covers(resource)
+        if verdict is True:
+            hit = True
+        elif verdict is None:
+            reason = reason or "its resource may or may not be the one asked for (it depends on " \
+                               "the account or region the stack is deployed to)"
     if statement.not_resource:
-        return None if unknown and not hit else not hit
+        return (None, reason) if reason and not hit else (not hit, "")
     if hit:
-        return True
-    return None if unknown else False
+        return True, ""
+    return (None, reason) if reason else (False, "")
 
 
-def _principal_covered(statement: Statement, service: str) -> bool | None:
+def _principal_covered(template: Template, statement: Statement, service: str) -> bool | None:
     if statement.not_principal:
         return None
     principal = statement.principal
     if principal == "*":
         return True
-    if isinstance(principal, dict):
-        if "*" in as_list(principal.get("AWS")):
-            return True
-        return service in as_list(principal.get("Service"))
-    return False
-
-
-def _only_denies_plain_http(condition: Any) -> bool:
-    """The `enforce_ssl` pattern: Deny when {"Bool": {"aws:SecureTransport": "false"}}."""
-    if not isinstance(condition, dict) or list(condition) != ["Bool"]:
+    if not isinstance(principal, dict):
         return False
-    test = condition["Bool"]
-    return (isinstance(test, dict) and list(test) == ["aws:SecureTransport"]
-            and str(test["aws:SecureTransport"]).lower() == "false")
+    if "*" in as_list(principal.get("AWS")):
+        return True
+    verdict: bool | None = False
+    for entry in as_list(principal.get("Service")):
+        for rendered, _ in renderings(template, entry):
+            if isinstance(rendered, Unknown):
+                verdict = None
+                continue
+            # The partition's own suffix counts only when the partition is known.
+            partition = template.partition
+            names = [service] + ([service.replace("amazonaws.com", URL_SUFFIXES[partition])]
+                                 if partition else [])
+            for name in names:
+                match = template.symbols.compare(rendered, name, wildcards=False)
+                if match is True:
+                    return True
+                if match is None:
+                    verdict = None
+    return verdict
 
 
-def evaluate(template: Template, policies: RolePolicies, action: str,
-             covers: Callable[[str], bool], what: str, service: str | None = None) -> Decision:
+def condition_holds(template: Template, condition: Any, context: RequestContext,
+                    effect: str) -> tuple[bool | None, str]:
+    """Does a statement's Condition block hold for the request? (verdict, why it is unknown)"""
+    if condition is None:
+        return True, ""
+    if not isinstance(condition, dict):
+        return None, "its Condition block cannot be read"
+    verdict: bool | None = True
+    reason = ""
+    for operator, tests in condition.items():
+        if not isinstance(tests, dict):
+            return None, f"its {operator} condition cannot be read"
+        for key, expected in tests.items():
+            result = _test(template, str(operator), str(key), expected, context, effect)
+            if result is False:
+                return False, ""
+            if result is None:
+                verdict = None
+                why = ("depends on the account, region or partition the stack is deployed to"
+                       if key.lower() in context.values else "cannot be evaluated from the template")
+                reason = reason or f"its condition {operator} {key} {why}"
+    return verdict, reason
+
+
+_STRING_OPS = {"StringEquals": False, "StringLike": True, "ArnEquals": True, "ArnLike": True,
+               "StringEqualsIgnoreCase": False, "Bool": False}
+_NEGATED = {"StringNotEquals": "StringEquals", "StringNotLike": "StringLike",
+            "ArnNotEquals": "ArnEquals", "ArnNotLike": "ArnLike",
+            "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase"}
+
+
+def _test(template: Template, operator: str, key: str, expected: Any, context: RequestContext,
+          effect: str) -> bool | None:
+    # With the key present, an IfExists operator tests it like the plain one.
+    base = operator.removesuffix("IfExists")
+    negated = base in _NEGATED
+    base = _NEGATED.get(base, base)
+    present = context.values.get(key.lower())
+    if present is None:
+        # A key this request does not carry: the caller's to choose, or unknown.
+        if context.caller_chooses and effect.lower() == "allow":
+            return True
+        return None
+    if ":" in base or base not in _STRING_OPS:
+        return None  # ForAnyValue:/ForAllValues:, numeric, date, IP: not about these keys
+    wildcards = _STRING_OPS[base]
+    ignore_case = base.endswith("IgnoreCase") or base == "Bool"
+    result: bool | None = False
+    for value in as_list(expected):
+        rendered_all = renderings(template, value)
+        if len(rendered_all) != 1 or isinstance(rendered_all[0][0], Unknown):
+            result = None if result is False else result
+            continue
+        rendered = rendered_all[0][0]
+        for actual in present:
+            left, right = (rendered.lower(), actual.lower()) if ignore_case else (rendered, actual)
+            match = template.symbols.compare(left, right, wildcards=wildcards)
+            if match is True:
+                result = True
+                break
+            if match is None and result is False:
+                result = None
+        if result is True:
+            break
+    if negated and result is not None:
+        return not result
+    return result
+
+
+def evaluate(template: Template, policies: RolePolicies, action: str, covers: Covers, what: str,
+             service: str | None = None, context: RequestContext | None = None) -> list[Decision]:
     """May the role (or, with `service`, that service principal) do `action` on what `covers`
-    accepts? An unconditional explicit Deny wins; anything unprovable makes the answer unknown."""
+    accepts? One decision per Fn::If scenario that changes the answer (one when none does)."""
+    context = context or (IDENTITY if service is None else service_context(template, None))
+    names = list(dict.fromkeys(n for s in policies.statements for n, _ in s.branch_conditions))
+    if len(names) > _MAX_SCENARIO_CONDITIONS:
+        return [Decision(Access.UNKNOWN, f"{action} on {what} depends on more than "
+                                         f"{_MAX_SCENARIO_CONDITIONS} conditions")]
+    scenarios = [tuple(zip(names, flags, strict=True))
+                 for flags in itertools.product((True, False), repeat=len(names))]
+    decisions = []
+    for scenario in scenarios:
+        chosen = dict(scenario)
+        active = [s for s in policies.statements
+                  if all(chosen.get(n) == flag for n, flag in s.branch_conditions)]
+        decisions.append(_decide(template, active, policies, action, covers, what, service,
+                                 context, scenario))
+    if len({d.access for d in decisions}) == 1:
+        return [Decision(decisions[0].access, decisions[0].detail, note=decisions[0].note)]
+    return decisions
+
+
+def _decide(template: Template, statements: list[Statement], policies: RolePolicies, action: str,
+            covers: Covers, what: str, service: str | None, context: RequestContext,
+            scenario: Conditions) -> Decision:
     allowed_by = None
-    maybe = []
-    for statement in policies.statements:
+    maybe_allow: list[str] = []
+    maybe_deny: list[str] = []
+    for statement in statements:
         if not _action_covered(statement, action):
             continue
         if service is not None:
-            principal = _principal_covered(statement, service)
+            principal = _principal_covered(template, statement, service)
             if principal is False:
                 continue
             if principal is None:
-                maybe.append(f"a NotPrincipal statement in {statement.origin}")
+                (maybe_deny if statement.effect.lower() == "deny" else maybe_allow).append(
+                    f"a statement in {statement.origin} whose principal cannot be evaluated")
                 continue
-        covered = _resource_covered(template, statement, covers)
+        covered, resource_reason = _resource_covered(statement, covers)
         if covered is False:
             continue
         effect = statement.effect.lower()
-        if effect == "deny" and _only_denies_plain_http(statement.condition):
-            continue  # AWS services and SDKs call over TLS: an insecure-transport Deny never applies
-        if effect == "deny":
-            if covered and statement.condition is None and not statement.branch_conditions:
+        holds, condition_reason = condition_holds(template, statement.condition, context, effect)
+        if holds is False:
+            continue
+        if covered and holds:
+            if effect == "deny":
                 return Decision(Access.DENIED, f"{action} on {what} is explicitly denied by "
-                                                f"{statement.origin}")
-            maybe.append(f"a conditional Deny in {statement.origin}")
+                                               f"{statement.origin}", scenario)
+            if effect == "allow":
+                allowed_by = allowed_by or statement
+            continue
+        why = resource_reason or condition_reason
+        if effect == "deny":
+            maybe_deny.append(f"a Deny in {statement.origin} ({why})")
         elif effect == "allow":
-            if covered and not statement.branch_conditions:
-                allowed_by = statement
-            elif covered:
-                names = ", ".join(n for n, _ in statement.branch_conditions)
-                maybe.append(f"an Allow in {statement.origin} that exists only under {names}")
-            else:
-                maybe.append(f"an Allow in {statement.origin} whose resource cannot be resolved")
-    if allowed_by and not maybe:
-        return Decision(Access.ALLOWED, f"allowed by {allowed_by.origin}")
-    if allowed_by or maybe:
-        return Decision(Access.UNKNOWN, f"{action} on {what} depends on " + "; ".join(maybe))
+            maybe_allow.append(f"an Allow in {statement.origin} ({why})")
+    if allowed_by and not maybe_deny:
+        return Decision(Access.ALLOWED, f"allowed by {allowed_by.origin}", scenario)
+    if allowed_by or maybe_allow:
+        return Decision(Access.UNKNOWN, f"{action} on {what} depends on "
+                        + "; ".join(maybe_deny + ([] if allowed_by else maybe_allow)), scenario)
     if policies.unverifiable:
-        return Decision(Access.UNKNOWN, f"{action} on {what} may come from managed policies the "
-                                         f"template does not show: {', '.join(policies.unverifiable)}")
-    return Decision(Access.NOT_ALLOWED, f"does not allow {action} on {what}")
+        return Decision(Access.UNKNOWN, f"{action} on {what} may come from a policy whose content "
+                                        f"is not known: {'; '.join(policies.unverifiable)}", scenario)
+    note = ""
+    if policies.snapshot:
+        names = ", ".join(name.rsplit("/", 1)[-1] for name in policies.snapshot)
+        note = f"with {names} as of {managed_policies.snapshot_date()}"
+    detail = f"does not allow {action} on {what}" + (f" ({note})" if note else "")
+    return Decision(Access.NOT_ALLOWED, detail, scenario, note)
 
 
 def execution_role(template: Template, function_id: str) -> str | Unknown:
-    """The in-template role of a Lambda function, or Unknown when it is defined elsewhere."""
+    """The in-template role of a Lambda function, or Unknown (with why) when it is not here."""
     role = template.properties(function_id).get("Role", MISSING)
-    ref = template.referenced_resource(role)
-    if ref and template.type_of(ref[0]) == "AWS::IAM::Role":
-        return ref[0]
     if role is MISSING:
         return Unknown(f"function {function_id} has no Role")
-    rendered = render(template, role)
-    shown = rendered if isinstance(rendered, str) else rendered.reason
-    return Unknown(f"execution role {shown} is defined outside the template")
+    found = denoted(template, role, ("AWS::IAM::Role",))
+    if isinstance(found, Unknown):
+        return Unknown(f"execution role {found.reason}")
+    if found:
+        return found[0].logical_id
+    return Unknown(f"execution role {shown(template, role)} is defined outside the template")

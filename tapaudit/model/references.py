@@ -28,6 +28,13 @@ class ReferenceGraph:
             for target in targets:
                 self._in[target].add(name)
 
+    @staticmethod
+    def mentioned(node: Any) -> set[str]:
+        """Names that `node` refers to through Ref, GetAtt or Sub."""
+        found: set[str] = set()
+        _collect(node, found)
+        return found
+
     def references(self, source: str) -> set[str]:
         """Resources that `source` refers to."""
         return self._out.get(source, set())

@@ -6,44 +6,60 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from tapaudit.model.values import Unknown, intrinsic
+from tapaudit.model.symbols import Symbols
+from tapaudit.model.values import Conditions, Malformed, Unknown, intrinsic, shape_of
 
 if TYPE_CHECKING:
     from tapaudit.model.references import ReferenceGraph
 
-# Pseudo parameters render to fixed sample values so ARN patterns can be compared.
-PSEUDO_SAMPLES = {
-    "AWS::AccountId": "123456789012",
-    "AWS::Region": "us-east-1",
-    "AWS::Partition": "aws",
-    "AWS::URLSuffix": "amazonaws.com",
-    "AWS::StackName": "stack",
-    "AWS::StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/stack/id",
-}
-
 
 class Template:
-    def __init__(self, data: Mapping[str, Any], cdk_paths: Mapping[str, str] | None = None) -> None:
+    def __init__(self, data: Mapping[str, Any], cdk_paths: Mapping[str, str] | None = None,
+                 partition: str | None = "aws") -> None:
         self.data = data
+        # Placeholders for deploy-time values, and the partition verdicts assume (None: unknown).
+        self.symbols = Symbols(partition)
         resources = data.get("Resources")
         self.resources: dict[str, dict] = {
             name: body for name, body in (resources.items() if isinstance(resources, dict) else ())
             if isinstance(body, dict)
         }
         self.by_type: dict[str, list[str]] = {}
+        # Resources whose Type or Properties has the wrong shape, filed under the type they name.
+        self.shape_problems: dict[str, str] = {}
         for name, body in self.resources.items():
             kind = body.get("Type")
+            if not isinstance(kind, str):
+                named = [k for k in (kind if isinstance(kind, list) else []) if isinstance(k, str)]
+                self.shape_problems[name] = (f"Type is {shape_of(kind)}, not a string: CloudFormation "
+                                             "rejects the resource")
+                kind = named[0] if len(named) == 1 else None
+            props = body.get("Properties")
+            if props is not None and not isinstance(props, dict) and not intrinsic(props):
+                self.shape_problems[name] = (f"Properties is {shape_of(props)}, not a mapping: "
+                                             "CloudFormation rejects the resource")
             if isinstance(kind, str):
                 self.by_type.setdefault(kind, []).append(name)
         self.parameters = _section(data, "Parameters")
         self.conditions = _section(data, "Conditions")
         self.outputs = _section(data, "Outputs")
+        self.mappings = _section(data, "Mappings")
         self._cdk_paths = dict(cdk_paths or {})
 
     def type_of(self, logical_id: str) -> str | None:
         body = self.resources.get(logical_id)
         kind = body.get("Type") if body else None
+        if isinstance(kind, list) and len(kind) == 1 and isinstance(kind[0], str):
+            return kind[0]  # a list-wrapped type: filed under it, reported as a shape problem
         return kind if isinstance(kind, str) else None
+
+    @property
+    def partition(self) -> str | None:
+        return self.symbols.partition
+
+    def display(self, text: str) -> str:
+        """A rendered value for a message: deploy-time parts as `${AWS::AccountId}`, `${Bucket}`."""
+        return self.symbols.display(text)
 
     def properties(self, logical_id: str) -> dict:
         props = self.resources.get(logical_id, {}).get("Properties")
@@ -61,29 +77,26 @@ class Template:
 
         return ReferenceGraph(self)
 
-    def resolve(self, value: Any) -> Any:
-        """A `Ref` to a parameter becomes its default; other unresolvable values become Unknown.
+    def resolve_all(self, value: Any) -> list[tuple[Any, Conditions]]:
+        """Every value `value` can take (parameters, mappings, pseudo parameters, Join, Sub, Select,
+        Split, FindInMap, nested Fn::If), with the conditions that choose it."""
+        from tapaudit.model.intrinsics import alternatives
 
-        Refs to resources and Fn::GetAtt stay as they are: rules follow them through the model.
+        return alternatives(self, value)
+
+    def resolve(self, value: Any) -> Any:
+        """The one value `value` takes; Unknown when it cannot be known or depends on a condition.
+
+        A string with deploy-time parts keeps them as placeholders (see `display`).
         """
-        fn = intrinsic(value)
-        if not fn:
-            if isinstance(value, str) and value.startswith("{{resolve:"):
-                return Unknown(f"dynamic reference {value}")
+        if isinstance(value, Malformed):
             return value
-        name, arg = fn
-        if name == "Ref" and isinstance(arg, str):
-            if arg in self.parameters:
-                param = self.parameters[arg]
-                if isinstance(param, dict) and "Default" in param:
-                    return param["Default"]
-                return Unknown(f"parameter {arg} has no default")
-            if arg in PSEUDO_SAMPLES or arg.startswith("AWS::"):
-                return Unknown(f"pseudo parameter {arg}")
-            return value
-        if name == "Fn::GetAtt":
-            return value
-        return Unknown(f"{name} cannot be resolved before deployment")
+        found = self.resolve_all(value)
+        first = found[0][0]
+        if all(v == first for v, _ in found[1:]):
+            return first
+        names = ", ".join(dict.fromkeys(n for _, conds in found for n, _ in conds))
+        return Unknown(f"depends on condition {names}")
 
     def referenced_resource(self, value: Any) -> tuple[str, str | None] | None:
         """(logical id, attribute) when `value` is a Ref or Fn::GetAtt to a resource here."""

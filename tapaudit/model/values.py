@@ -35,6 +35,37 @@ class Unknown:
 
 
 @dataclass(frozen=True)
+class Malformed:
+    """A value of the wrong shape (a list where CloudFormation wants a mapping, ...): never a pass."""
+
+    reason: str
+
+
+def shape_of(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "null" if value is None else type(value).__name__
+
+
+def where(path: Path) -> str:
+    """`Properties.Targets[0].Arn` for a branch path (from the first property on)."""
+    shown = ""
+    for key in path[2:] if len(path) > 2 and path[0] == "Resources" else path:
+        if key == "Fn::If":
+            continue
+        shown += f"[{key}]" if isinstance(key, int) else (f".{key}" if shown else str(key))
+    return shown or "the resource"
+
+
+@dataclass(frozen=True)
 class Branch:
     """One way a value can turn out: the value, where it sits, and the conditions that chose it."""
 
@@ -78,15 +109,20 @@ def branches(value: Any, path: Path, conditions: Conditions = ()) -> Iterator[Br
 
 
 def child(branch: Branch, key: str | int) -> Iterator[Branch]:
-    """Branches of `branch.value[key]`; MISSING when the container lacks it."""
+    """Branches of `branch.value[key]`; MISSING when the container lacks it, Malformed when the
+    container is not a mapping (or list, for an index), Unknown when it is an opaque intrinsic."""
     value = branch.value
+    if isinstance(value, Unknown | Malformed):
+        yield Branch(value, (*branch.path, key), branch.conditions)
+        return
+    wrong = _container_problem(value, list if isinstance(key, int) else Mapping, branch.path)
+    if wrong is not None:
+        yield Branch(wrong, (*branch.path, key), branch.conditions)
+        return
     if isinstance(key, int):
         found = value[key] if isinstance(value, list) and -len(value) <= key < len(value) else MISSING
     else:
         found = value.get(key, MISSING) if isinstance(value, Mapping) else MISSING
-    if isinstance(value, Unknown):
-        yield Branch(value, (*branch.path, key), branch.conditions)
-        return
     if found is MISSING:
         yield Branch(MISSING, (*branch.path, key), branch.conditions)
         return
@@ -96,13 +132,31 @@ def child(branch: Branch, key: str | int) -> Iterator[Branch]:
 def items(branch: Branch) -> Iterator[Branch]:
     """Branches of every element of a list value (none for MISSING or a non-list)."""
     value = branch.value
-    if isinstance(value, Unknown):
+    if isinstance(value, Unknown | Malformed):
         yield branch
+        return
+    wrong = _container_problem(value, list, branch.path)
+    if wrong is not None:
+        yield Branch(wrong, branch.path, branch.conditions)
         return
     if not isinstance(value, list):
         return
     for index, element in enumerate(value):
         yield from branches(element, (*branch.path, index), branch.conditions)
+
+
+def _container_problem(value: Any, wanted: type, path: Path) -> Malformed | Unknown | None:
+    """Why `value` cannot be walked as `wanted` (None when it can, or when it is absent)."""
+    if value is MISSING or value is None:
+        return None
+    fn = intrinsic(value)
+    if not fn and isinstance(value, wanted):
+        return None
+    if fn:
+        return Unknown(f"{where(path)} is computed by {fn[0]}, which the model does not walk")
+    shape = "a mapping" if wanted is Mapping else "a list"
+    return Malformed(f"{where(path)} is {shape_of(value)}, not {shape}: CloudFormation rejects "
+                     "that shape")
 
 
 def as_list(value: Any) -> list:

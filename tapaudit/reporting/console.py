@@ -39,6 +39,8 @@ def _finding(console: Console, finding: Finding, why: dict[str, str] | None = No
     if finding.cdk_path:
         console.print(Text(f"         construct: {finding.cdk_path}", style="dim"))
     console.print(Text(f"         {finding.message}"))
+    for item in finding.unverified:
+        console.print(Text(f"         also could not verify {item}", style="dim"))
     if finding.fix:
         console.print(Text(f"         fix: {finding.fix}", style="green"))
     # The rule's impact once per rule (`why` pops it), the long story in `tapaudit explain`.
@@ -98,8 +100,7 @@ def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = (),
             _finding(console, finding, why)
         console.print()
     if result.unknown:
-        console.print(Text(f"Could not verify ({len(result.unknown)}): values known only at deploy "
-                           "time", style="bold"))
+        console.print(Text(f"Could not verify ({len(result.unknown)}):", style="bold"))
         for finding in sorted(result.unknown, key=lambda f: f.sort_key):
             _finding(console, finding)
         console.print()
@@ -117,8 +118,10 @@ def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = (),
     summary = (f"{total} finding{'s' if total != 1 else ''}" + (f" ({parts})" if parts else "")
                + f" in {len(result.templates)} template{'s' if len(result.templates) != 1 else ''}")
     summary += _triage_counts(result)
-    if result.unknown:
-        summary += f", {len(result.unknown)} unverifiable"
+    if counts["unknown"]:
+        summary += f", {counts['unknown']} unverifiable"
+    if result.exempt:
+        summary += f", {len(result.exempt)} out of scope (exempt)"
     if result.errors:
         summary += f", {len(result.errors)} input{'s' if len(result.errors) != 1 else ''} not scanned"
     console.print(Text(summary, style="bold"))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from tapaudit.findings import Finding
 from tapaudit.loading.positions import SourceMap
 from tapaudit.model.template import Template
-from tapaudit.model.values import MISSING, Branch, Unknown
+from tapaudit.model.values import MISSING, Branch, Malformed, Unknown
 from tapaudit.rules.fixes import select_fix
 from tapaudit.rules.model import Check, Rule
 from tapaudit.rules.outcome import Outcome, Status
@@ -48,20 +48,23 @@ def run_check(check: Check, ctx: Context, root: Branch) -> Iterator[Outcome]:
                 yield Outcome.fail(check.missing, selected)
             else:
                 yield Outcome.ok(selected)
-        elif isinstance(selected.value, Unknown):
-            yield Outcome.unknown(selected.value.reason, selected)
+        elif isinstance(selected.value, Unknown | Malformed):
+            yield Outcome.of_value(selected)  # type: ignore[misc]
         else:
             yield from run(check.predicate, ctx, selected, check.args)
 
 
-def _holds(check: Check, ctx: Context, root: Branch) -> bool:
-    """For applies_if / skip_if: the predicate passes on a value that is really there."""
-    for selected in select(check.steps, root):
-        if selected.value is MISSING or isinstance(selected.value, Unknown):
-            continue
-        if any(o.status is Status.PASS for o in run(check.predicate, ctx, selected, check.args)):
-            return True
-    return False
+def _holds(check: Check | tuple[Check, ...], ctx: Context, root: Branch) -> str | None:
+    """For applies_if / skip_if: the predicate passes on a value that is really there. Returns why
+    (the passing outcome's detail, or the check's id), None when it does not hold."""
+    for one in check if isinstance(check, tuple) else (check,):
+        for selected in select(one.steps, root):
+            if selected.value is MISSING or isinstance(selected.value, Unknown | Malformed):
+                continue
+            for outcome in run(one.predicate, ctx, selected, one.args):
+                if outcome.status is Status.PASS:
+                    return outcome.detail or one.id
+    return None
 
 
 def evaluate_rule(rule: Rule, template: Template) -> Iterator[ResourceResult]:
@@ -78,16 +81,34 @@ def evaluate_resource(rule: Rule, template: Template, logical_id: str,
     result.exempt_reason = out_of_scope(rule, logical_id, template.cdk_path(logical_id))
     if result.exempt_reason:
         return result
-    if rule.skip_if and _holds(rule.skip_if, ctx, root):
+    shape = template.shape_problems.get(logical_id)
+    if shape:  # a wrongly shaped resource never passes
+        result.failures.append(("resource-shape", Outcome.fail(shape, root)))
+        result.verdict = Verdict.FAIL
         return result
+    if rule.skip_if:
+        reason = _holds(rule.skip_if, ctx, root)
+        if reason:
+            result.exempt_reason = reason
+            return result
     if rule.applies_if and not _holds(rule.applies_if, ctx, root):
         return result
+    exempt: list[str] = []
+    judged = False
     for check in rule.checks:
         for outcome in run_check(check, ctx, root):
+            if outcome.status is Status.EXEMPT:
+                exempt.append(outcome.detail)
+                continue
+            judged = True
             if outcome.status is Status.FAIL:
                 result.failures.append((check.id, outcome))
             elif outcome.status is Status.UNKNOWN:
                 result.unknowns.append((check.id, outcome))
+    if exempt:
+        result.exempt_reason = "; ".join(_unique(exempt))
+        if not judged:  # everything the rule looked at is out of its scope
+            return result
     result.verdict = (Verdict.FAIL if result.failures else
                       Verdict.UNKNOWN if result.unknowns else Verdict.PASS)
     return result
@@ -124,15 +145,19 @@ MAX_DETAILS = 3  # a message names this many problems, then counts the rest
 
 
 def _join(details: list[str]) -> str:
-    """Details joined by '; ', a parenthetical they all end with said once, at the end."""
+    """Details joined by '; ', the parentheticals they all end with said once, at the end."""
     if len(details) > MAX_DETAILS:
         rest = len(details) - MAX_DETAILS
         return _join(details[:MAX_DETAILS]) + f"; and {rest} more problem{'s' if rest != 1 else ''}"
-    last = details[-1]
-    suffix = last[last.rfind(" ("):] if last.endswith(")") and " (" in last else ""
-    if len(details) > 1 and suffix and all(d.endswith(suffix) for d in details):
-        return "; ".join(d[: -len(suffix)] for d in details) + suffix
-    return "; ".join(details)
+    suffix = ""
+    while len(details) > 1:
+        last = details[-1]
+        group = last[last.rfind(" ("):] if last.endswith(")") and " (" in last else ""
+        if not group or not all(d.endswith(group) and len(d) > len(group) for d in details):
+            break
+        details = [d[: -len(group)] for d in details]
+        suffix = group + suffix
+    return "; ".join(details) + suffix
 
 
 UNKNOWN_FIX = ("check it by hand once deployed, or make the value visible in the template "
@@ -146,7 +171,11 @@ def to_finding(result: ResourceResult, template: Template, file: str,
     if not entries:
         return None
     unknown = not result.failures
-    details = _join(_unique(_describe(outcome) for _, outcome in entries))
+    # display(): deploy-time values appear symbolically (${AWS::AccountId}), whatever a predicate wrote.
+    details = template.display(_join(_unique(_describe(outcome) for _, outcome in entries)))
+    # A failing resource still lists what could not be verified: unknowns are never hidden.
+    unverified = () if unknown else tuple(_unique(template.display(f"{check}: {_describe(outcome)}")
+                                                  for check, outcome in result.unknowns))
     # One sentence on this resource; the rule's impact and the fix are fields of their own.
     if unknown:
         message = f"{result.logical_id} could not be verified: {details}."
@@ -163,4 +192,4 @@ def to_finding(result: ResourceResult, template: Template, file: str,
         line=line, column=column, resource=result.logical_id, resource_type=result.resource_type,
         cdk_path=template.cdk_path(result.logical_id), path=tuple(path),
         checks=tuple(_unique(check for check, _ in entries)), unknown=unknown,
-        why=rule.why, fix=fix)
+        why=rule.why, fix=fix, unverified=unverified)

@@ -95,7 +95,7 @@ def _build(data: Any, path: Path, config: Config | None = None) -> Rule:
         fails=fill.text(examples.get("fails", "")),
         checks=tuple(_check(c, fill) for c in data["checks"]),
         applies_if=_check(data["applies_if"], fill) if data.get("applies_if") else None,
-        skip_if=_check(data["skip_if"], fill) if data.get("skip_if") else None,
+        skip_if=_checks(data["skip_if"], fill) if data.get("skip_if") else None,
         source=path,
         include=tuple(settings.include) if settings else (),
         exclude=tuple(settings.exclude) if settings else (),
@@ -180,6 +180,13 @@ def _fix(data: Any, fill: _Filler) -> Fix:
                cloudformation=str(data.get("cloudformation", "")),
                variants=tuple(variants), subject={str(k): str(v) for k, v in subject.items()},
                tables=tables)
+
+
+def _checks(data: Any, fill: _Filler) -> Check | tuple[Check, ...]:
+    """One check, or a list of checks of which any may hold (skip_if)."""
+    if isinstance(data, list):
+        return tuple(_check(item, fill) for item in data)
+    return _check(data, fill)
 
 
 def _check(data: Any, fill: _Filler) -> Check:

@@ -63,7 +63,7 @@ class Rule:
     fails: str
     checks: tuple[Check, ...]
     applies_if: Check | None = None
-    skip_if: Check | None = None
+    skip_if: Check | tuple[Check, ...] | None = None  # a list: the resource is skipped if any holds
     source: Path | None = None
     # Scope from the project's configuration: cdk_path or logical id globs, and where they come from.
     include: tuple[str, ...] = ()

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from tapaudit.model.values import Branch, Conditions, Path
+from tapaudit.model.values import Branch, Conditions, Malformed, Path, Unknown
 
 
 class Status(Enum):
     PASS = "pass"
     FAIL = "fail"
     UNKNOWN = "unknown"
+    EXEMPT = "exempt"  # out of the rule's scope on purpose; `detail` says why
 
 
 @dataclass(frozen=True)
@@ -22,8 +23,31 @@ class Outcome:
     conditions: Conditions = ()
 
     @classmethod
-    def ok(cls, branch: Branch | None = None) -> Outcome:
-        return cls(Status.PASS, "", branch.path if branch else (), branch.conditions if branch else ())
+    def ok(cls, branch: Branch | None = None, because: str = "") -> Outcome:
+        return cls(Status.PASS, because, branch.path if branch else (),
+                   branch.conditions if branch else ())
+
+    @classmethod
+    def exempt(cls, reason: str, branch: Branch) -> Outcome:
+        return cls(Status.EXEMPT, reason, branch.path, branch.conditions)
+
+    @classmethod
+    def of_value(cls, branch: Branch, what: str = "") -> Outcome | None:
+        """A failure for a wrongly shaped value, unknown for an unknowable one, None otherwise."""
+        if not isinstance(branch.value, Malformed | Unknown):
+            return None
+        reason = branch.value.reason
+        # A shape problem already names where it is (`Properties.X is a list, ...`).
+        if what and not reason.startswith("Properties"):
+            reason = f"{what}: {reason}"
+        if isinstance(branch.value, Malformed):
+            return cls.fail(reason, branch)
+        return cls.unknown(reason, branch)
+
+    def within(self, conditions: Conditions) -> Outcome:
+        """The same outcome, holding only under more Fn::If conditions."""
+        merged = self.conditions + tuple(c for c in conditions if c not in self.conditions)
+        return Outcome(self.status, self.detail, self.path, merged)
 
     @classmethod
     def fail(cls, detail: str, branch: Branch) -> Outcome:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from tapaudit.model.values import MISSING, Branch, Unknown, child
-from tapaudit.rules.outcome import Outcome
+from tapaudit.model.arns import shown
+from tapaudit.model.template import Template
+from tapaudit.model.values import MISSING, Branch, Unknown, as_list, child
+from tapaudit.rules.outcome import Outcome, Status
 from tapaudit.rules.predicates import Context, predicate
+
+# Where code may add response headers: CloudFront Functions on viewer-response, Lambda@Edge on
+# viewer-response or origin-response (the response it returns is what viewers get).
+_HEADER_HOOKS = (("FunctionAssociations", "FunctionARN", ("viewer-response",), "CloudFront Function"),
+                 ("LambdaFunctionAssociations", "LambdaFunctionARN",
+                  ("viewer-response", "origin-response"), "Lambda@Edge function"))
 
 
 def behavior_name(branch: Branch) -> str:
@@ -14,10 +22,34 @@ def behavior_name(branch: Branch) -> str:
     return f"behavior '{pattern}'" if isinstance(pattern, str) else f"behavior #{branch.path[-1]}"
 
 
+def header_code(template: Template, behavior: Branch) -> str | None:
+    """The function that handles this behavior's responses in code, named for a message."""
+    value = behavior.value if isinstance(behavior.value, dict) else {}
+    for key, arn_key, events, label in _HEADER_HOOKS:
+        for association in as_list(value.get(key)):
+            if isinstance(association, dict) and association.get("EventType") in events:
+                return (f"{label} {shown(template, association.get(arn_key))} on "
+                        f"{association['EventType']}")
+    return None
+
+
 @predicate("security_headers_policy")
 def security_headers_policy(ctx: Context, branch: Branch, managed_ids: list[str],
                             known_without_headers: list[str], required: list[str]) -> Outcome:
-    """`branch` is a cache behavior."""
+    """`branch` is a cache behavior. A failure becomes unknown when a function handles the
+    behavior's responses: it may set the headers in code."""
+    problem = Outcome.of_value(branch, behavior_name(branch))
+    if problem:
+        return problem
+    outcome = _headers_policy(ctx, branch, managed_ids, known_without_headers, required)
+    code = header_code(ctx.template, branch) if outcome.status is Status.FAIL else None
+    if code:
+        return Outcome.unknown(f"{outcome.detail}, but the {code} may set the headers in code", branch)
+    return outcome
+
+
+def _headers_policy(ctx: Context, branch: Branch, managed_ids: list[str],
+                    known_without_headers: list[str], required: list[str]) -> Outcome:
     template = ctx.template
     name = behavior_name(branch)
     for policy in child(branch, "ResponseHeadersPolicyId"):
@@ -59,8 +91,12 @@ def viewer_certificate(ctx: Context, branch: Branch, minimum: str, order: list[s
     """`branch` is DistributionConfig.ViewerCertificate (its absence is the rule file's `missing`)."""
     cert = branch.value
     default_note = "which accepts TLSv1"
+    problem = Outcome.of_value(branch, "ViewerCertificate")
+    if problem:
+        return problem
     if not isinstance(cert, dict):
-        return Outcome.unknown("ViewerCertificate cannot be read", branch)
+        return Outcome.fail(f"ViewerCertificate is {type(cert).__name__}, not a mapping: "
+                            "CloudFormation rejects that shape", branch)
     default = ctx.template.resolve(cert.get("CloudFrontDefaultCertificate"))
     if default in (True, "true", "True") or not ({"AcmCertificateArn", "IamCertificateId"} & set(cert)):
         return Outcome.fail(f"uses the CloudFront default certificate, {default_note}", branch)
@@ -72,8 +108,8 @@ def viewer_certificate(ctx: Context, branch: Branch, minimum: str, order: list[s
         if isinstance(value, Unknown):
             return Outcome.unknown(f"MinimumProtocolVersion: {value.reason}", version)
         if value not in order:
-            return Outcome.unknown(f"MinimumProtocolVersion {value} is not a known security policy",
-                                   version)
+            return Outcome.fail(f"has MinimumProtocolVersion {value!r}, which is invalid (valid: "
+                                f"{', '.join(order)}): CloudFormation rejects it", version)
         if order.index(value) < order.index(minimum):
             return Outcome.fail(f"allows viewers {value}, older than {minimum}", version)
     return Outcome.ok(branch)

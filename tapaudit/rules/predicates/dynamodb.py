@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from tapaudit.model.arns import shown
+from tapaudit.model.template import Template
 from tapaudit.model.values import Branch, Unknown, as_list, child, items
 from tapaudit.rules.outcome import Outcome
 from tapaudit.rules.predicates import Context, predicate
+
+ATTRIBUTE_TYPES = ("S", "N", "B")
+PROJECTION_TYPES = ("ALL", "KEYS_ONLY", "INCLUDE")
 
 
 @predicate("dynamodb_gsi")
@@ -14,23 +19,35 @@ def dynamodb_gsi(ctx: Context, branch: Branch, partition_key: dict, sort_key: di
                  projection: str) -> list[Outcome]:
     """`branch` is the table's Properties."""
     template = ctx.template
+    problem = Outcome.of_value(branch, "Properties")
+    if problem:
+        return [problem]
     if not isinstance(branch.value, dict):
         return [Outcome.fail("has no properties", branch)]
     types = {}
-    for definition in as_list(branch.value.get("AttributeDefinitions")):
-        if isinstance(definition, dict) and isinstance(definition.get("AttributeName"), str):
-            types[definition["AttributeName"]] = template.resolve(definition.get("AttributeType"))
+    for definitions in child(branch, "AttributeDefinitions"):
+        for definition in items(definitions):
+            problem = Outcome.of_value(definition, "AttributeDefinitions")
+            if problem:
+                return [problem]
+            if isinstance(definition.value, dict) and isinstance(definition.value.get("AttributeName"), str):
+                types[definition.value["AttributeName"]] = template.resolve(
+                    definition.value.get("AttributeType"))
     want = f"{partition_key['name']} ({partition_key['type']}) / {sort_key['name']} ({sort_key['type']})"
     # Judged per Fn::If branch of the index list: the index must exist whichever way it goes.
-    return [_judge_indexes(indexes, types, partition_key, sort_key, projection, want)
+    return [Outcome.of_value(indexes, "GlobalSecondaryIndexes")
+            or _judge_indexes(template, indexes, types, partition_key, sort_key, projection, want)
             for indexes in child(branch, "GlobalSecondaryIndexes")]
 
 
-def _judge_indexes(indexes: Branch, types: dict, partition_key: dict, sort_key: dict,
+def _judge_indexes(template: Template, indexes: Branch, types: dict, partition_key: dict, sort_key: dict,
                    projection: str, want: str) -> Outcome:
     problems: list[tuple[Branch, str]] = []
     for index in items(indexes):
-        problem = _index_problem(index.value, types, partition_key, sort_key, projection)
+        shape = Outcome.of_value(index, "GlobalSecondaryIndexes")
+        if shape:
+            return shape
+        problem = _index_problem(template, index.value, types, partition_key, sort_key, projection)
         if problem is None:
             return Outcome.ok(index)
         if isinstance(problem, Unknown):
@@ -44,15 +61,16 @@ def _judge_indexes(indexes: Branch, types: dict, partition_key: dict, sort_key: 
     return Outcome.fail(f"has no global secondary index on {want}", indexes)
 
 
-def _index_problem(index: Any, types: dict, pk: dict, sk: dict, projection: str) -> str | Unknown | None:
+def _index_problem(template: Template, index: Any, types: dict, pk: dict, sk: dict,
+                   projection: str) -> str | Unknown | None:
     """None when the index matches; a description of the nearest miss otherwise ('' = unrelated)."""
     if not isinstance(index, dict):
         return ""
     keys = {}
     for element in as_list(index.get("KeySchema")):
         if isinstance(element, dict):
-            keys[element.get("KeyType")] = element.get("AttributeName")
-    name = index.get("IndexName", "?")
+            keys[template.resolve(element.get("KeyType"))] = template.resolve(element.get("AttributeName"))
+    name = shown(template, index.get("IndexName", "?"))
     if keys.get("HASH") != pk["name"]:
         return ""
     if keys.get("RANGE") is None:
@@ -60,13 +78,25 @@ def _index_problem(index: Any, types: dict, pk: dict, sk: dict, projection: str)
     if keys.get("RANGE") != sk["name"]:
         return f"index '{name}' sorts on '{keys.get('RANGE')}', not '{sk['name']}'"
     for key in (pk, sk):
+        if key["name"] not in types:
+            return Unknown(f"attribute '{key['name']}' is not defined in AttributeDefinitions, so "
+                           "its type cannot be told (CloudFormation requires the definition)")
         found = types.get(key["name"])
         if isinstance(found, Unknown):
-            return found
+            return Unknown(f"the type of attribute '{key['name']}' {found.reason}")
+        if found not in ATTRIBUTE_TYPES:
+            return f"attribute '{key['name']}' has AttributeType {found!r}, which is invalid (valid: " \
+                   f"{', '.join(ATTRIBUTE_TYPES)})"
         if found != key["type"]:
             return f"attribute '{key['name']}' is type {found}, not {key['type']}"
     proj = index.get("Projection")
-    kind = proj.get("ProjectionType", "KEYS_ONLY") if isinstance(proj, dict) else "KEYS_ONLY"
+    kind = template.resolve(proj.get("ProjectionType", "KEYS_ONLY")) if isinstance(proj, dict) \
+        else "KEYS_ONLY"
+    if isinstance(kind, Unknown):
+        return Unknown(f"ProjectionType of index '{name}' {kind.reason}")
+    if kind not in PROJECTION_TYPES:
+        return f"index '{name}' has ProjectionType {kind!r}, which is invalid (valid: " \
+               f"{', '.join(PROJECTION_TYPES)})"
     if kind != projection:
         return f"index '{name}' projects {kind}, not {projection}"
     return None

@@ -2,86 +2,125 @@
 
 from __future__ import annotations
 
-from tapaudit.model.arns import arn_of, glob_match, render
-from tapaudit.model.iam import Access, RolePolicies, evaluate, statements_of
+from tapaudit.model.arns import arn_of, render, shown
+from tapaudit.model.iam import Access, RolePolicies, evaluate, service_context, statements_of
+from tapaudit.model.lookup import denoted, naming_index
 from tapaudit.model.template import Template
-from tapaudit.model.values import MISSING, Branch, Unknown, as_list, branches, child
+from tapaudit.model.values import MISSING, Branch, Unknown, branches, child
 from tapaudit.rules.outcome import Outcome
 from tapaudit.rules.predicates import Context, predicate
 
 EVENTS = "events.amazonaws.com"
+_QUEUE_POLICIES = ("AWS::SQS::QueuePolicy", "AWS::SQS::QueueInlinePolicy")
+
+
+def target_name(template: Template, branch: Branch) -> str:
+    """`target 'Id'`, or by position and ARN when the Id is not a literal."""
+    target = branch.value if isinstance(branch.value, dict) else {}
+    if isinstance(target.get("Id"), str):
+        return f"target '{target['Id']}'"
+    arn = shown(template, target.get("Arn")) if "Arn" in target else "no Arn"
+    return f"the target at Targets[{branch.path[-1]}] ({arn})"
 
 
 @predicate("event_target_dlq")
 def event_target_dlq(ctx: Context, branch: Branch, principal: str = EVENTS) -> list[Outcome]:
-    """`branch` is one entry of the rule's Targets; `principal` must be able to send to its DLQ."""
+    """`branch` is one entry of the rule's Targets."""
     template = ctx.template
-    target = branch.value
-    if not isinstance(target, dict):
-        return [Outcome.ok(branch)]
-    name = target.get("Id") if isinstance(target.get("Id"), str) else f"#{branch.path[-1]}"
+    problem = Outcome.of_value(branch)
+    if problem:
+        return [problem]
+    if not isinstance(branch.value, dict):
+        return [Outcome.fail(f"Targets[{branch.path[-1]}] is not a mapping: CloudFormation rejects "
+                             "that shape", branch)]
+    name = target_name(template, branch)
     outcomes = []
     for config in child(branch, "DeadLetterConfig"):
         for arn in child(config, "Arn"):
             if arn.value is MISSING:
-                outcomes.append(Outcome.fail(f"target '{name}' has no dead-letter queue", arn))
+                outcomes.append(Outcome.fail(f"{name} has no dead-letter queue", arn))
                 continue
-            queue = _queue_in_template(template, arn.value)
-            if isinstance(queue, Unknown):
-                outcomes.append(Outcome.unknown(f"target '{name}': {queue.reason}", arn))
-            elif queue is None:
-                outcomes.append(Outcome.ok(arn))  # a queue outside the template, by literal ARN
-            elif template.type_of(queue) != "AWS::SQS::Queue":
-                outcomes.append(Outcome.fail(f"target '{name}' sends failures to {queue}, which is "
-                                             "not an SQS queue", arn))
-            else:
-                outcomes.append(_queue_receives(template, queue, name, arn, principal))
+            problem = Outcome.of_value(arn, name)
+            if problem:
+                outcomes.append(problem)
+                continue
+            outcomes.extend(_judge_dlq(ctx, name, arn, principal))
     return outcomes
 
 
-def _queue_in_template(template: Template, value: object) -> str | Unknown | None:
-    ref = template.referenced_resource(value)
-    if ref:
-        return ref[0]
-    rendered = render(template, value)
-    if isinstance(rendered, Unknown):
-        return rendered
-    for queue in template.by_type.get("AWS::SQS::Queue", ()):
-        if rendered == arn_of(template, queue):
-            return queue
-    return None
+def _judge_dlq(ctx: Context, name: str, arn: Branch, principal: str) -> list[Outcome]:
+    template = ctx.template
+    found = denoted(template, arn.value)
+    if isinstance(found, Unknown):
+        return [Outcome.unknown(f"{name}: the dead-letter queue {found.reason}", arn)]
+    if not found:
+        rendered = render(template, arn.value)
+        if isinstance(rendered, str) and not template.symbols.concrete(rendered).startswith("arn:"):
+            return [Outcome.fail(f"{name} gives DeadLetterConfig.Arn {template.display(rendered)!r}, "
+                                 "which is not an ARN: EventBridge cannot use it", arn)]
+        return [Outcome.ok(arn)]  # a queue outside the template, by literal ARN
+    outcomes = []
+    for denotation in found:
+        queue = denotation.logical_id
+        kind = template.type_of(queue)
+        if kind != "AWS::SQS::Queue":
+            outcome = Outcome.fail(f"{name} sends failures to {queue}, which is a {kind}, not an SQS "
+                                   "queue", arn)
+        elif denotation.form != "Arn":
+            what = {"Ref": "URL (Ref of an SQS queue returns its URL)", "QueueUrl": "URL",
+                    "QueueName": "name"}.get(denotation.form, denotation.form)
+            outcome = Outcome.fail(f"{name} gives queue {queue}'s {what} as DeadLetterConfig.Arn, "
+                                   f"not its ARN: EventBridge cannot use it (use Fn::GetAtt "
+                                   f"{queue}.Arn)", arn)
+        else:
+            outcomes.extend(o.within(denotation.conditions)
+                            for o in _queue_receives(ctx, queue, name, arn, principal))
+            continue
+        outcomes.append(outcome.within(denotation.conditions))
+    return outcomes
 
 
 def queue_policies(template: Template, queue: str) -> RolePolicies:
     """Statements of the QueuePolicy and QueueInlinePolicy resources that cover `queue`."""
     statements = []
-    for policy in template.references.referrers(
-            queue, template, ("AWS::SQS::QueuePolicy", "AWS::SQS::QueueInlinePolicy")):
-        props = template.properties(policy)
-        listed = as_list(props.get("Queues")) + as_list(props.get("Queue"))
-        if not any(template.referenced_resource(q) == (queue, None) for q in listed):
-            continue
+    for policy in sorted(_policies_by_queue(template).get(queue, ())):
+        kind = template.type_of(policy)
         path = ("Resources", policy, "Properties", "PolicyDocument")
-        for document in branches(props.get("PolicyDocument", MISSING), path):
-            statements.extend(statements_of(document, f"{template.type_of(policy)} {policy}"))
+        document = template.properties(policy).get("PolicyDocument", MISSING)
+        for doc in branches(document, path):
+            statements.extend(statements_of(template, doc, f"{kind} {policy}"))
     return RolePolicies(statements, [])
 
 
-def _queue_receives(template: Template, queue: str, name: str, where: Branch,
-                    principal: str = EVENTS) -> Outcome:
+def _policies_by_queue(template: Template) -> dict[str, set[str]]:
+    """Queue -> the queue policy resources naming it, by URL, Ref or literal."""
+    return naming_index(template, _QUEUE_POLICIES, ("Queues", "Queue"), ("AWS::SQS::Queue",))
+
+
+def _queue_receives(ctx: Context, queue: str, name: str, where: Branch,
+                    principal: str) -> list[Outcome]:
+    template = ctx.template
     queue_arn = arn_of(template, queue)
+    rule = ctx.logical_id
 
-    def covers(pattern: str) -> bool:
-        return glob_match(pattern, queue_arn)
+    def covers(pattern: str) -> bool | None:
+        return template.symbols.compare(pattern, queue_arn)
 
-    decision = evaluate(template, queue_policies(template, queue), "sqs:SendMessage", covers,
-                        f"queue {queue}", service=principal)
-    if decision.access is Access.ALLOWED:
-        return Outcome.ok(where)
-    if decision.access is Access.UNKNOWN:
-        return Outcome.unknown(f"target '{name}': {decision.detail}", where)
-    if decision.access is Access.DENIED:
-        return Outcome.fail(f"target '{name}': {decision.detail}", where)
-    return Outcome.fail(
-        f"target '{name}' has dead-letter queue {queue}, but no queue policy lets {principal} "
-        "sqs:SendMessage to it, so EventBridge cannot deliver failed events there", where)
+    context = service_context(template, arn_of(template, rule))
+    decisions = evaluate(template, queue_policies(template, queue), "sqs:SendMessage", covers,
+                         f"queue {queue}", service=principal, context=context)
+    outcomes = []
+    for decision in decisions:
+        if decision.access is Access.ALLOWED:
+            outcome = Outcome.ok(where)
+        elif decision.access is Access.UNKNOWN:
+            outcome = Outcome.unknown(f"{name}: {decision.detail}", where)
+        elif decision.access is Access.DENIED:
+            outcome = Outcome.fail(f"{name}: {decision.detail}", where)
+        else:
+            outcome = Outcome.fail(
+                f"{name} has dead-letter queue {queue}, but no queue policy lets {principal} "
+                f"sqs:SendMessage to it on behalf of rule {rule}, so EventBridge cannot deliver "
+                "failed events there", where)
+        outcomes.append(outcome.within(decision.conditions))
+    return outcomes

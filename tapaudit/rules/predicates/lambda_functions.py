@@ -1,18 +1,19 @@
-"""Predicates about Lambda functions: CDK framework functions, and what a function's role allows."""
+"""Predicates about Lambda functions: which ones are in scope, and what a function's role allows."""
 
 from __future__ import annotations
 
 import re
 
-from tapaudit.model.arns import arn_of, glob_match
+from tapaudit.model.arns import arn_of
 from tapaudit.model.iam import Access, evaluate, execution_role, role_policies
+from tapaudit.model.invocation import deployment_only
 from tapaudit.model.template import Template
 from tapaudit.model.values import Branch, Unknown
 from tapaudit.rules.outcome import Outcome
 from tapaudit.rules.predicates import Context, predicate
 
 _INDEX_ARN = re.compile(r"^arn:[^:]+:dynamodb:[^:]*:[^:]*:table/[^/]+/index/.+$")
-_PROBE_TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/probe-table"
+_PROBE_TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/probe-table"  # never shown
 
 
 @predicate("cdk_framework_function")
@@ -21,48 +22,68 @@ def cdk_framework_function(ctx: Context, branch: Branch, path_patterns: list[str
     """Passes for functions CDK adds on its own (custom resource providers, log retention...)."""
     path = ctx.template.cdk_path(ctx.logical_id)
     if path is not None:
-        hit = any(re.search(p, path) for p in path_patterns)
+        hit = next((p for p in path_patterns if re.search(p, path)), None)
+        how = f"aws:cdk:path {path}"
     else:
-        hit = any(re.search(p, ctx.logical_id) for p in logical_id_patterns)
-    return Outcome.ok(branch) if hit else Outcome.fail("written by the user", branch)
+        hit = next((p for p in logical_id_patterns if re.search(p, ctx.logical_id)), None)
+        how = f"logical id {ctx.logical_id}"
+    if hit is None:
+        return Outcome.fail("written by the user", branch)
+    return Outcome.ok(branch, f"CDK framework function (recognised by its {how})")
+
+
+@predicate("custom_resource_handler")
+def custom_resource_handler(ctx: Context, branch: Branch) -> Outcome:
+    """Passes for functions whose only callers are CloudFormation custom resources."""
+    reason = deployment_only(ctx.template, ctx.logical_id)
+    if reason is None:
+        return Outcome.fail("has callers other than custom resources", branch)
+    return Outcome.ok(branch, f"{reason}; it runs only during deployments")
 
 
 def covers_everything(pattern: str) -> bool:
     return pattern.strip("*") == ""
 
 
-def covers_dynamodb_index(template: Template, pattern: str) -> bool:
+def covers_dynamodb_index(template: Template, pattern: str) -> bool | None:
     """Does a resource pattern grant access to some DynamoDB index (`<table arn>/index/<name>`)?"""
-    if _INDEX_ARN.match(pattern):
+    if _INDEX_ARN.match(template.symbols.concrete(pattern)):
         return True
     tables = [*template.by_type.get("AWS::DynamoDB::Table", ()),
               *template.by_type.get("AWS::DynamoDB::GlobalTable", ())]
     probes = [arn_of(template, t) + "/index/probe-index" for t in tables]
     probes.append(_PROBE_TABLE + "/index/probe-index")
-    return any(glob_match(pattern, probe) for probe in probes)
+    verdicts = [template.symbols.compare(pattern, probe) for probe in probes]
+    return True if True in verdicts else None if None in verdicts else False
 
 
 @predicate("role_allows")
 def role_allows(ctx: Context, branch: Branch, action: str, scope: str, what: str,
-                message: str) -> Outcome:
+                message: str) -> list[Outcome]:
     """The function's execution role may do `action` on `scope` (all_resources | dynamodb_index)."""
     template = ctx.template
     role = execution_role(template, ctx.logical_id)
     if isinstance(role, Unknown):
-        return Outcome.unknown(f"cannot verify {action}: {role.reason}", branch)
+        return [Outcome.unknown(f"cannot verify {action}: {role.reason}", branch)]
     if scope == "all_resources":
-        def covers(pattern: str) -> bool:
+        def covers(pattern: str) -> bool | None:
             return covers_everything(pattern)
     elif scope == "dynamodb_index":
-        def covers(pattern: str) -> bool:
+        def covers(pattern: str) -> bool | None:
             return covers_dynamodb_index(template, pattern)
     else:
         raise ValueError(f"role_allows: unknown scope {scope!r}")
-    decision = evaluate(template, role_policies(template, role), action, covers, what)
+    decisions = evaluate(template, role_policies(template, role), action, covers, what)
     role_branch = Branch(branch.value, ("Resources", role), branch.conditions)
-    if decision.access is Access.ALLOWED:
-        return Outcome.ok(branch)
-    if decision.access is Access.UNKNOWN:
-        return Outcome.unknown(f"role {role}: {decision.detail}", role_branch)
-    detail = decision.detail if decision.access is Access.DENIED else message
-    return Outcome.fail(f"{detail} (execution role {role})", branch)
+    outcomes = []
+    for decision in decisions:
+        if decision.access is Access.UNKNOWN:
+            outcome = Outcome.unknown(f"role {role}: {decision.detail}", role_branch)
+        elif decision.access is Access.ALLOWED:
+            outcome = Outcome.ok(branch)
+        else:
+            detail = message if decision.access is Access.NOT_ALLOWED else decision.detail
+            snapshot = f", {decision.note}" if decision.note else ""
+            outcome = Outcome.fail(f"{detail} (role {role}{snapshot})", branch)
+        outcomes.append(outcome.within(decision.conditions))
+    return outcomes

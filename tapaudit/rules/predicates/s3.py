@@ -9,14 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from tapaudit.model.arns import glob_match, physical_name
+from tapaudit.model.arns import arn_of
 from tapaudit.model.iam import Access, evaluate, execution_role, role_policies
+from tapaudit.model.lookup import denoted
 from tapaudit.model.template import Template
 from tapaudit.model.values import MISSING, Branch, Conditions, Unknown, as_list, branches, child, items
 from tapaudit.rules.outcome import Outcome
 from tapaudit.rules.predicates import Context, predicate
 
 OBJECT_CREATED = "s3:ObjectCreated"
+STATUSES = ("Enabled", "Disabled")
 
 
 @predicate("s3_replication_tag_gate")
@@ -27,6 +29,10 @@ def replication_tag_gate(ctx: Context, branch: Branch, tag_key: str, tag_value: 
     for config in child(branch, "ReplicationConfiguration"):
         for rules in child(config, "Rules"):
             for rule in items(rules):
+                problem = Outcome.of_value(rule)
+                if problem:
+                    outcomes.append(problem)
+                    continue
                 outcomes.extend(_judge_rule(template, rule, tag_key, tag_value, gated))
     if gated:
         outcomes.append(_judge_classifier(ctx, gated, tag_key, tag_value))
@@ -35,12 +41,14 @@ def replication_tag_gate(ctx: Context, branch: Branch, tag_key: str, tag_value: 
 
 def _rule_name(rule: Branch) -> str:
     name = rule.value.get("Id") if isinstance(rule.value, dict) else None
-    return f"'{name}'" if isinstance(name, str) else f"#{rule.path[-1]}"
+    return f"'{name}'" if isinstance(name, str) else f"Rules[{rule.path[-1]}] (no Id)"
 
 
 def _judge_rule(template: Template, rule: Branch, key: str, value: str,
                 gated: list[tuple[Branch, str]]) -> Iterator[Outcome]:
     if not isinstance(rule.value, dict):
+        yield Outcome.fail(f"replication rule Rules[{rule.path[-1]}] is not a mapping: "
+                           "CloudFormation rejects that shape", rule)
         return
     name = _rule_name(rule)
     for status in child(rule, "Status"):
@@ -48,10 +56,34 @@ def _judge_rule(template: Template, rule: Branch, key: str, value: str,
         if isinstance(resolved, Unknown):
             yield Outcome.unknown(f"replication rule {name}: status {resolved.reason}", status)
             continue
+        if resolved not in STATUSES:
+            yield Outcome.fail(f"replication rule {name} has Status {resolved!r}, which is invalid "
+                               f"(valid: {', '.join(STATUSES)}): CloudFormation rejects it", status)
+            continue
         if resolved != "Enabled":
             continue
+        same_region = _same_template_destination(template, rule)
+        if same_region:
+            yield Outcome.exempt(f"replication rule {name} replicates to bucket {same_region} of the "
+                                 "same template, so within one region (TAP001 is about "
+                                 "cross-region replication)", rule)
+            continue
         for flt in child(rule, "Filter"):
+            problem = Outcome.of_value(flt, f"replication rule {name}")
+            if problem:
+                yield problem
+                continue
             yield from _judge_filter(template, rule, flt, name, key, value, gated)
+
+
+def _same_template_destination(template: Template, rule: Branch) -> str | None:
+    """The destination bucket when it is defined in this template (hence in the same region)."""
+    destination = rule.value.get("Destination")
+    bucket = destination.get("Bucket") if isinstance(destination, dict) else None
+    if bucket is None:
+        return None
+    found = denoted(template, bucket, ("AWS::S3::Bucket",))
+    return found[0].logical_id if isinstance(found, list) and found else None
 
 
 def _judge_filter(template: Template, rule: Branch, flt: Branch, name: str, key: str, value: str,
@@ -70,8 +102,8 @@ def _judge_filter(template: Template, rule: Branch, flt: Branch, name: str, key:
             flt)
         return
     tags = list(_tag_filters(flt))
-    if any(template.resolve(t.get("Key")) == key and str(template.resolve(t.get("Value"))).lower()
-           == str(value).lower() for t in tags):
+    if any(template.resolve(t.get("Key")) == key and _tag_text(template.resolve(t.get("Value")))
+           == str(value) for t in tags):
         gated.append((rule, _prefix(flt)))
         yield Outcome.ok(rule)
         return
@@ -85,6 +117,13 @@ def _judge_filter(template: Template, rule: Branch, flt: Branch, name: str, key:
         what = "on nothing"
     yield Outcome.fail(f"replication rule {name} filters {what}, so objects of 1 GiB and more "
                        "replicate", flt)
+
+
+def _tag_text(value: Any) -> Any:
+    """Tag values are case-sensitive strings; a YAML boolean becomes "true"/"false" in CloudFormation."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
 
 
 def _filter_keys(flt: Branch) -> set[str]:
@@ -120,11 +159,11 @@ def _judge_classifier(ctx: Context, gated: list[tuple[Branch, str]], key: str,
         return Outcome.fail(
             f"no function receives this bucket's object-created events to set the '{key}={value}' "
             "tag, so no object is ever tagged and the tag-gated rules replicate nothing", where)
-    targets = [f"arn:aws:s3:::{physical_name(template, bucket)}/{prefix}probe-object"
-               for _, prefix in gated]
+    targets = [f"{arn_of(template, bucket)}/{prefix}probe-object" for _, prefix in gated]
 
-    def covers(pattern: str) -> bool:
-        return all(glob_match(pattern, target) for target in targets)
+    def covers(pattern: str) -> bool | None:
+        verdicts = [template.symbols.compare(pattern, target) for target in targets]
+        return False if False in verdicts else None if None in verdicts else True
 
     unknown = None
     for function, _conditions in sorted(classifiers.items()):
@@ -132,12 +171,16 @@ def _judge_classifier(ctx: Context, gated: list[tuple[Branch, str]], key: str,
         if isinstance(role, Unknown):
             unknown = unknown or role.reason
             continue
-        decision = evaluate(template, role_policies(template, role), "s3:PutObjectTagging", covers,
-                            f"objects of bucket {bucket}")
-        if decision.access is Access.ALLOWED:
+        decisions = evaluate(template, role_policies(template, role), "s3:PutObjectTagging", covers,
+                             f"objects of bucket {bucket}")
+        if all(d.access is Access.ALLOWED for d in decisions):
             return Outcome.ok(where)
-        if decision.access is Access.UNKNOWN:
-            unknown = unknown or decision.detail
+        for decision in decisions:
+            if decision.access is Access.UNKNOWN:
+                unknown = unknown or decision.detail
+            elif decision.access is not Access.ALLOWED and decision.conditions:
+                when = ", ".join(f"{n} is {str(f).lower()}" for n, f in decision.conditions)
+                unknown = unknown or f"{decision.detail} when condition {when}"
     if unknown:
         return Outcome.unknown(f"cannot verify that the classifier can tag objects: {unknown}", where)
     names = ", ".join(sorted(classifiers))
@@ -146,17 +189,18 @@ def _judge_classifier(ctx: Context, gated: list[tuple[Branch, str]], key: str,
                         f"the '{key}={value}' tag", where)
 
 
-def function_of(template: Template, value: Any) -> str | None:
-    """The Lambda function a function ARN, alias or version reference leads to."""
-    ref = template.referenced_resource(value)
-    if not ref:
+_FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Lambda::Alias", "AWS::Lambda::Version")
+
+
+def function_of(template: Template, value: Any, depth: int = 0) -> str | None:
+    """The Lambda function a function ARN or name, alias or version (by Ref or literal) leads to."""
+    found = denoted(template, value, _FUNCTION_TYPES)
+    if not isinstance(found, list) or not found or depth > 3:
         return None
-    kind = template.type_of(ref[0])
-    if kind == "AWS::Lambda::Function":
-        return ref[0]
-    if kind in ("AWS::Lambda::Alias", "AWS::Lambda::Version"):
-        return function_of(template, template.properties(ref[0]).get("FunctionName"))
-    return None
+    name = found[0].logical_id
+    if template.type_of(name) == "AWS::Lambda::Function":
+        return name
+    return function_of(template, template.properties(name).get("FunctionName"), depth + 1)
 
 
 def object_created_functions(template: Template, bucket: str) -> Iterator[tuple[str, Conditions]]:
@@ -194,11 +238,15 @@ def _notification_resources(template: Template, bucket: str) -> list[str]:
     found = []
     for name in template.references.referrers(bucket):
         kind = template.type_of(name) or ""
-        if kind.startswith("Custom::S3BucketNotifications"):
-            target = template.properties(name).get("BucketName")
-            if template.referenced_resource(target) == (bucket, None):
-                found.append(name)
+        if kind.startswith("Custom::S3BucketNotifications") and \
+                _names_bucket(template, template.properties(name).get("BucketName"), bucket):
+            found.append(name)
     return found
+
+
+def _names_bucket(template: Template, value: Any, bucket: str) -> bool:
+    found = denoted(template, value, ("AWS::S3::Bucket",))
+    return isinstance(found, list) and any(d.logical_id == bucket for d in found)
 
 
 def _sends_to_eventbridge(template: Template, bucket: str) -> bool:
@@ -215,7 +263,6 @@ def _sends_to_eventbridge(template: Template, bucket: str) -> bool:
 
 
 def _eventbridge_functions(template: Template, bucket: str) -> Iterator[tuple[str, Conditions]]:
-    name = physical_name(template, bucket)
     for rule in template.by_type.get("AWS::Events::Rule", ()):
         props = template.properties(rule)
         pattern = props.get("EventPattern")
@@ -228,7 +275,7 @@ def _eventbridge_functions(template: Template, bucket: str) -> Iterator[tuple[st
         detail = pattern.get("detail") if isinstance(pattern.get("detail"), dict) else {}
         bucket_filter = detail.get("bucket") if isinstance(detail.get("bucket"), dict) else {}
         names = as_list(bucket_filter.get("name"))
-        if not any(template.referenced_resource(n) == (bucket, None) or n == name for n in names):
+        if not any(_names_bucket(template, n, bucket) for n in names):
             continue
         for target in as_list(props.get("Targets")):
             function = function_of(template, target.get("Arn")) if isinstance(target, dict) else None

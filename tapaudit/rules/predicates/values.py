@@ -1,8 +1,14 @@
-"""Generic predicates on one property value: the building blocks of simple property rules."""
+"""Generic predicates on one property value: the building blocks of simple property rules.
+
+Each value is resolved the way CloudFormation would (parameter defaults, mappings, Join, Sub,
+Select, nested Fn::If): every alternative is judged, and a verdict that holds only in one Fn::If
+branch names its condition.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from tapaudit.model.values import MISSING, Branch, Unknown
@@ -10,8 +16,24 @@ from tapaudit.rules.outcome import Outcome
 from tapaudit.rules.predicates import Context, predicate
 
 
-def _resolved(ctx: Context, branch: Branch) -> Any:
-    return ctx.template.resolve(branch.value)
+def _judge_each(ctx: Context, branch: Branch, judge: Callable[[Any, Branch], Outcome]) -> list[Outcome]:
+    shape = Outcome.of_value(branch)
+    if shape:
+        return [shape]
+    outcomes = []
+    for value, conditions in ctx.template.resolve_all(branch.value):
+        if isinstance(value, Unknown):
+            outcome = Outcome.unknown(value.reason, branch)
+        elif value is MISSING:
+            outcome = Outcome.ok(branch)
+        else:
+            outcome = judge(value, branch)
+        outcomes.append(outcome.within(conditions))
+    return outcomes
+
+
+def _shown(ctx: Context, value: Any) -> Any:
+    return ctx.template.display(value) if isinstance(value, str) else value
 
 
 @predicate("exists")
@@ -20,36 +42,42 @@ def exists(ctx: Context, branch: Branch, message: str = "is missing") -> Outcome
 
 
 @predicate("one_of")
-def one_of(ctx: Context, branch: Branch, values: list, message: str = "is {value}") -> Outcome:
-    value = _resolved(ctx, branch)
-    if isinstance(value, Unknown):
-        return Outcome.unknown(value.reason, branch)
-    if value in values:
-        return Outcome.ok(branch)
-    return Outcome.fail(message.format(value=value, values=", ".join(map(str, values))), branch)
+def one_of(ctx: Context, branch: Branch, values: list, message: str = "is {value}",
+           valid: list | None = None, name: str = "the value") -> list[Outcome]:
+    """Passes for `values`; a value outside `valid` (the property's enumeration) is called invalid."""
+    def judge(value: Any, where: Branch) -> Outcome:
+        if value in values:
+            return Outcome.ok(where)
+        if valid is not None and value not in valid:
+            return Outcome.fail(f"{name} {_shown(ctx, value)!r} is invalid (valid: "
+                                f"{', '.join(map(str, valid))}): CloudFormation rejects it", where)
+        return Outcome.fail(message.format(value=_shown(ctx, value),
+                                           values=", ".join(map(str, values))), where)
+
+    return _judge_each(ctx, branch, judge)
 
 
 @predicate("equals")
-def equals(ctx: Context, branch: Branch, value: Any, message: str = "is {value}") -> Outcome:
+def equals(ctx: Context, branch: Branch, value: Any, message: str = "is {value}") -> list[Outcome]:
     return one_of(ctx, branch, [value], message)
 
 
 @predicate("at_least")
 def at_least(ctx: Context, branch: Branch, minimum: float,
-             message: str = "is {value}, below {minimum}") -> Outcome:
-    value = _resolved(ctx, branch)
-    if isinstance(value, Unknown):
-        return Outcome.unknown(value.reason, branch)
-    try:
-        number = float(value) if not isinstance(value, bool) else None
-    except (TypeError, ValueError):
-        number = None
-    if number is None:
-        return Outcome.fail(f"is {value!r}, not a number", branch)
-    if number >= minimum:
-        return Outcome.ok(branch)
-    shown = int(number) if number.is_integer() else number
-    return Outcome.fail(message.format(value=shown, minimum=minimum), branch)
+             message: str = "is {value}, below {minimum}") -> list[Outcome]:
+    def judge(value: Any, where: Branch) -> Outcome:
+        try:
+            number = float(value) if not isinstance(value, bool) else None
+        except (TypeError, ValueError):
+            number = None
+        if number is None:
+            return Outcome.fail(f"is {_shown(ctx, value)!r}, not a number", where)
+        if number >= minimum:
+            return Outcome.ok(where)
+        shown = int(number) if number.is_integer() else number
+        return Outcome.fail(message.format(value=shown, minimum=minimum), where)
+
+    return _judge_each(ctx, branch, judge)
 
 
 @predicate("name_matches")

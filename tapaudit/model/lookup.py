@@ -1,0 +1,141 @@
+"""Which resource of the template a value names: through Ref/GetAtt, or by its literal name or ARN.
+
+`Roles: [my-role]`, `arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${RoleName}` and
+`{"Ref": "Role"}` all name the same role. A denotation also says which of the resource's forms the
+value is (`Ref`, `Arn`, `QueueUrl`, ...): a queue's `Ref` is its URL, not its ARN.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from tapaudit.model.intrinsics import strings
+from tapaudit.model.resources import KINDS, VERSIONED
+from tapaudit.model.template import Template
+from tapaudit.model.values import Conditions, Unknown
+
+REF = "Ref"
+
+
+@dataclass(frozen=True)
+class Denotation:
+    logical_id: str
+    form: str  # "Ref" or the attribute whose value it is
+    exact: bool = True  # False: the same name, but a literal account/region that may differ
+    conditions: Conditions = ()
+
+
+def forms(template: Template, logical_id: str) -> dict[str, str]:
+    """Every rendered form of a resource: what Ref and each modelled attribute return."""
+    cache = template.__dict__.setdefault("_forms", {})
+    found = cache.get(logical_id)
+    if found is None:
+        kind = template.type_of(logical_id) or ""
+        names = [REF, *KINDS[kind].attributes] if kind in KINDS else [REF]
+        if kind in VERSIONED:
+            names = [REF]
+        found = {}
+        for name in names:
+            value = {"Ref": logical_id} if name == REF else {"Fn::GetAtt": [logical_id, name]}
+            rendered = strings(template, value)
+            if len(rendered) == 1 and isinstance(rendered[0][0], str):
+                found[name] = rendered[0][0]
+        cache[logical_id] = found
+    return found
+
+
+def denoted(template: Template, value: Any, types: tuple[str, ...] = ()) -> list[Denotation] | Unknown:
+    """The resources (of `types`, if given) that `value` names, one per Fn::If alternative that
+    names one; Unknown when the value cannot be known."""
+    direct = _direct(template, value, types)
+    if direct is not None:
+        return [direct]
+    if isinstance(value, str | int | float | bool) or value is None:
+        key: Any = (value, types)
+    else:
+        key = (json.dumps(value, sort_keys=True, default=str), types)
+    memo = template.__dict__.setdefault("_denoted", {})
+    if key not in memo:
+        memo[key] = _denoted(template, value, types)
+    return memo[key]
+
+
+def _denoted(template: Template, value: Any, types: tuple[str, ...]) -> list[Denotation] | Unknown:
+    found: list[Denotation] = []
+    unknown: Unknown | None = None
+    kinds = types or tuple(template.by_type)
+    for rendered, conds in strings(template, value):
+        if isinstance(rendered, Unknown):
+            unknown = unknown or rendered
+            continue
+        match = _by_text(template, rendered, kinds)
+        if match:
+            found.append(Denotation(match[0], match[1], match[2], conds))
+    if not found and unknown:
+        return unknown
+    return found
+
+
+def denoted_one(template: Template, value: Any, types: tuple[str, ...] = ()) -> Denotation | Unknown | None:
+    found = denoted(template, value, types)
+    if isinstance(found, Unknown):
+        return found
+    return found[0] if found else None
+
+
+def _direct(template: Template, value: Any, types: tuple[str, ...]) -> Denotation | None:
+    ref = template.referenced_resource(value)
+    if ref and (not types or template.type_of(ref[0]) in types):
+        return Denotation(ref[0], ref[1] or REF)
+    return None
+
+
+def _exact(template: Template, kind: str) -> dict[str, tuple[str, str]]:
+    """Every rendered form of the resources of one type, by its text (built once per type)."""
+    indexes = template.__dict__.setdefault("_exact", {})
+    index = indexes.get(kind)
+    if index is None:
+        index = {}
+        for name in template.by_type.get(kind, ()):
+            for form, rendered in forms(template, name).items():
+                index.setdefault(template.symbols.concrete(rendered), (name, form))
+        indexes[kind] = index
+    return index
+
+
+def _by_text(template: Template, text: str, kinds: tuple[str, ...]) -> tuple[str, str, bool] | None:
+    concrete = template.symbols.concrete(text)
+    for kind in kinds:
+        hit = _exact(template, kind).get(concrete)
+        if hit:
+            return hit[0], hit[1], True
+    maybe = None
+    candidates = [name for kind in kinds for name in template.by_type.get(kind, ())]
+    for name in candidates:
+        for form, rendered in forms(template, name).items():
+            if template.symbols.compare(rendered, text, wildcards=False) is None:
+                return name, form, False  # the same name; account or region may differ
+    return maybe
+
+
+def naming_index(template: Template, sources: tuple[str, ...], properties: tuple[str, ...],
+                 targets: tuple[str, ...]) -> dict[str, set[str]]:
+    """Target resource -> the resources of `sources` types whose `properties` (a value or a list)
+    name it: policies by the roles or queues they cover. Built once per template and question."""
+    memo = template.__dict__.setdefault("_naming", {})
+    key = (sources, properties, targets)
+    if key not in memo:
+        index: dict[str, set[str]] = {}
+        for kind in sources:
+            for name in template.by_type.get(kind, ()):
+                props = template.properties(name)
+                for prop in properties:
+                    value = props.get(prop)
+                    for element in value if isinstance(value, list) else [value] if value else []:
+                        found = denoted(template, element, targets)
+                        for denotation in found if isinstance(found, list) else ():
+                            index.setdefault(denotation.logical_id, set()).add(name)
+        memo[key] = index
+    return memo[key]

@@ -1,0 +1,126 @@
+"""Symbolic values: what a string will be, with deploy-time parts kept as named placeholders.
+
+A rendered value is a plain `str` in which each part the template cannot fix (a pseudo parameter,
+the generated name of a resource, an attribute only CloudFormation knows) is one private-use
+character. The characters compare exactly (the same placeholder is the same value), an IAM `*`
+matches them like any text, and `display()` turns them back into `${AWS::AccountId}`-style text
+for messages, so no account id or region is ever invented.
+"""
+
+from __future__ import annotations
+
+import re
+
+_FIRST = 0xF0000  # Supplementary Private Use Area-A: never in a real template value
+_LAST = 0xFFFFD
+
+PARTITION = "AWS::Partition"
+URL_SUFFIX = "AWS::URLSuffix"
+# Placeholders that stand for one deploy-time value which may well equal a literal of the template
+# (an account id, a region): a literal compared with them gives "maybe", not "no".
+OPEN_PSEUDO = ("AWS::Region", "AWS::AccountId", "AWS::StackName", "AWS::StackId", PARTITION,
+               URL_SUFFIX)
+
+URL_SUFFIXES = {"aws": "amazonaws.com", "aws-cn": "amazonaws.com.cn", "aws-us-gov": "amazonaws.com",
+                "aws-iso": "c2s.ic.gov", "aws-iso-b": "sc2s.sgov.gov", "aws-iso-e": "cloud.adc-e.uk",
+                "aws-iso-f": "csp.hci.ic.gov", "aws-eusc": "amazonaws.eu"}
+
+
+class Symbols:
+    """The placeholders of one template, and the partition its verdicts assume."""
+
+    def __init__(self, partition: str | None = "aws") -> None:
+        self.partition = partition if partition in URL_SUFFIXES else None
+        self._chars: dict[str, str] = {}
+        self._names: dict[str, str] = {}
+
+    def token(self, name: str) -> str:
+        """The placeholder for `name` (shown as `${name}`)."""
+        char = self._chars.get(name)
+        if char is None:
+            code = _FIRST + len(self._chars)
+            if code > _LAST:
+                raise RecursionError("too many symbolic values")  # reported as a clean error
+            char = chr(code)
+            self._chars[name] = char
+            self._names[char] = name
+        return char
+
+    def pseudo(self, name: str) -> str:
+        return self.token(name)
+
+    def display(self, text: str) -> str:
+        """`text` for a message: placeholders become `${Name}` (also where repr() escaped them)."""
+        if "\\U000f" in text:
+            text = _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
+        if not any(ord(c) >= _FIRST for c in text):
+            return text
+        return "".join("${" + self._names[c] + "}" if c in self._names else c for c in text)
+
+    def concrete(self, text: str) -> str:
+        """`text` as compared: the configured partition and its URL suffix are filled in."""
+        if self.partition is None:
+            return text
+        for name, value in ((PARTITION, self.partition), (URL_SUFFIX, URL_SUFFIXES[self.partition])):
+            char = self._chars.get(name)
+            if char and char in text:
+                text = text.replace(char, value)
+        return text
+
+    def splittable(self, text: str, delimiter: str) -> bool:
+        """Can `text` be split on `delimiter` now? Only if no placeholder in it may hold one:
+        names, ids, regions and accounts never contain ':' '/' '|' or ','; a stack id does."""
+        tokens = [c for c in text if ord(c) >= _FIRST]
+        if not tokens:
+            return True
+        if any(self._names.get(c) == "AWS::StackId" for c in tokens):
+            return False
+        return all(d in ":/|," for d in delimiter)
+
+    def has_tokens(self, text: str) -> bool:
+        return any(ord(c) >= _FIRST for c in text)
+
+    def open_tokens(self) -> set[str]:
+        return {self._chars[n] for n in OPEN_PSEUDO if n in self._chars}
+
+    def compare(self, pattern: str, text: str, wildcards: bool = True) -> bool | None:
+        """Does `pattern` (IAM wildcards when `wildcards`) match `text`? True, False, or None when
+        it depends on a deploy-time value (a literal account id against `${AWS::AccountId}`)."""
+        pattern, text = self.concrete(pattern), self.concrete(text)
+        if _regex(pattern, wildcards, "").fullmatch(text):
+            return True
+        opens = "".join(sorted(self.open_tokens()))
+        if not opens:
+            return False
+        # The pattern's open placeholders may take the text's literal values, or the other way round.
+        if any(c in pattern for c in opens) and _regex(pattern, wildcards, opens).fullmatch(text):
+            return None
+        if (any(c in text for c in opens) and not (wildcards and ("*" in pattern or "?" in pattern))
+                and _regex(text, False, opens).fullmatch(pattern)):
+            return None
+        return False
+
+
+_ESCAPED = re.compile(r"\\U(000f[0-9a-f]{4})")
+_CACHE: dict[tuple[str, bool, str], re.Pattern] = {}
+
+
+def _regex(pattern: str, wildcards: bool, opens: str) -> re.Pattern:
+    key = (pattern, wildcards, opens)
+    found = _CACHE.get(key)
+    if found is None:
+        parts = []
+        for c in pattern:
+            if wildcards and c == "*":
+                parts.append(".*")
+            elif wildcards and c == "?":
+                parts.append(".")
+            elif c in opens:
+                parts.append(r"[^:/\s]+")
+            else:
+                parts.append(re.escape(c))
+        found = re.compile("".join(parts), re.DOTALL)
+        if len(_CACHE) > 8192:
+            _CACHE.clear()
+        _CACHE[key] = found
+    return found
