@@ -49,6 +49,10 @@ def _error(message: str) -> None:
     print(f"tapaudit: error: {message}", file=sys.stderr)
 
 
+def _note(message: str) -> None:
+    print(f"tapaudit: note: {message}", file=sys.stderr)
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"tapaudit {__version__}")
@@ -83,6 +87,10 @@ RulesDirOption = Annotated[list[Path], typer.Option("--rules-dir", help="Load mo
 JobsOption = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes (0: one per core).")]
 ProgressOption = Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on a terminal.")]
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
+AllowNoTemplatesOption = Annotated[bool, typer.Option(
+    "--allow-no-templates", help="Exit 0 with a note when no input is a template (for hooks).")]
+MissingOkOption = Annotated[bool, typer.Option(
+    "--missing-ok", help="A path that does not exist is noted, not an error (e.g. cdk.out before synth).")]
 
 
 @app.command()
@@ -97,6 +105,8 @@ def scan(
     jobs: JobsOption = 0,
     progress: ProgressOption = True,
     debug: DebugOption = False,
+    allow_no_templates: AllowNoTemplatesOption = False,
+    missing_ok: MissingOkOption = False,
 ) -> None:
     """Scan templates and report findings."""
     from tapaudit import pipeline
@@ -119,8 +129,9 @@ def scan(
         bar.start()
         return lambda: bar.advance(task)
 
+    present = _existing(paths) if missing_ok else paths
     try:
-        outcome = pipeline.run(paths, config, jobs=jobs, debug=debug,
+        outcome = pipeline.run(present, config, jobs=jobs, debug=debug,
                                on_error=lambda e: _error(f"{e.file}: {e.message}"),
                                start_progress=start_progress)
     except pipeline.UsageError as exc:
@@ -132,10 +143,24 @@ def scan(
     result = outcome.result
     _write_report(result, outcome.rules, format, output)
 
-    code, _reason = decide(result, config.fail_on, config.strict_suppressions)
+    code, _reason = decide(result, config.fail_on, config.strict_suppressions, allow_no_templates)
     if not result.templates and not result.errors:
-        _error("no templates found in " + ", ".join(paths))
+        if allow_no_templates:
+            _note("no templates to scan in " + ", ".join(paths))
+        else:
+            _error("no templates found in " + ", ".join(paths))
     raise typer.Exit(code)
+
+
+def _existing(paths: list[str]) -> list[str]:
+    """The paths that exist (and `-`); each missing one gets a note instead of an error."""
+    kept = []
+    for raw in paths:
+        if raw == "-" or Path(raw).exists():
+            kept.append(raw)
+        else:
+            _note(f"{raw}: does not exist, not scanned (--missing-ok)")
+    return kept
 
 
 def _write_report(result, rules, format: ReportFormat, output: Path | None) -> None:

@@ -7,12 +7,16 @@ from tapaudit.findings import ScanResult, Severity
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
-def decide(result: ScanResult, fail_on: str, strict_suppressions: bool = False) -> tuple[int, str]:
-    """(exit code, reason). Errors win over findings; suppressed and baselined findings never count."""
+def decide(result: ScanResult, fail_on: str, strict_suppressions: bool = False,
+           allow_no_templates: bool = False) -> tuple[int, str]:
+    """(exit code, reason). Errors win over findings; suppressed and baselined findings never count.
+    `allow_no_templates` is for hooks that get whatever files a commit touches."""
     if result.errors:
         n = len(result.errors)
         return EXIT_ERROR, f"exit 2: {n} input{'s' if n != 1 else ''} could not be scanned"
     if not result.templates:
+        if allow_no_templates:
+            return EXIT_OK, "exit 0: no templates among the inputs (--allow-no-templates)"
         return EXIT_ERROR, "exit 2: no templates found"
     if fail_on != "none":
         gate = Severity.parse(fail_on)
