@@ -7,6 +7,7 @@ Needs git and PyPI (pre-commit pip-installs the hook repository and its dependen
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.hooks
 
 FLAWED_PRIMARY = FIXTURES / "flawed" / "TransactionMigration-Primary.template.json"
 REFERENCE_PRIMARY = FIXTURES / "reference" / "TransactionMigration-Primary.template.json"
+TEMPLATES_HOOK, CDK_HOOK = "tapaudit (CloudFormation templates)", "tapaudit (cdk.out)"
 NOT_A_TEMPLATE_YAML = "services:\n  web:\n    image: nginx:1.27\n    ports: ['8080:80']\n"
 
 
@@ -71,11 +73,18 @@ def _output(proc: subprocess.CompletedProcess) -> str:
     return proc.stdout + proc.stderr
 
 
+def _status(proc: subprocess.CompletedProcess, hook_name: str) -> str:
+    """What pre-commit printed for a hook: Passed, Failed, or (no files to check)Skipped."""
+    found = re.search(rf"^{re.escape(hook_name)}\.+(.+)$", _output(proc), re.MULTILINE)
+    assert found, _output(proc)
+    return found.group(1).strip()
+
+
 def test_commit_touching_only_package_json_passes(project):
     project.write("package.json", '{"name": "app", "version": "1.0.0"}\n')
     proc = project.commit("add package.json")
     assert proc.returncode == 0, _output(proc)
-    assert "tapaudit (CloudFormation templates)" in proc.stdout
+    assert _status(proc, TEMPLATES_HOOK) == "(no files to check)Skipped"  # package.json is excluded
 
 
 def test_commit_with_a_flawed_template_fails(project):
@@ -84,6 +93,7 @@ def test_commit_with_a_flawed_template_fails(project):
     proc = project.commit("flawed stack")
     assert proc.returncode != 0, _output(proc)
     out = _output(proc)
+    assert _status(proc, TEMPLATES_HOOK) == "Failed"
     assert "TAP002" in out and "infra/primary.template.json" in out
     assert git(project.root, "rev-list", "--count", "HEAD").stdout.strip() == "1"  # nothing committed
 
@@ -92,7 +102,7 @@ def test_commit_with_a_clean_template_passes(project):
     project.write("infra/primary.template.json", REFERENCE_PRIMARY.read_text())
     proc = project.commit("reference stack")
     assert proc.returncode == 0, _output(proc)
-    assert "tapaudit (CloudFormation templates)" in proc.stdout and "Passed" in proc.stdout
+    assert _status(proc, TEMPLATES_HOOK) == "Passed"
 
 
 def test_flawed_cdk_out_fails_the_commit_and_a_clean_one_passes(project):
@@ -100,7 +110,7 @@ def test_flawed_cdk_out_fails_the_commit_and_a_clean_one_passes(project):
     shutil.copytree(FIXTURES / "flawed", project.root / "cdk.out")  # ignored by git, as usual
     proc = project.commit("docs")
     assert proc.returncode != 0, _output(proc)
-    assert "TAP006" in _output(proc)
+    assert _status(proc, CDK_HOOK) == "Failed" and "TAP006" in _output(proc)
     shutil.rmtree(project.root / "cdk.out")
     shutil.copytree(FIXTURES / "reference", project.root / "cdk.out")
     proc = project.commit("docs")
@@ -111,4 +121,4 @@ def test_cdk_hook_passes_without_cdk_out(project):
     project.write("README.md", "app\n")
     proc = project.commit("docs")
     assert proc.returncode == 0, _output(proc)
-    assert "tapaudit (cdk.out)" in proc.stdout and "Passed" in proc.stdout
+    assert _status(proc, CDK_HOOK) == "Passed"
