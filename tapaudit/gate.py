@@ -19,8 +19,7 @@ def decide(result: ScanResult, fail_on: str, strict_suppressions: bool = False,
             return EXIT_OK, "exit 0: no templates among the inputs (--allow-no-templates)"
         return EXIT_ERROR, "exit 2: no templates found"
     if fail_on != "none":
-        gate = Severity.parse(fail_on)
-        over = [f for f in result.findings if f.severity >= gate]
+        over = [f for f in result.findings if reaches_gate(f.severity, fail_on)]
         if over:
             counts: dict[str, int] = {}
             for finding in over:
@@ -35,3 +34,8 @@ def decide(result: ScanResult, fail_on: str, strict_suppressions: bool = False,
         return EXIT_FINDINGS, (f"exit 1: {n} suppression problem{'s' if n != 1 else ''} "
                                "with --strict-suppressions")
     return EXIT_OK, f"exit 0: no finding at or above --fail-on {fail_on}"
+
+
+def reaches_gate(severity: Severity, fail_on: str) -> bool:
+    """Whether a finding of this severity fails a scan gated at `fail_on` (none: nothing does)."""
+    return fail_on != "none" and severity >= Severity.parse(fail_on)
