@@ -30,6 +30,10 @@ class ReportFormat(StrEnum):
     console = "console"
     json = "json"
     sarif = "sarif"
+    junit = "junit"
+    github = "github"
+    gitlab = "gitlab"
+    markdown = "markdown"
 
 
 class ListFormat(StrEnum):
@@ -86,6 +90,9 @@ SkipOption = Annotated[list[str], typer.Option("--skip-rule", help="Do not run t
 RulesDirOption = Annotated[list[Path], typer.Option("--rules-dir", help="Load more rule files from DIR.")]
 JobsOption = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes (0: one per core).")]
 ProgressOption = Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on a terminal.")]
+ReportOption = Annotated[list[str], typer.Option(
+    "--report", metavar="FORMAT=FILE",
+    help="Also write a report in FORMAT to FILE, from the same scan (repeatable).")]
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
 AllowNoTemplatesOption = Annotated[bool, typer.Option(
     "--allow-no-templates", help="Exit 0 with a note when no input is a template (for hooks).")]
@@ -104,6 +111,7 @@ def scan(
     rules_dir: RulesDirOption = [],  # noqa: B006
     jobs: JobsOption = 0,
     progress: ProgressOption = True,
+    report: ReportOption = [],  # noqa: B006
     debug: DebugOption = False,
     allow_no_templates: AllowNoTemplatesOption = False,
     missing_ok: MissingOkOption = False,
@@ -111,8 +119,8 @@ def scan(
     """Scan templates and report findings."""
     from tapaudit import pipeline
     from tapaudit.config import Config
-    from tapaudit.gate import decide
 
+    extra_reports = _parse_reports(report)
     config = Config(fail_on=fail_on.value, rules=list(rule), skip_rules=list(skip_rule),
                     rules_dirs=[str(d) for d in rules_dir])
     bar = None
@@ -141,9 +149,14 @@ def scan(
         if bar is not None:
             bar.stop()
     result = outcome.result
-    _write_report(result, outcome.rules, format, output)
+    from tapaudit.reporting.formats import ReportContext
 
-    code, _reason = decide(result, config.fail_on, config.strict_suppressions, allow_no_templates)
+    context = ReportContext(outcome.rules, config.fail_on, config.strict_suppressions, allow_no_templates)
+    _write_report(result, context, format.value, output)
+    for name, target in extra_reports:
+        _write_report(result, context, name, target)
+
+    code, _reason = context.gate(result)
     if not result.templates and not result.errors:
         if allow_no_templates:
             _note("no templates to scan in " + ", ".join(paths))
@@ -163,22 +176,30 @@ def _existing(paths: list[str]) -> list[str]:
     return kept
 
 
-def _write_report(result, rules, format: ReportFormat, output: Path | None) -> None:
-    if format is ReportFormat.json:
-        from tapaudit.reporting.json_report import write
-        writer = lambda stream: write(result, stream)  # noqa: E731
-    elif format is ReportFormat.sarif:
-        from tapaudit.reporting.sarif import write as write_sarif
-        writer = lambda stream: write_sarif(result, rules, stream)  # noqa: E731
-    else:
-        from tapaudit.reporting.console import write as write_console
-        writer = lambda stream: write_console(result, stream, rules)  # noqa: E731
+def _parse_reports(specs: list[str]) -> list[tuple[str, Path]]:
+    """`--report FORMAT=FILE` values, checked before anything is scanned."""
+    reports = []
+    for spec in specs:
+        name, sep, file = spec.partition("=")
+        if not sep or not file or name not in ReportFormat.__members__:
+            _error(f"--report {spec}: expected FORMAT=FILE with FORMAT one of "
+                   f"{', '.join(ReportFormat.__members__)}")
+            raise typer.Exit(EXIT_ERROR)
+        reports.append((name, Path(file)))
+    return reports
+
+
+def _write_report(result, context, name: str, output: Path | None) -> None:
+    from tapaudit.reporting.formats import writer
+
+    write = writer(name)
     if output is None:
-        writer(sys.stdout)
+        write(result, context, sys.stdout)
         return
     try:
+        output.parent.mkdir(parents=True, exist_ok=True)
         with output.open("w", encoding="utf-8") as stream:
-            writer(stream)
+            write(result, context, stream)
     except OSError as exc:
         _error(f"{output}: cannot write report: {exc.strerror or exc}")
         raise typer.Exit(EXIT_ERROR) from None

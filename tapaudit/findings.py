@@ -86,6 +86,17 @@ class Skipped:
 
 
 @dataclass(frozen=True)
+class Checked:
+    """One resource a rule looked at and judged (pass, fail or unknown): a JUnit test case."""
+
+    rule_id: str
+    file: str
+    resource: str
+    resource_type: str
+    cdk_path: str | None
+
+
+@dataclass(frozen=True)
 class Finding:
     rule_id: str
     severity: Severity
@@ -163,6 +174,7 @@ class ScanResult:
     skipped: list[Skipped] = field(default_factory=list)
     fixed: int = 0  # baseline entries that no longer match a finding
     baseline_in_use: bool = False
+    checked: list[Checked] = field(default_factory=list)  # every resource judged, per rule
 
     def sort(self) -> None:
         self.templates.sort()
@@ -173,6 +185,7 @@ class ScanResult:
                                                       p.problem))
         self.exempt.sort(key=lambda e: (e.file, e.rule_id, e.resource))
         self.skipped.sort(key=lambda s: s.file)
+        self.checked.sort(key=lambda c: (c.rule_id, c.file, c.resource))
 
     def summary(self) -> dict[str, int]:
         counts = {severity.label: 0 for severity in sorted(Severity, reverse=True)}

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from tapaudit.errors import InputError
-from tapaudit.findings import Exemption, Finding, ScanError, ScanResult, Skipped, SuppressionProblem
+from tapaudit.findings import Checked, Exemption, Finding, ScanError, ScanResult, Skipped, SuppressionProblem
 from tapaudit.loading.discovery import TemplateSource, read_text
 from tapaudit.loading.parse import parse_document
 from tapaudit.model.template import Template
-from tapaudit.rules.engine import evaluate_rule, to_finding
+from tapaudit.rules.engine import Verdict, evaluate_rule, to_finding
 from tapaudit.rules.model import Rule
 
 PARALLEL_MIN_SOURCES = 8
@@ -44,6 +44,7 @@ class SourceReport:
     exempt: list[Exemption] = field(default_factory=list)
     skipped: Skipped | None = None
     error: ScanError | None = None
+    checked: list[Checked] = field(default_factory=list)
 
 
 def scan_template(template: Template, rules: Sequence[Rule], display: str, source_map,
@@ -57,7 +58,10 @@ def scan_template(template: Template, rules: Sequence[Rule], display: str, sourc
                                                template.cdk_path(result.logical_id),
                                                result.exempt_reason))
                 continue
-            finding = to_finding(result, template, display, source_map)
+            if result.verdict is not Verdict.NOT_APPLICABLE:
+                report.checked.append(Checked(rule.id, display, result.logical_id, result.resource_type,
+                                              template.cdk_path(result.logical_id)))
+            finding = to_finding(result, template, display, source_map, options)
             if finding is not None:
                 (report.unknown if finding.unknown else report.findings).append(finding)
     return report
@@ -137,6 +141,7 @@ def _collect(result: ScanResult, report: SourceReport,
     result.suppressed.extend(report.suppressed)
     result.suppression_problems.extend(report.suppression_problems)
     result.exempt.extend(report.exempt)
+    result.checked.extend(report.checked)
     if report.skipped:
         result.skipped.append(report.skipped)
     if report.error:

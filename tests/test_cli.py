@@ -51,7 +51,8 @@ def test_console_report_is_plain_and_grouped():
     assert lines[0].endswith("TransactionMigration-Primary.template.json")
     assert any(line.startswith("HIGH     TAP002 ") for line in lines)
     assert "construct: TransactionMigration-Primary/HealthCheck/Resource" in proc.stdout
-    assert lines[-1] == "6 findings (1 high, 4 medium, 1 low) in 2 templates"
+    assert lines[-2] == "6 findings (1 high, 4 medium, 1 low) in 2 templates"
+    assert lines[-1] == "exit 1: 1 high finding at or above --fail-on high"
 
 
 def test_json_contract_shape():

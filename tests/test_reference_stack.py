@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -50,7 +51,12 @@ def test_flawed_findings_carry_location_construct_path_and_fix(rule_id):
     assert finding["line"] > 1 and finding["column"] >= 1
     assert finding["cdk_path"].startswith("TransactionMigration-Primary/")
     assert finding["path"][:2] == ["Resources", finding["resource"]]
-    assert "Fix:" in finding["message"] and "CDK: `" in finding["message"]
+    # One short sentence on the resource; the impact and the fix (CDK TypeScript here) apart.
+    assert finding["message"].startswith(finding["resource"] + ": ")
+    assert len(finding["message"]) < 200 and "Fix:" not in finding["message"]
+    assert finding["why"] and "migration" not in finding["why"] and "audits" not in finding["why"]
+    assert re.search(r"[a-z][A-Z]\w*[(:]", finding["fix"])  # camelCase calls or props
+    assert not re.search(r"\(self\b|\b[a-z]+_[a-z_]+[(=]", finding["fix"])  # nothing Pythonic
     template = (FIXTURES / "flawed" / "TransactionMigration-Primary.template.json").read_text()
     # The line holds the deepest element of the finding's path that the template has.
     line = template.splitlines()[finding["line"] - 1]

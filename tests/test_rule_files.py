@@ -20,7 +20,7 @@ def test_builtin_rules_and_severities(rules):
 def test_every_rule_documents_itself(rules):
     for rule in rules:
         assert rule.analysis_item and rule.rationale and rule.why and rule.help_uri
-        assert rule.fix.summary and rule.fix.snippet and rule.fix.cdk_python and rule.fix.cdk_typescript
+        assert rule.fix.summary and rule.fix.variants and rule.fix.cdk_python and rule.fix.cdk_typescript
         assert rule.passes and rule.fails and rule.resource_types and rule.checks
         assert "{" not in rule.why + rule.fix.summary  # every placeholder filled
 

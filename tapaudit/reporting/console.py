@@ -12,6 +12,8 @@ from rich.markup import escape
 from rich.text import Text
 
 from tapaudit.findings import Finding, ScanResult, Severity
+from tapaudit.reporting.formats import ReportContext
+from tapaudit.reporting.tally import COLUMNS, tally
 from tapaudit.rules.model import Rule
 
 _STYLE = {Severity.CRITICAL: "bold white on red", Severity.HIGH: "bold red",
@@ -25,7 +27,7 @@ def make_console(stream: TextIO) -> Console:
                    soft_wrap=not terminal, emoji=False)
 
 
-def _finding(console: Console, finding: Finding) -> None:
+def _finding(console: Console, finding: Finding, why: dict[str, str] | None = None) -> None:
     head = Text()
     label = "UNKNOWN" if finding.unknown else finding.severity.label.upper()
     head.append(f"{label:<8}", style="dim" if finding.unknown else _STYLE[finding.severity])
@@ -37,15 +39,38 @@ def _finding(console: Console, finding: Finding) -> None:
     if finding.cdk_path:
         console.print(Text(f"         construct: {finding.cdk_path}", style="dim"))
     console.print(Text(f"         {finding.message}"))
+    if finding.fix:
+        console.print(Text(f"         fix: {finding.fix}", style="green"))
+    # The rule's impact once per rule (`why` pops it), the long story in `tapaudit explain`.
+    if why is not None and finding.rule_id in why:
+        console.print(Text(f"         why: {why.pop(finding.rule_id)} "
+                           f"(tapaudit explain {finding.rule_id})", style="dim"))
 
 
-def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = ()) -> None:
+def _table(console: Console, result: ScanResult, rules: Sequence[Rule]) -> None:
+    rows = tally(result, rules)
+    if not rows:
+        return
+    header = ("rule", *COLUMNS)
+    cells = [header, *[(row.rule_id, *map(str, row.counts())) for row in rows]]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(header))]
+    for n, line in enumerate(cells):
+        text = "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
+                         for i, (cell, w) in enumerate(zip(line, widths, strict=True)))
+        console.print(Text(text, style="bold" if n == 0 else ""))
+    console.print()
+
+
+def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = (),
+          gate: str | None = None) -> None:
+    """`gate` is the exit code's reason (`gate.decide`), printed last."""
     console = make_console(stream)
+    why = {rule.id: rule.why for rule in rules if rule.why}
     shown = sorted(result.findings, key=lambda f: f.sort_key)
     for file, group in groupby(shown, key=lambda f: f.file):
         console.print(Text(file, style="bold underline"))
         for finding in group:
-            _finding(console, finding)
+            _finding(console, finding, why)
         console.print()
     if result.unknown:
         console.print(Text(f"Could not verify ({len(result.unknown)}): values known only at deploy "
@@ -55,6 +80,9 @@ def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = ()) -> Non
         console.print()
     for error in result.errors:
         console.print(f"[bold red]ERROR[/] {escape(error.file)}: {escape(error.message)}")
+    if result.errors:
+        console.print()
+    _table(console, result, rules)
     counts = result.summary()
     parts = ", ".join(f"{counts[s.label]} {s.label}" for s in sorted(Severity, reverse=True)
                       if counts[s.label])
@@ -66,3 +94,9 @@ def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = ()) -> Non
     if result.errors:
         summary += f", {len(result.errors)} input{'s' if len(result.errors) != 1 else ''} not scanned"
     console.print(Text(summary, style="bold"))
+    if gate:
+        console.print(Text(gate, style="bold"))
+
+
+def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:
+    write(result, stream, context.rules, context.gate(result)[1])

@@ -7,6 +7,7 @@ from typing import Any, TextIO
 
 from tapaudit import __version__
 from tapaudit.findings import ScanResult
+from tapaudit.reporting.formats import ReportContext
 
 
 def as_dict(result: ScanResult) -> dict[str, Any]:
@@ -28,3 +29,7 @@ def as_dict(result: ScanResult) -> dict[str, Any]:
 def write(result: ScanResult, stream: TextIO) -> None:
     json.dump(as_dict(result), stream, indent=2)
     stream.write("\n")
+
+
+def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:
+    write(result, stream)

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from tapaudit import __version__
 from tapaudit.findings import SECURITY_SEVERITY, Finding, ScanResult, Severity
+from tapaudit.reporting.formats import ReportContext
 from tapaudit.rules.model import Rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -42,6 +43,14 @@ def _rule(rule: Rule) -> dict[str, Any]:
     }
 
 
+def _message(finding: Finding) -> dict[str, str]:
+    """The finding's sentence, then its fix: plain text and markdown."""
+    if not finding.fix:
+        return {"text": finding.message, "markdown": finding.message}
+    return {"text": f"{finding.message} Fix: {finding.fix}",
+            "markdown": f"{finding.message}\n\n**Fix:** {finding.fix}"}
+
+
 def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
     logical: dict[str, Any] = {"name": finding.resource, "kind": "resource"}
     logical["fullyQualifiedName"] = finding.cdk_path or f"Resources/{finding.resource}"
@@ -50,7 +59,7 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
         "ruleIndex": index[finding.rule_id],
         "kind": "review" if finding.unknown else "fail",
         "level": "none" if finding.unknown else _LEVEL[finding.severity],
-        "message": {"text": finding.message},
+        "message": _message(finding),
         "locations": [{
             "physicalLocation": {
                 "artifactLocation": _uri(finding.file),
@@ -60,7 +69,7 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
         }],
         "partialFingerprints": {"tapauditFinding/v1": finding.fingerprint},
         "properties": {"resourceType": finding.resource_type, "checks": list(finding.checks),
-                       "severity": finding.severity.label},
+                       "severity": finding.severity.label, "why": finding.why, "fix": finding.fix},
     }
     if finding.cdk_path:
         result["properties"]["cdkPath"] = finding.cdk_path
@@ -98,3 +107,7 @@ def as_dict(result: ScanResult, rules: Sequence[Rule]) -> dict[str, Any]:
 def write(result: ScanResult, rules: Sequence[Rule], stream: TextIO) -> None:
     json.dump(as_dict(result, rules), stream, indent=2)
     stream.write("\n")
+
+
+def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:
+    write(result, context.rules, stream)

@@ -5,15 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from tapaudit.findings import Finding
 from tapaudit.loading.positions import SourceMap
 from tapaudit.model.template import Template
 from tapaudit.model.values import MISSING, Branch, Unknown
+from tapaudit.rules.fixes import select_fix
 from tapaudit.rules.model import Check, Rule
 from tapaudit.rules.outcome import Outcome, Status
 from tapaudit.rules.predicates import Context, run
 from tapaudit.rules.selectors import select
+
+if TYPE_CHECKING:
+    from tapaudit.scan import ScanOptions
 
 
 class Verdict(Enum):
@@ -95,24 +100,41 @@ def _unique(details: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(details))
 
 
+def _join(details: list[str]) -> str:
+    """Details joined by '; ', a parenthetical they all end with said once, at the end."""
+    last = details[-1]
+    suffix = last[last.rfind(" ("):] if last.endswith(")") and " (" in last else ""
+    if len(details) > 1 and suffix and all(d.endswith(suffix) for d in details):
+        return "; ".join(d[: -len(suffix)] for d in details) + suffix
+    return "; ".join(details)
+
+
+UNKNOWN_FIX = ("check it by hand once deployed, or make the value visible in the template "
+               "(a parameter default, a resource of this stack)")
+
+
 def to_finding(result: ResourceResult, template: Template, file: str,
-               source_map: SourceMap) -> Finding | None:
+               source_map: SourceMap, options: ScanOptions | None = None) -> Finding | None:
     rule = result.rule
     entries = result.failures or result.unknowns
     if not entries:
         return None
     unknown = not result.failures
-    details = "; ".join(_unique(_describe(outcome) for _, outcome in entries))
-    fix = f"{rule.fix.summary} (CDK: `{rule.fix.snippet}`)" if rule.fix.snippet else rule.fix.summary
+    details = _join(_unique(_describe(outcome) for _, outcome in entries))
+    # One sentence on this resource; the rule's impact and the fix are fields of their own.
     if unknown:
-        message = (f"{result.logical_id} ({result.resource_type}) could not be verified: "
-                   f"{details}. The value is only known at deploy time; check it by hand.")
+        message = f"{result.logical_id} could not be verified: {details}."
+        fix = UNKNOWN_FIX
     else:
-        message = f"{result.logical_id} ({result.resource_type}) {details}. {rule.why} Fix: {fix}"
+        message = f"{result.logical_id}: {details}."
+        fix = select_fix(rule.fix, template, result.logical_id,
+                         options.cdk_language if options else "typescript",
+                         [(check, outcome.path) for check, outcome in entries])
     path = entries[0][1].path or ("Resources", result.logical_id)
     line, column = source_map.locate(path)
     return Finding(
         rule_id=rule.id, severity=rule.severity, title=rule.title, message=message, file=file,
         line=line, column=column, resource=result.logical_id, resource_type=result.resource_type,
         cdk_path=template.cdk_path(result.logical_id), path=tuple(path),
-        checks=tuple(_unique(check for check, _ in entries)), unknown=unknown)
+        checks=tuple(_unique(check for check, _ in entries)), unknown=unknown,
+        why=rule.why, fix=fix)

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from tapaudit.findings import Severity
-from tapaudit.rules.model import Check, Fix, Rule
+from tapaudit.rules.model import Check, Fix, FixVariant, Rule
 from tapaudit.rules.predicates import PREDICATES
 from tapaudit.rules.selectors import SelectorError, compile_selector
 
@@ -79,9 +79,7 @@ def _build(data: Any, path: Path) -> Rule:
         tags=tuple(str(t) for t in data.get("tags") or ()),
         resource_types=tuple(str(t) for t in data["resource_types"]),
         parameters=params,
-        fix=Fix(summary=fill.text(fix["summary"]), snippet=fill.text(fix.get("snippet", "")),
-                cdk_python=str(fix.get("cdk_python", "")),
-                cdk_typescript=str(fix.get("cdk_typescript", ""))),
+        fix=_fix(fix, fill),
         passes=fill.text(examples.get("passes", "")),
         fails=fill.text(examples.get("fails", "")),
         checks=tuple(_check(c, fill) for c in data["checks"]),
@@ -89,6 +87,40 @@ def _build(data: Any, path: Path) -> Rule:
         skip_if=_check(data["skip_if"], fill) if data.get("skip_if") else None,
         source=path,
     )
+
+
+def _fix(data: Any, fill: _Filler) -> Fix:
+    """`fix: {summary, snippet}` (the simple shape), optionally with variants per input."""
+    if not isinstance(data, dict) or "summary" not in data:
+        raise ValueError("fix needs a summary")
+    variants = []
+    for variant in data.get("variants") or ():
+        if not isinstance(variant, dict) or "text" not in variant:
+            raise ValueError(f"a fix variant needs a text: {variant!r}")
+        when = variant.get("when") or {}
+        if not isinstance(when, dict):
+            raise ValueError(f"a fix variant's when is a mapping: {when!r}")
+        variants.append(FixVariant(
+            when={str(k): tuple(str(v) for v in (vs if isinstance(vs, list) else [vs]))
+                  for k, vs in when.items()},
+            text=" ".join(fill.text(variant["text"]).split()),
+            once=" ".join(fill.text(variant.get("once", "")).split())))
+    tables = {}
+    for name, table in (data.get("tables") or {}).items():
+        if not isinstance(table, dict) or not isinstance(table.get("values"), dict):
+            raise ValueError(f"fix table {name} needs `of` (a fact) and `values`")
+        tables[str(name)] = (str(table.get("of", "")), {str(k): str(v) for k, v in table["values"].items()})
+    subject = data.get("subject") or {}
+    if subject and not (isinstance(subject, dict) and (subject.get("per") == "check"
+                                                       or {"element", "ref"} <= set(subject))):
+        raise ValueError("fix subject is `per: check`, or names an `element` list and its `ref`")
+    return Fix(summary=" ".join(fill.text(data["summary"]).split()),
+               snippet=fill.text(data.get("snippet", "")),
+               cdk_python=str(data.get("cdk_python", "")),
+               cdk_typescript=str(data.get("cdk_typescript", "")),
+               cloudformation=str(data.get("cloudformation", "")),
+               variants=tuple(variants), subject={str(k): str(v) for k, v in subject.items()},
+               tables=tables)
 
 
 def _check(data: Any, fill: _Filler) -> Check:
@@ -132,5 +164,6 @@ class _Filler:
     def text(self, value: Any) -> str:
         text = str(value)
         for key, param in self.params.items():
-            text = text.replace("{" + key + "}", str(param))
+            shown = ", ".join(map(str, param)) if isinstance(param, list) else str(param)
+            text = text.replace("{" + key + "}", shown)
         return text

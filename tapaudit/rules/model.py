@@ -22,11 +22,27 @@ class Check:
 
 
 @dataclass(frozen=True)
+class FixVariant:
+    """One way to say the fix: used when every `when` fact has one of the listed values."""
+
+    when: dict[str, tuple[str, ...]]
+    text: str
+    once: str = ""  # said once after the texts of all subjects (e.g. how to make the queue)
+
+
+@dataclass(frozen=True)
 class Fix:
     summary: str
     snippet: str
     cdk_python: str
     cdk_typescript: str
+    cloudformation: str = ""  # the long example for `tapaudit explain`
+    # Per-finding fixes (tapaudit/rules/fixes.py): the first variant that fits the input wins.
+    variants: tuple[FixVariant, ...] = ()
+    # Fix each failing entry of a list apart: {element: Targets, ref: Arn, name: Id}.
+    subject: dict[str, str] = field(default_factory=dict)
+    # Placeholder -> (fact, value per fact value), e.g. target_class: (target, {queue: SqsQueue}).
+    tables: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -58,13 +58,12 @@ def _custom_policy(template, policy_id: str, name: str, required: list[str],
 def viewer_certificate(ctx: Context, branch: Branch, minimum: str, order: list[str]) -> Outcome:
     """`branch` is DistributionConfig.ViewerCertificate (its absence is the rule file's `missing`)."""
     cert = branch.value
-    default_note = ("the default *.cloudfront.net certificate accepts TLSv1, and CDK drops "
-                    "minimumProtocolVersion when a distribution has no certificate")
+    default_note = "which accepts TLSv1"
     if not isinstance(cert, dict):
         return Outcome.unknown("ViewerCertificate cannot be read", branch)
     default = ctx.template.resolve(cert.get("CloudFrontDefaultCertificate"))
     if default in (True, "true", "True") or not ({"AcmCertificateArn", "IamCertificateId"} & set(cert)):
-        return Outcome.fail(f"uses the CloudFront default certificate: {default_note}", branch)
+        return Outcome.fail(f"uses the CloudFront default certificate, {default_note}", branch)
     for version in child(branch, "MinimumProtocolVersion"):
         if version.value is MISSING:
             return Outcome.fail("sets no MinimumProtocolVersion, so viewers may connect with TLSv1",

@@ -65,10 +65,9 @@ def _judge_filter(template: Template, rule: Branch, flt: Branch, name: str, key:
     size_keys = sorted(k for k in _filter_keys(flt) if k.startswith("ObjectSize"))
     if size_keys:
         yield Outcome.fail(
-            f"replication rule {name} filters on {', '.join(size_keys)}, which S3 replication does "
-            "not accept (only lifecycle rules filter by size): CloudFormation rejects it "
-            "(cfn-lint E3002) and the template will not deploy; gate replication on the "
-            f"'{key}={value}' tag instead", flt)
+            f"replication rule {name} filters on {', '.join(size_keys)}, which only lifecycle "
+            "rules accept: CloudFormation rejects it (cfn-lint E3002), the template will not deploy",
+            flt)
         return
     tags = list(_tag_filters(flt))
     if any(template.resolve(t.get("Key")) == key and str(template.resolve(t.get("Value"))).lower()

@@ -1,0 +1,35 @@
+"""GitLab Code Quality (the merge request widget): a JSON array of Code Climate issues."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from tapaudit.findings import Finding, ScanResult, Severity
+from tapaudit.reporting.formats import ReportContext
+
+SEVERITY = {Severity.CRITICAL: "blocker", Severity.HIGH: "critical", Severity.MEDIUM: "major",
+            Severity.LOW: "minor"}
+
+
+def issue(finding: Finding) -> dict[str, Any]:
+    body = "\n\n".join(part for part in (finding.message, finding.fix and f"**Fix:** {finding.fix}",
+                                         finding.why and f"**Why:** {finding.why}") if part)
+    return {
+        "type": "issue",
+        "description": f"{finding.rule_id} {finding.message}",
+        "check_name": finding.rule_id,
+        "fingerprint": finding.fingerprint,
+        "severity": "info" if finding.unknown else SEVERITY[finding.severity],
+        "content": {"body": body},
+        "location": {"path": finding.file, "lines": {"begin": max(1, finding.line)}},
+    }
+
+
+def as_list(result: ScanResult) -> list[dict[str, Any]]:
+    return [issue(f) for f in [*result.findings, *result.unknown]]
+
+
+def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:
+    json.dump(as_list(result), stream, indent=2)
+    stream.write("\n")

@@ -1,0 +1,108 @@
+"""JUnit XML for the test tabs of GitLab and Jenkins: a test suite per rule, a test case per
+resource the rule checked. A finding is a failure; unknown, suppressed, baselined and exempt
+resources are skipped with the reason; inputs that could not be scanned are errors."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from tapaudit.findings import Finding, ScanResult
+from tapaudit.reporting.formats import ReportContext
+
+_Key = tuple[str, str, str]  # rule id, file, resource
+
+
+@dataclass
+class _Case:
+    file: str
+    resource: str
+    resource_type: str
+    cdk_path: str | None
+    failure: Finding | None = None
+    skipped: list[str] = field(default_factory=list)
+
+
+def _cases(result: ScanResult) -> dict[str, dict[_Key, _Case]]:
+    suites: dict[str, dict[_Key, _Case]] = {}
+
+    def case(rule_id: str, file: str, resource: str, resource_type: str,
+             cdk_path: str | None) -> _Case:
+        cases = suites.setdefault(rule_id, {})
+        return cases.setdefault((rule_id, file, resource),
+                                _Case(file, resource, resource_type, cdk_path))
+
+    for checked in result.checked:
+        case(checked.rule_id, checked.file, checked.resource, checked.resource_type, checked.cdk_path)
+    for finding in result.findings:
+        case(finding.rule_id, finding.file, finding.resource, finding.resource_type,
+             finding.cdk_path).failure = finding
+    for label, entries in (("suppressed", result.suppressed), ("baselined", result.baselined)):
+        for finding in entries:
+            reason = f": {finding.suppression.reason}" if finding.suppression else ""
+            case(finding.rule_id, finding.file, finding.resource, finding.resource_type,
+                 finding.cdk_path).skipped.append(f"{label}{reason} ({finding.message})")
+    for finding in result.unknown:
+        case(finding.rule_id, finding.file, finding.resource, finding.resource_type,
+             finding.cdk_path).skipped.append(f"could not be verified: {finding.message}")
+    for exemption in result.exempt:
+        case(exemption.rule_id, exemption.file, exemption.resource, exemption.resource_type,
+             exemption.cdk_path).skipped.append(f"exempt: {exemption.reason}")
+    return suites
+
+
+def _testcase(suite: ET.Element, rule_id: str, case: _Case) -> None:
+    name = case.resource + (f" ({case.cdk_path})" if case.cdk_path else "")
+    element = ET.SubElement(suite, "testcase", name=name, classname=f"{rule_id}.{case.resource_type}",
+                            file=case.file, time="0")
+    if case.failure is not None:
+        finding = case.failure
+        failure = ET.SubElement(element, "failure", message=finding.message,
+                                type=finding.severity.label)
+        lines = [f"{finding.severity.label.upper()} {finding.rule_id} "
+                 f"{finding.file}:{finding.line}:{finding.column} {finding.resource} "
+                 f"({finding.resource_type})", finding.message]
+        lines += [f"Fix: {finding.fix}"] if finding.fix else []
+        lines += [f"Why: {finding.why}"] if finding.why else []
+        failure.text = "\n".join(lines)
+    elif case.skipped:
+        ET.SubElement(element, "skipped", message="; ".join(case.skipped))
+
+
+def as_element(result: ScanResult, context: ReportContext) -> ET.Element:
+    suites = _cases(result)
+    titles = {rule.id: rule.title for rule in context.rules}
+    root = ET.Element("testsuites", name="tapaudit")
+    totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
+    for rule_id in sorted({*titles, *suites}):
+        cases = sorted(suites.get(rule_id, {}).values(), key=lambda c: (c.file, c.resource))
+        counts = {"tests": len(cases), "failures": sum(c.failure is not None for c in cases),
+                  "errors": 0, "skipped": sum(c.failure is None and bool(c.skipped) for c in cases)}
+        name = f"{rule_id}: {titles[rule_id]}" if rule_id in titles else rule_id
+        suite = ET.SubElement(root, "testsuite", name=name, time="0",
+                              **{key: str(value) for key, value in counts.items()})
+        for case in cases:
+            _testcase(suite, rule_id, case)
+        for key, value in counts.items():
+            totals[key] += value
+    if result.errors:
+        # An input that could not be scanned is an error, never a silent pass.
+        suite = ET.SubElement(root, "testsuite", name="inputs", tests=str(len(result.errors)),
+                              failures="0", errors=str(len(result.errors)), skipped="0", time="0")
+        for error in result.errors:
+            case = ET.SubElement(suite, "testcase", name=error.file, classname="tapaudit.input",
+                                 file=error.file, time="0")
+            ET.SubElement(case, "error", message=error.message, type="input").text = error.message
+        totals["tests"] += len(result.errors)
+        totals["errors"] += len(result.errors)
+    root.attrib.update({key: str(value) for key, value in totals.items()}, time="0")
+    return root
+
+
+def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:
+    root = as_element(result, context)
+    ET.indent(root)
+    stream.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+    stream.write(ET.tostring(root, encoding="unicode"))
+    stream.write("\n")

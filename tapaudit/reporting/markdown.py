@@ -1,0 +1,76 @@
+"""Markdown for a pull request comment or `$GITHUB_STEP_SUMMARY`: the gate, a table per rule, and
+the findings with their fixes."""
+
+from __future__ import annotations
+
+import re
+from typing import TextIO
+
+from tapaudit.findings import Finding, ScanResult
+from tapaudit.reporting.formats import ReportContext
+from tapaudit.reporting.tally import COLUMNS, tally
+
+_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#])")
+
+
+def escape(text: str) -> str:
+    """Text from templates stays text: no markup, no HTML, no table breaks."""
+    return _SPECIAL.sub(r"\\\1", text).replace("\n", " ")
+
+
+def _finding(finding: Finding) -> list[str]:
+    where = f"`{finding.file}:{finding.line}`"
+    construct = f" · construct `{finding.cdk_path}`" if finding.cdk_path else ""
+    label = "unknown" if finding.unknown else finding.severity.label
+    lines = [f"- **{label}** {finding.rule_id} **{escape(finding.resource)}** "
+             f"({finding.resource_type}) at {where}{construct}  ",
+             f"  {escape(finding.message)}"]
+    if finding.fix:
+        lines[-1] += "  "
+        lines.append(f"  Fix: {finding.fix}")
+    return lines
+
+
+def render(result: ScanResult, context: ReportContext) -> str:
+    counts = result.summary()
+    total = len(result.findings)
+    severities = ", ".join(f"{counts[s]} {s}" for s in ("critical", "high", "medium", "low")
+                           if counts[s])
+    out = [f"## tapaudit: {total} finding{'s' if total != 1 else ''}"
+           + (f" ({severities})" if severities else "")
+           + f" in {len(result.templates)} template{'s' if len(result.templates) != 1 else ''}",
+           "", f"**{context.gate(result)[1]}**", ""]
+    rows = tally(result, context.rules)
+    if rows:
+        out += ["| rule | severity | title | " + " | ".join(COLUMNS) + " |",
+                "|---|---|---|" + "---:|" * len(COLUMNS)]
+        for row in rows:
+            severity = row.severity.label if row.severity else ""
+            out.append(f"| {row.rule_id} | {severity} | {escape(row.title)} | "
+                       + " | ".join(str(n) for n in row.counts()) + " |")
+        out.append("")
+    why = {rule.id: rule.why for rule in context.rules}
+    if result.findings:
+        out += ["### Findings", ""]
+        shown: set[str] = set()
+        for finding in result.findings:
+            out += _finding(finding)
+            if finding.rule_id not in shown and why.get(finding.rule_id):
+                shown.add(finding.rule_id)
+                out.append(f"  <sub>Why {finding.rule_id}: {escape(why[finding.rule_id])}</sub>")
+        out.append("")
+    if result.unknown:
+        out += [f"<details><summary>Could not verify ({len(result.unknown)}): values known only "
+                "at deploy time</summary>", ""]
+        for finding in result.unknown:
+            out += _finding(finding)
+        out += ["", "</details>", ""]
+    if result.errors:
+        out += ["### Not scanned", ""]
+        out += [f"- `{error.file}`: {escape(error.message)}" for error in result.errors]
+        out.append("")
+    return "\n".join(out)
+
+
+def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:
+    stream.write(render(result, context))
