@@ -75,7 +75,10 @@ def test_flawed_synth_fails_with_the_six_findings(cdk_ready, tmp_path):
         resource = construct["cloudFormationResource"]
         assert resource["templatePath"] == f"{PRIMARY}.template.json"
         assert resource["logicalId"] == logical_id
-        assert resource["propertyPaths"] and resource["propertyPaths"][0].startswith("Properties")
+        assert all(p.startswith("Properties.") for p in resource.get("propertyPaths", []))
+    assert "propertyPaths" not in violations["TAP002"]["violatingConstructs"][0]["cloudFormationResource"]
+    # The app is Python, so the fixes are too (cdk_language is not set in a configuration file).
+    assert "reserved_concurrent_executions" in violations["TAP006"]["suggestedFix"]
     tap006 = violations["TAP006"]["violatingConstructs"][0]
     assert tap006["cloudFormationResource"]["propertyPaths"] == ["Properties.ReservedConcurrentExecutions"]
     assert tap006["constructPath"] == f"{PRIMARY}/TransactionProcessor/Resource"
@@ -132,10 +135,13 @@ def test_plugin_properties_and_configuration(cdk_ready):
     from tapaudit.cdk import TapauditValidator
     from tapaudit.config import Config
 
-    plugin = TapauditValidator(Config(skip_rules=["TAP005"]))
+    config = Config(skip_rules=["TAP005"], cdk_language="typescript", origins={"cdk_language": "a file"})
+    plugin = TapauditValidator(config)
     assert (plugin.name, plugin.rule_ids) == ("tapaudit", ["TAP001", "TAP002", "TAP003", "TAP004", "TAP006"])
     report = plugin.validate(_Context(FIXTURES / "flawed" / f"{PRIMARY}.template.json"))
-    assert "TAP005" not in {v.rule_name for v in report.violations}
+    violations = {v.rule_name: v for v in report.violations}
+    assert "TAP005" not in violations
+    assert "reservedConcurrentExecutions" in violations["TAP006"].fix  # the configured language
 
 
 def test_unknowns_are_info_and_unreadable_templates_fail(cdk_ready, tmp_path):

@@ -44,6 +44,9 @@ class TapauditValidator:
 
     def __init__(self, config: Config | None = None, *, fail_on: str | None = None) -> None:
         config = config or _project_config()
+        if config.origins.get("cdk_language", "default") == "default":
+            # This plugin runs inside a Python CDK app: its fixes are Python unless configured.
+            config = dataclasses.replace(config, cdk_language="python")
         self._config = dataclasses.replace(config, fail_on=fail_on) if fail_on else config
         # Load the rules now: a wrong configuration fails where the plugin is created, not mid-synth.
         self._rule_ids = [rule.id for rule in load_configured_rules(self._config)]
@@ -117,13 +120,14 @@ def _finding_violation(finding: Finding, at_gate: bool) -> cdk.PolicyViolation:
             resource_logical_id=finding.resource,
             template_path=str(Path(finding.file).resolve()),
             construct_path=finding.cdk_path,  # None: CDK finds it from the logical id
-            locations=[_location(finding.path)])])
+            locations=_locations(finding.path))])
 
 
-def _location(path: Sequence[str | int]) -> str:
-    """`Properties.Targets.0.DeadLetterConfig`: CDK's property-path form, below the resource."""
+def _locations(path: Sequence[str | int]) -> list[str]:
+    """`Properties.Targets.0.DeadLetterConfig`: CDK's property-path form, below the resource;
+    none for a finding on the resource as a whole."""
     below = list(path[2:]) if len(path) >= 2 and path[0] == "Resources" else list(path)
-    return ".".join(str(part) for part in below)
+    return [".".join(str(part) for part in below)] if below else []
 
 
 def _error_violation(error: ScanError) -> cdk.PolicyViolation:
