@@ -87,6 +87,15 @@ def test_commit_touching_only_package_json_passes(project):
     assert _status(proc, TEMPLATES_HOOK) == "(no files to check)Skipped"  # package.json is excluded
 
 
+def test_commit_touching_only_a_yaml_file_that_is_no_template_passes(project):
+    # Not excluded by the hook's patterns: tapaudit runs, skips the file with a note (issue 10's
+    # skipped inputs) and, with no template among its inputs, passes (--allow-no-templates).
+    project.write("docker-compose.yml", NOT_A_TEMPLATE_YAML)
+    proc = project.commit("compose file")
+    assert proc.returncode == 0, _output(proc)
+    assert _status(proc, TEMPLATES_HOOK) == "Passed"
+
+
 def test_commit_with_a_flawed_template_fails(project):
     project.write("infra/primary.template.json", FLAWED_PRIMARY.read_text())
     project.write("package.json", '{"name": "app"}\n')
@@ -100,6 +109,7 @@ def test_commit_with_a_flawed_template_fails(project):
 
 def test_commit_with_a_clean_template_passes(project):
     project.write("infra/primary.template.json", REFERENCE_PRIMARY.read_text())
+    project.write("docker-compose.yml", NOT_A_TEMPLATE_YAML)
     proc = project.commit("reference stack")
     assert proc.returncode == 0, _output(proc)
     assert _status(proc, TEMPLATES_HOOK) == "Passed"
