@@ -98,6 +98,16 @@ def test_cdk_acknowledgment_takes_a_finding_out_of_the_gate(cdk_ready, tmp_path)
     assert len(report["violations"]) == 5
 
 
+def test_the_project_configuration_file_is_used(cdk_ready, tmp_path):
+    # The app runs in tmp_path: the plugin reads its .tapaudit.toml as the CLI would (issue 8).
+    (tmp_path / ".tapaudit.toml").write_text('skip_rules = ["TAP002"]\ncdk_language = "typescript"\n')
+    proc, report = synth(tmp_path, "flawed")
+    assert proc.returncode == 0, proc.stderr
+    violations = {v["ruleName"]: v for v in report["violations"]}
+    assert sorted(violations) == ["TAP001", "TAP003", "TAP004", "TAP005", "TAP006"]
+    assert "reservedConcurrentExecutions" in violations["TAP006"]["suggestedFix"]
+
+
 def test_tapaudit_metadata_suppression_is_honoured(cdk_ready, tmp_path):
     proc, report = synth(tmp_path, "flawed", "--suppress", "TAP002=HealthCheck")
     assert proc.returncode == 0, proc.stderr
