@@ -198,6 +198,15 @@ def test_gate_paths_and_extra_arguments(runner, workspace):
     assert "::error " in done.proc.stdout
 
 
+def test_config_input_names_the_configuration_file(runner, workspace):
+    shutil.copytree(FIXTURES / "flawed", workspace / "cdk.out")
+    (workspace / "ci").mkdir()
+    (workspace / "ci" / "tapaudit.toml").write_text('skip_rules = ["TAP002"]\n')
+    done = scan(runner, workspace, config="ci/tapaudit.toml")  # --config (issue 8)
+    assert done.proc.returncode == 0, done.proc.stdout + done.proc.stderr
+    assert "TAP002" not in done.proc.stdout
+
+
 def test_inputs_are_never_executed(runner, workspace):
     shutil.copytree(FIXTURES / "reference", workspace / "cdk.out")
     done = scan(runner, workspace, path="cdk.out $(touch pwned) `touch pwned2`")
