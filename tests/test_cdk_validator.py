@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, ROOT, require_command, require_module
+from tests.conftest import FIXTURES, ROOT, require_command, require_module, run_cli
 from tests.test_reference_stack import EXPECTED_FLAWED
 
 pytestmark = pytest.mark.cdk
@@ -165,3 +165,37 @@ def test_unknowns_are_info_and_unreadable_templates_fail(cdk_ready, tmp_path):
     report = _validate(broken)
     assert report.success is False
     assert [(v.rule_name, v.severity) for v in report.violations] == [("scan-error", "error")]
+
+
+NESTED_APP = """
+import sys
+import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
+from tapaudit.cdk import TapauditValidator
+
+app = cdk.App(outdir=sys.argv[1])  # a plain `python app.py`: no asset or construct-path metadata
+inner = cdk.NestedStack(cdk.Stack(app, "Outer"), "Inner")
+lambda_.Function(inner, "Worker", runtime=lambda_.Runtime.NODEJS_22_X, handler="index.handler",
+                 code=lambda_.Code.from_inline("exports.handler = async () => {};"))
+cdk.Validations.of(app).add_plugins(TapauditValidator(fail_on="medium"))
+app.synth()
+"""
+
+
+def test_nested_stacks_are_validated_and_scanned(cdk_ready, tmp_path):
+    out = tmp_path / "cdk.out"
+    proc = subprocess.run([sys.executable, "-c", NESTED_APP, str(out)], env=ENV, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0 and "ValidationFailed" in proc.stderr
+    (ours,) = [r for r in json.loads((out / "validation-report.json").read_text())["pluginReports"]
+               if r["pluginName"] == "tapaudit"]
+    (violation,) = ours["violations"]
+    assert (violation["ruleName"], violation["severity"]) == ("TAP006", "error")
+    (construct,) = violation["violatingConstructs"]
+    assert construct["constructPath"] == "Outer/Inner/Worker/Resource"  # CDK finds it by logical id
+    assert construct["cloudFormationResource"]["templatePath"].endswith(".nested.template.json")
+    # The command line finds the nested template through the stack's asset manifest too.
+    scanned = run_cli("scan", str(out), "-f", "json")
+    report = json.loads(scanned.stdout)
+    assert len(report["templates"]) == 2
+    assert [f["rule_id"] for f in report["findings"]] == ["TAP006"]

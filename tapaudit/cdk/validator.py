@@ -26,7 +26,7 @@ from tapaudit import __version__
 from tapaudit.config import Config
 from tapaudit.findings import Finding, ScanError, ScanResult, SuppressionProblem
 from tapaudit.gate import decide, reaches_gate
-from tapaudit.loading.discovery import _nested_templates
+from tapaudit.loading.discovery import nested_templates
 from tapaudit.pipeline import load_configured_rules, run
 
 PLUGIN_NAME = "tapaudit"
@@ -93,7 +93,7 @@ def _with_nested(templates: Iterable[Path]) -> list[Path]:
     """The stack templates and the nested stack templates they name (CDK passes stacks only)."""
     found: list[Path] = []
     for template in templates:
-        for path in [template, *_nested_templates(template.parent, template)]:
+        for path in [template, *nested_templates(template.parent, template)]:
             if path not in found:
                 found.append(path)
     return found
