@@ -159,3 +159,28 @@ def test_fix_fixtures_do_not_drift(tmp_path):
                    check=True, env=env, capture_output=True, timeout=600)
     for name in ("cdk-every-target-kind.json", "cdk-every-table-and-function-kind.json"):
         assert (tmp_path / name).read_text() == (FIXES / name).read_text(), f"{name} drifted"
+
+
+def test_cdk_dead_letter_queue_without_policy_gets_a_policy_fix():
+    """CDK output whose queue policy is gone (as with a queue CDK cannot write a policy for)."""
+    template = json.loads((FIXTURES / "TAP004" / "cdk-pass-dlq.json").read_text())
+    template["Resources"] = {name: body for name, body in template["Resources"].items()
+                             if body["Type"] != "AWS::SQS::QueuePolicy"}
+    proc = run_cli("scan", "-", "-f", "json", "--rule", "TAP004", stdin=json.dumps(template))
+    (finding,) = json.loads(proc.stdout)["findings"]
+    assert "no queue policy lets events.amazonaws.com" in finding["message"]
+    assert "needs a policy that lets `events.amazonaws.com`" in finding["fix"]
+    assert "new sqs.QueuePolicy(this, 'DlqPolicy', { queues: [dlq] })" in finding["fix"]
+
+
+def test_a_message_names_three_problems_and_the_fix_covers_all():
+    targets = [{"Id": f"Job{i}", "Arn": f"arn:aws:lambda:us-east-1:111111111111:function:job{i}"}
+               for i in range(1, 6)]
+    template = {"Resources": {"Cron": {"Type": "AWS::Events::Rule", "Properties": {
+        "ScheduleExpression": "rate(1 hour)", "Targets": targets}}}}
+    proc = run_cli("scan", "-", "-f", "json", "--rule", "TAP004", stdin=json.dumps(template))
+    (finding,) = json.loads(proc.stdout)["findings"]
+    assert finding["message"] == ("Cron: target 'Job1' has no dead-letter queue; target 'Job2' has "
+                                  "no dead-letter queue; target 'Job3' has no dead-letter queue; "
+                                  "and 2 more problems.")
+    assert all(f"Target 'Job{i}' (a Lambda function)" in finding["fix"] for i in range(1, 6))

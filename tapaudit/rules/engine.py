@@ -100,8 +100,14 @@ def _unique(details: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(details))
 
 
+MAX_DETAILS = 3  # a message names this many problems, then counts the rest
+
+
 def _join(details: list[str]) -> str:
     """Details joined by '; ', a parenthetical they all end with said once, at the end."""
+    if len(details) > MAX_DETAILS:
+        rest = len(details) - MAX_DETAILS
+        return _join(details[:MAX_DETAILS]) + f"; and {rest} more problem{'s' if rest != 1 else ''}"
     last = details[-1]
     suffix = last[last.rfind(" ("):] if last.endswith(")") and " (" in last else ""
     if len(details) > 1 and suffix and all(d.endswith(suffix) for d in details):

@@ -133,7 +133,8 @@ def kind_of(template: Template, value: Any) -> tuple[str | None, str | None]:
         kind = KIND_OF_TYPE.get(template.type_of(ref) or "")
         if kind:
             return kind, ref
-    if intrinsic(value) and intrinsic(value)[0] == "Fn::ImportValue":
+    fn = intrinsic(value)
+    if fn and fn[0] == "Fn::ImportValue":
         return None, None
     rendered = render(template, value)
     if isinstance(rendered, Unknown) or not rendered.startswith("arn:"):
