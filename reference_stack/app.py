@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The reference CDK app: `cdk synth -c variant=reference|flawed`, or `python app.py`."""
+"""The reference CDK app: `cdk synth -c variant=reference|flawed [-c tapaudit=true]`, or `python app.py`."""
 
 from __future__ import annotations
 
@@ -26,6 +26,11 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) 
         app, "TransactionMigration-Primary", settings=settings,
         env=cdk.Environment(account=settings.account, region=settings.primary_region))
     primary.add_stack_dependency(replica)  # the replica bucket must exist before replication starts
+    if str(app.node.try_get_context("tapaudit")).lower() == "true":
+        # `cdk synth -c tapaudit=true`: tapaudit's rules run inside the synth and fail it at the gate.
+        from tapaudit.cdk import TapauditValidator
+
+        cdk.Validations.of(app).add_plugins(TapauditValidator())
     return app
 
 

@@ -54,6 +54,10 @@ def _error(message: str) -> None:
     print(f"tapaudit: error: {message}", file=sys.stderr)
 
 
+def _note(message: str) -> None:
+    print(f"tapaudit: note: {message}", file=sys.stderr)
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"tapaudit {__version__}")
@@ -133,6 +137,10 @@ BaselineOption = Annotated[Path | None, typer.Option(
     "--baseline", help="Findings in this baseline file do not count for the gate.")]
 StrictOption = Annotated[bool, typer.Option(
     "--strict-suppressions", help="Any suppression problem fails the gate (exit 1).")]
+AllowNoTemplatesOption = Annotated[bool, typer.Option(
+    "--allow-no-templates", help="Exit 0 with a note when no input is a template (for hooks).")]
+MissingOkOption = Annotated[bool, typer.Option(
+    "--missing-ok", help="A path that does not exist is noted, not an error (e.g. cdk.out before synth).")]
 
 
 @app.command()
@@ -156,10 +164,11 @@ def scan(
     show_suppressed: Annotated[bool, typer.Option(
         "--show-suppressed", help="List suppressed and baselined findings in the console report.")] = False,
     strict_suppressions: StrictOption = False,
+    allow_no_templates: AllowNoTemplatesOption = False,
+    missing_ok: MissingOkOption = False,
 ) -> None:
     """Scan templates and report findings."""
     from tapaudit import pipeline
-    from tapaudit.gate import decide
 
     extra_reports = _parse_reports(report)
     config = _scan_config(config_file, no_config, fail_on, rule, skip_rule, rules_dir, baseline,
@@ -180,8 +189,9 @@ def scan(
         bar.start()
         return lambda: bar.advance(task)
 
+    present = _existing(paths) if missing_ok else paths
     try:
-        outcome = pipeline.run(paths, config, jobs=jobs, debug=debug,
+        outcome = pipeline.run(present, config, jobs=jobs, debug=debug,
                                on_error=lambda e: _error(f"{e.file}: {e.message}"),
                                start_progress=start_progress)
     except pipeline.UsageError as exc:
@@ -194,7 +204,7 @@ def scan(
     from tapaudit.reporting.formats import ReportContext
 
     context = ReportContext(outcome.rules, config.fail_on, config.strict_suppressions,
-                            show_suppressed=show_suppressed)
+                            allow_no_templates=allow_no_templates, show_suppressed=show_suppressed)
     _write_report(result, context, format.value, output)
     for name, target in extra_reports:
         _write_report(result, context, name, target)
@@ -202,9 +212,12 @@ def scan(
         print(f"tapaudit: suppression problem: {problem.file}: {problem.resource or '(template)'}: "
               f"{problem.rule_id or '-'}: {problem.problem}: {problem.detail}", file=sys.stderr)
 
-    code, _reason = decide(result, config.fail_on, config.strict_suppressions)
+    code, _reason = context.gate(result)
     if not result.templates and not result.errors:
-        _error("no templates found in " + ", ".join(paths))
+        if allow_no_templates:
+            _note("no templates to scan in " + ", ".join(paths))
+        else:
+            _error("no templates found in " + ", ".join(paths))
     if write_baseline is not None:
         code = _write_baseline(write_baseline, outcome, code)
     raise typer.Exit(code)
@@ -225,6 +238,17 @@ def _write_baseline(path: Path, outcome, code: int) -> int:
     print(f"tapaudit: wrote {count} finding{'s' if count != 1 else ''} to baseline {path}",
           file=sys.stderr)
     return EXIT_OK
+
+
+def _existing(paths: list[str]) -> list[str]:
+    """The paths that exist (and `-`); each missing one gets a note instead of an error."""
+    kept = []
+    for raw in paths:
+        if raw == "-" or Path(raw).exists():
+            kept.append(raw)
+        else:
+            _note(f"{raw}: does not exist, not scanned (--missing-ok)")
+    return kept
 
 
 def _parse_reports(specs: list[str]) -> list[tuple[str, Path]]:

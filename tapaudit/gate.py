@@ -7,16 +7,19 @@ from tapaudit.findings import ScanResult, Severity
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
-def decide(result: ScanResult, fail_on: str, strict_suppressions: bool = False) -> tuple[int, str]:
-    """(exit code, reason). Errors win over findings; suppressed and baselined findings never count."""
+def decide(result: ScanResult, fail_on: str, strict_suppressions: bool = False,
+           allow_no_templates: bool = False) -> tuple[int, str]:
+    """(exit code, reason). Errors win over findings; suppressed and baselined findings never count.
+    `allow_no_templates` is for hooks that get whatever files a commit touches."""
     if result.errors:
         n = len(result.errors)
         return EXIT_ERROR, f"exit 2: {n} input{'s' if n != 1 else ''} could not be scanned"
     if not result.templates:
+        if allow_no_templates:
+            return EXIT_OK, "exit 0: no templates among the inputs (--allow-no-templates)"
         return EXIT_ERROR, "exit 2: no templates found"
     if fail_on != "none":
-        gate = Severity.parse(fail_on)
-        over = [f for f in result.findings if f.severity >= gate]
+        over = [f for f in result.findings if reaches_gate(f.severity, fail_on)]
         if over:
             counts: dict[str, int] = {}
             for finding in over:
@@ -31,3 +34,8 @@ def decide(result: ScanResult, fail_on: str, strict_suppressions: bool = False) 
         return EXIT_FINDINGS, (f"exit 1: {n} suppression problem{'s' if n != 1 else ''} "
                                "with --strict-suppressions")
     return EXIT_OK, f"exit 0: no finding at or above --fail-on {fail_on}"
+
+
+def reaches_gate(severity: Severity, fail_on: str) -> bool:
+    """Whether a finding of this severity fails a scan gated at `fail_on` (none: nothing does)."""
+    return fail_on != "none" and severity >= Severity.parse(fail_on)

@@ -175,7 +175,7 @@ def _add_assembly(folder: Path, sources: list[TemplateSource], errors: list[Scan
             paths = tuple(sorted(_construct_paths(folder, artifact).items()))
             sources.append(TemplateSource(display_name(template), path=template,
                                           stack=artifact_id, cdk_paths=paths))
-            for nested_template in _nested_templates(folder, template):
+            for nested_template in nested_templates(folder, template):
                 sources.append(TemplateSource(display_name(nested_template), path=nested_template,
                                               stack=artifact_id))
 
@@ -198,8 +198,18 @@ def _construct_paths(folder: Path, artifact: dict) -> dict[str, str]:
     return paths
 
 
-def _nested_templates(folder: Path, template: Path) -> list[Path]:
-    """Nested stack templates named by `aws:asset:path` on AWS::CloudFormation::Stack resources."""
+def nested_templates(folder: Path, template: Path) -> list[Path]:
+    """Nested stack templates of a stack: named by `aws:asset:path` on its AWS::CloudFormation::Stack
+    resources (the CDK CLI's asset metadata), or listed as `*.nested.template.json` file assets in
+    the stack's `*.assets.json` (always written, so a plain `python app.py` synth has them too)."""
+    found = _nested_from_metadata(folder, template)
+    for candidate in _nested_from_assets(folder, template):
+        if candidate not in found:
+            found.append(candidate)
+    return found
+
+
+def _nested_from_metadata(folder: Path, template: Path) -> list[Path]:
     try:
         text = template.read_text(encoding="utf-8")
         if "aws:asset:path" not in text:
@@ -216,3 +226,22 @@ def _nested_templates(folder: Path, template: Path) -> list[Path]:
                 if candidate.is_file():
                     found.append(candidate)
     return found
+
+
+def _nested_from_assets(folder: Path, template: Path) -> list[Path]:
+    manifest = template.with_name(template.name.removesuffix(".template.json") + ".assets.json")
+    if manifest == template or not manifest.is_file():
+        return []
+    try:
+        files = _read_json(manifest).get("files") or {}
+    except InputError:
+        return []
+    found = []
+    for asset in files.values() if isinstance(files, dict) else ():
+        source = asset.get("source") if isinstance(asset, dict) else None
+        path = source.get("path") if isinstance(source, dict) else None
+        if isinstance(path, str) and path.endswith(".nested.template.json"):
+            candidate = folder / path
+            if candidate.is_file() and candidate.resolve().parent == folder.resolve():
+                found.append(candidate)
+    return sorted(found)

@@ -33,11 +33,12 @@ class ReportContext:
     fail_on: str = "high"
     strict_suppressions: bool = False
     show_suppressed: bool = False  # the console lists suppressed and baselined findings
+    allow_no_templates: bool = False
 
     def gate(self, result: ScanResult) -> tuple[int, str]:
         from tapaudit.gate import decide
 
-        return decide(result, self.fail_on, self.strict_suppressions)
+        return decide(result, self.fail_on, self.strict_suppressions, self.allow_no_templates)
 
 
 Writer = Callable[[ScanResult, ReportContext, TextIO], None]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from tapaudit.findings import Finding, ScanResult, Severity
+from tapaudit.findings import Finding, ScanResult
+from tapaudit.gate import reaches_gate
 from tapaudit.reporting.formats import ReportContext
 
 
@@ -29,7 +30,7 @@ def command(level: str, message: str, **properties: str | int) -> str:
 def level_of(finding: Finding, fail_on: str) -> str:
     if finding.unknown:
         return "notice"
-    if fail_on != "none" and finding.severity >= Severity.parse(fail_on):
+    if reaches_gate(finding.severity, fail_on):
         return "error"
     return "warning"
 

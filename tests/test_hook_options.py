@@ -1,0 +1,44 @@
+"""`--allow-no-templates` and `--missing-ok`: the scan options the pre-commit hooks and the action use."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import FIXTURES, run_cli
+
+FLAWED = str(FIXTURES / "flawed")
+
+
+def test_nothing_to_scan_is_exit_2_unless_allowed(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run_cli("scan", str(empty)).returncode == 2
+    proc = run_cli("scan", "--allow-no-templates", str(empty), "-f", "json")
+    assert proc.returncode == 0
+    assert "tapaudit: note: no templates to scan in " in proc.stderr
+    assert json.loads(proc.stdout)["templates"] == []
+
+
+def test_allow_no_templates_changes_nothing_when_templates_are_scanned():
+    proc = run_cli("scan", "--allow-no-templates", FLAWED)
+    assert proc.returncode == 1 and "note" not in proc.stderr
+
+
+def test_allow_no_templates_never_hides_an_unreadable_input(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("Resources: [\n")
+    proc = run_cli("scan", "--allow-no-templates", str(broken))
+    assert proc.returncode == 2 and "broken.yaml" in proc.stderr
+
+
+def test_missing_path_is_a_note_with_missing_ok(tmp_path):
+    missing = str(tmp_path / "cdk.out")
+    proc = run_cli("scan", missing)
+    assert proc.returncode == 2 and "no such file or directory" in proc.stderr
+    proc = run_cli("scan", "--missing-ok", missing)
+    assert proc.returncode == 2  # nothing scanned at all is still not a pass ...
+    assert f"tapaudit: note: {missing}: does not exist, not scanned (--missing-ok)" in proc.stderr
+    proc = run_cli("scan", "--missing-ok", "--allow-no-templates", missing)
+    assert proc.returncode == 0, proc.stderr  # ... unless allowed, as the tapaudit-cdk hook does
+    proc = run_cli("scan", "--missing-ok", missing, FLAWED, "-f", "json")
+    assert proc.returncode == 1 and len(json.loads(proc.stdout)["templates"]) == 2
