@@ -72,9 +72,9 @@ def scan_source(source: TemplateSource, rules: Sequence[Rule], debug: bool = Fal
         document = parse_document(text)
         data = document.data
         if not isinstance(data, dict) or not any(key in data for key in _TEMPLATE_HINTS):
-            if source.explicit:
-                raise InputError("not a CloudFormation template (no Resources or "
-                                 "AWSTemplateFormatVersion)")
+            if source.explicit:  # e.g. package.json handed over by a pre-commit hook: noted, not an error
+                report.skipped = Skipped(source.display, "not a CloudFormation template (no "
+                                                         "Resources or AWSTemplateFormatVersion)")
             return report
         if data.get("Resources") is not None and not isinstance(data["Resources"], dict):
             raise InputError("Resources is not a mapping")
