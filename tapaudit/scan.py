@@ -19,6 +19,7 @@ from tapaudit.loading.parse import parse_document
 from tapaudit.model.template import Template
 from tapaudit.rules.engine import evaluate_rule, to_finding
 from tapaudit.rules.model import Rule
+from tapaudit.transforms import expand, might_transform
 
 PARALLEL_MIN_SOURCES = 8
 _TEMPLATE_HINTS = ("AWSTemplateFormatVersion", "Resources")
@@ -78,7 +79,10 @@ def scan_source(source: TemplateSource, rules: Sequence[Rule], debug: bool = Fal
             return report
         if data.get("Resources") is not None and not isinstance(data["Resources"], dict):
             raise InputError("Resources is not a mapping")
-        template = Template(data, dict(source.cdk_paths))
+        expansion = expand(data) if might_transform(text) else None
+        template = Template(expansion.data if expansion else data, dict(source.cdk_paths))
+        if expansion:
+            template.provenance = expansion.provenance
         report = scan_template(template, rules, source.display, document.source_map, options)
     except InputError as exc:
         # In a folder walk, files that do not even mention a template section are not ours.

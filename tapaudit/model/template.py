@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from tapaudit.model.provenance import Provenance
 from tapaudit.model.values import Unknown, intrinsic
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ class Template:
         self.conditions = _section(data, "Conditions")
         self.outputs = _section(data, "Outputs")
         self._cdk_paths = dict(cdk_paths or {})
+        self.provenance = Provenance()  # set by the transforms stage for what SAM & co. generated
 
     def type_of(self, logical_id: str) -> str | None:
         body = self.resources.get(logical_id)

@@ -1,0 +1,72 @@
+"""SAM support against AWS's own translator (issue 10).
+
+For every SAM template of the corpus that aws-sam-translator translates offline, tapaudit's
+verdicts on the SAM source equal its verdicts on the translated template, mapped back to the SAM
+resources. Exceptions are listed with their reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import pytest
+
+from tapaudit.errors import InputError
+from tapaudit.loading.parse import parse_document
+from tests.conftest import CORPUS, require_module
+
+SAM = "AWS::Serverless-2016-10-31"
+
+# Where tapaudit and the translator's output must differ, and why.
+EXCEPTIONS = {
+    # Transform: [AWS::Serverless-2016-10-31, a custom macro]: the macro rewrites the template at
+    # deploy time, so tapaudit reports the function as not checked (unknown); the translator
+    # expands SAM and leaves the macro for later.
+    "test__fixtures__templates__good__transform__list_transform_many.yaml",
+}
+# Pinned: a change in these numbers means SAM support or the corpus changed.
+TRANSLATED_TEMPLATES = 139
+SAM_RESOURCES_CHECKED = 181
+TRANSLATED_FINDINGS = 201
+
+
+def _sam_templates():
+    for path in sorted(CORPUS.rglob("*")):
+        if not path.is_file() or path.suffix == ".md":
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if SAM not in text:
+            continue
+        try:
+            data = parse_document(text).data
+        except InputError:
+            continue  # duplicate keys: refused, pinned in test_corpus
+        if isinstance(data, dict) and SAM in str(data.get("Transform")):
+            yield path, data
+
+
+def test_verdicts_on_sam_source_equal_verdicts_on_translated_template(rules):
+    require_module("samtranslator")
+    if not CORPUS.is_dir() and not os.environ.get("CI"):
+        pytest.skip("../shared/corpus is not here")
+    from tests.sam_oracle import sam_resources_checked, source_verdicts, translate, translated_verdicts
+
+    logging.getLogger("samtranslator").setLevel(logging.CRITICAL)
+    translated = checked = findings = 0
+    differences = {}
+    for path, data in _sam_templates():
+        try:
+            output = translate(data)
+        except Exception:  # the oracle refuses it: invalid SAM, or SAR applications that need AWS
+            continue
+        translated += 1
+        checked += sam_resources_checked(data)
+        ours = source_verdicts(data, rules)
+        theirs = translated_verdicts(data, output, rules)
+        findings += sum(1 for verdict in theirs.values() if verdict == "fail")
+        if ours != theirs and path.name not in EXCEPTIONS:
+            differences[path.name] = (ours, theirs)
+    assert differences == {}
+    assert (translated, checked, findings) == (TRANSLATED_TEMPLATES, SAM_RESOURCES_CHECKED,
+                                               TRANSLATED_FINDINGS)
