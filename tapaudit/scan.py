@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from tapaudit.errors import InputError
-from tapaudit.findings import Exemption, Finding, ScanError, ScanResult, Skipped, SuppressionProblem
+from tapaudit.findings import (
+    Exemption,
+    Finding,
+    NotChecked,
+    ScanError,
+    ScanResult,
+    Skipped,
+    SuppressionProblem,
+)
 from tapaudit.loading.discovery import TemplateSource, read_text
 from tapaudit.loading.parse import parse_document
 from tapaudit.model.template import Template
@@ -44,6 +52,7 @@ class SourceReport:
     suppression_problems: list[SuppressionProblem] = field(default_factory=list)
     exempt: list[Exemption] = field(default_factory=list)
     skipped: Skipped | None = None
+    not_checked: list[NotChecked] = field(default_factory=list)
     error: ScanError | None = None
 
 
@@ -51,6 +60,7 @@ def scan_template(template: Template, rules: Sequence[Rule], display: str, sourc
                   options: ScanOptions | None = None) -> SourceReport:
     """Run every rule on one template: findings, unknowns and exemptions for `display`."""
     report = SourceReport(display, is_template=True)
+    report.not_checked = _not_checked(template, display)
     for rule in rules:
         for result in evaluate_rule(rule, template):
             if result.exempt_reason is not None:
@@ -62,6 +72,16 @@ def scan_template(template: Template, rules: Sequence[Rule], display: str, sourc
             if finding is not None:
                 (report.unknown if finding.unknown else report.findings).append(finding)
     return report
+
+
+def _not_checked(template: Template, display: str) -> list[NotChecked]:
+    """What transforms left unchecked, once per resource the user wrote."""
+    provenance = template.provenance
+    found: dict[str, str] = {}
+    for logical_id, reason in provenance.unchecked.items():
+        origin = provenance.origin(logical_id)
+        found.setdefault(origin.logical_id if origin else logical_id, reason)
+    return [NotChecked(display, resource, reason) for resource, reason in found.items()]
 
 
 def scan_source(source: TemplateSource, rules: Sequence[Rule], debug: bool = False,
@@ -143,6 +163,7 @@ def _collect(result: ScanResult, report: SourceReport,
     result.exempt.extend(report.exempt)
     if report.skipped:
         result.skipped.append(report.skipped)
+    result.not_checked.extend(report.not_checked)
     if report.error:
         result.errors.append(report.error)
     if progress:

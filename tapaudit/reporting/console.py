@@ -65,4 +65,18 @@ def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = ()) -> Non
         summary += f", {len(result.unknown)} unverifiable"
     if result.errors:
         summary += f", {len(result.errors)} input{'s' if len(result.errors) != 1 else ''} not scanned"
+    if result.not_checked:
+        summary += _not_checked(result)
     console.print(Text(summary, style="bold"))
+
+
+def _not_checked(result: ScanResult) -> str:
+    """', 3 resources not checked (macro AWS::Include rewrites this template at deploy time)'."""
+    reasons: dict[str, int] = {}
+    for entry in result.not_checked:
+        reason = entry.reason.removeprefix("not checked: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    n = len(result.not_checked)
+    shown = "; ".join(sorted(reasons, key=lambda r: -reasons[r])[:2])
+    more = f"; {len(reasons) - 2} more reasons" if len(reasons) > 2 else ""
+    return f", {n} resource{'s' if n != 1 else ''} not checked ({shown}{more})"

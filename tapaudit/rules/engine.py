@@ -74,14 +74,14 @@ def evaluate_resource(rule: Rule, template: Template, logical_id: str,
     ctx = Context(template, logical_id)
     root = Branch(template.resources[logical_id], ("Resources", logical_id))
     result = ResourceResult(rule, logical_id, resource_type, Verdict.NOT_APPLICABLE)
+    if rule.skip_if and _holds(rule.skip_if, ctx, root):
+        return result
+    if rule.applies_if and not _holds(rule.applies_if, ctx, root):
+        return result
     not_checked = template.provenance.unchecked.get(logical_id)
     if not_checked is not None:  # a macro rewrites it at deploy time: never a pass
         result.unknowns.append(("transform", Outcome.unknown(not_checked, root)))
         result.verdict = Verdict.UNKNOWN
-        return result
-    if rule.skip_if and _holds(rule.skip_if, ctx, root):
-        return result
-    if rule.applies_if and not _holds(rule.applies_if, ctx, root):
         return result
     for check in rule.checks:
         for outcome in run_check(check, ctx, root):

@@ -48,7 +48,9 @@ def expand(data: dict) -> Expansion:
             for logical_id, origin in loops.origins.items():
                 provenance.origins.setdefault(logical_id, origin)
     resources = data.get("Resources") if isinstance(data.get("Resources"), dict) else {}
-    for logical_id in resources:
+    for logical_id, body in resources.items():
+        if not isinstance(body, dict) or logical_id == "Fn::Transform":
+            continue
         origin = provenance.origin(logical_id)
         source = origin.logical_id if origin else logical_id
         reason = template_reason or resource_reasons.get(source)

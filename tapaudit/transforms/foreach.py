@@ -53,33 +53,38 @@ def _expand_mapping(mapping: dict, parameters: dict, provenance: Provenance,
             if source is not None:
                 provenance.unchecked[key] = f"not checked: {key} cannot be expanded ({exc})"
             continue
-        for (name, body, fragment_key) in generated:
+        for name, body, fragment_path in generated:
             result[name] = body
             if loop_path is not None and isinstance(body, dict):
                 kind = body.get("Type") if isinstance(body.get("Type"), str) else "resource"
-                provenance.origins[name] = Origin(name, kind, (*loop_path, 2, fragment_key), mirror=True)
+                provenance.origins[name] = Origin(name, kind, (*loop_path, *fragment_path), mirror=True)
         if len(result) > MAX_GENERATED:
             raise InputError(f"Fn::ForEach generates more than {MAX_GENERATED} entries")
     return result
 
 
-def _loop(value: Any, parameters: dict) -> list[tuple[str, Any, str]]:
-    """[(generated key, body, the fragment key it comes from)] for one Fn::ForEach."""
+def _loop(value: Any, parameters: dict, written: Any = None) -> list[tuple[str, Any, tuple]]:
+    """[(generated key, body, path of its fragment inside the loop)] for one Fn::ForEach.
+    `written` is the loop as the source has it, when `value` has outer identifiers substituted."""
     if not (isinstance(value, list) and len(value) == 3 and isinstance(value[0], str)
             and isinstance(value[2], dict)):
         raise _Unresolved("Fn::ForEach takes [identifier, collection, fragment]")
     identifier, collection, fragment = value
+    source_fragment = written[2] if isinstance(written, list) and len(written) == 3 else fragment
+    source_keys = [str(key) for key in source_fragment]  # substitution keeps the order of keys
     items = _collection(collection, parameters)
     generated = []
     for item in items:
-        for fragment_key, body in fragment.items():
+        for position, (fragment_key, body) in enumerate(fragment.items()):
             if isinstance(fragment_key, str) and fragment_key.startswith(PREFIX):
-                inner = _loop(_substitute(body, identifier, item), parameters)
-                generated.extend((name, inner_body, fragment_key) for name, inner_body, _ in inner)
+                inner = _loop(_substitute(body, identifier, item), parameters,
+                              source_fragment.get(source_keys[position]))
+                generated.extend((name, inner_body, (2, source_keys[position], *inner_path))
+                                 for name, inner_body, inner_path in inner)
                 continue
             name = str(fragment_key).replace("${" + identifier + "}", item)
             name = name.replace("&{" + identifier + "}", _NOT_ALNUM.sub("", item))
-            generated.append((name, _substitute(body, identifier, item), str(fragment_key)))
+            generated.append((name, _substitute(body, identifier, item), (2, source_keys[position])))
             if len(generated) > MAX_GENERATED:
                 raise _Unresolved(f"more than {MAX_GENERATED} generated entries")
     return generated
