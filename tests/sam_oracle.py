@@ -23,6 +23,7 @@ _CODE_LOCATIONS = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::Lay
 def _packaged(data: dict) -> dict:
     """Local paths become s3:// URIs, as `sam package` writes them; the rules never read them."""
     data = copy.deepcopy(data)
+    data.setdefault("Transform", "AWS::Serverless-2016-10-31")  # SAM's own test inputs omit it
     for body in (data.get("Resources") or {}).values():
         if not isinstance(body, dict) or not isinstance(body.get("Properties"), dict):
             continue
@@ -53,7 +54,8 @@ def translate(data: dict) -> dict:
 
 
 def sam_ids(data: dict) -> list[str]:
-    return [name for name, body in (data.get("Resources") or {}).items()
+    resources = data.get("Resources")
+    return [name for name, body in (resources.items() if isinstance(resources, dict) else ())
             if isinstance(body, dict) and str(body.get("Type", "")).startswith("AWS::Serverless::")]
 
 

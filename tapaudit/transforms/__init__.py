@@ -27,7 +27,7 @@ class Expansion:
 
 def might_transform(text: str) -> bool:
     """A cheap look at the raw text: templates without these words skip the stage entirely."""
-    return "Transform" in text or "Fn::ForEach" in text
+    return "Transform" in text or "Fn::ForEach" in text or "AWS::Serverless::" in text
 
 
 def expand(data: dict) -> Expansion:
@@ -37,7 +37,9 @@ def expand(data: dict) -> Expansion:
     if macros.LANGUAGE_EXTENSIONS in names or _has_loops(data):
         data = expand_language_extensions(data, loops)
     provenance = loops
-    if macros.SAM in names:
+    # SAM resources without the Transform line would not deploy, but they say what the author
+    # means: they are expanded (and checked) all the same rather than passed unseen.
+    if macros.SAM in names or _has_sam_resources(data):
         provenance = Provenance(unchecked=dict(loops.unchecked))
         data = expand_sam(data, provenance)
         if loops.origins:  # SAM resources a loop wrote: their paths lead on into the loop
@@ -57,6 +59,13 @@ def expand(data: dict) -> Expansion:
         if reason:
             provenance.unchecked[logical_id] = reason
     return Expansion(data, provenance)
+
+
+def _has_sam_resources(data: dict) -> bool:
+    resources = data.get("Resources")
+    return isinstance(resources, dict) and any(
+        isinstance(body, dict) and str(body.get("Type", "")).startswith("AWS::Serverless::")
+        for body in resources.values())
 
 
 def _has_loops(data: dict) -> bool:
