@@ -98,7 +98,8 @@ class Template:
         if name == "Fn::GetAtt":
             if isinstance(arg, str):
                 arg = arg.split(".", 1)
-            if isinstance(arg, list) and len(arg) == 2 and arg[0] in self.resources:
+            if isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], str) \
+                    and arg[0] in self.resources:
                 return str(arg[0]), str(arg[1]) if isinstance(arg[1], str) else None
         return None
 

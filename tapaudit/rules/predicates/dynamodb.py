@@ -50,8 +50,8 @@ def _index_problem(index: Any, types: dict, pk: dict, sk: dict, projection: str)
         return ""
     keys = {}
     for element in as_list(index.get("KeySchema")):
-        if isinstance(element, dict):
-            keys[element.get("KeyType")] = element.get("AttributeName")
+        if isinstance(element, dict) and isinstance(element.get("KeyType"), str):
+            keys[element["KeyType"]] = element.get("AttributeName")
     name = index.get("IndexName", "?")
     if keys.get("HASH") != pk["name"]:
         return ""
