@@ -14,9 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from tapaudit.model.provenance import Provenance
-from tapaudit.transforms import macros
-from tapaudit.transforms.foreach import expand_language_extensions
-from tapaudit.transforms.sam import expand_sam
 
 
 @dataclass
@@ -31,6 +28,11 @@ def might_transform(text: str) -> bool:
 
 
 def expand(data: dict) -> Expansion:
+    # Imported here: templates without transforms (most CDK output) never load this code.
+    from tapaudit.transforms import macros
+    from tapaudit.transforms.foreach import expand_language_extensions
+    from tapaudit.transforms.sam import expand_sam
+
     names = macros.declared(data)
     template_reason, resource_reasons = macros.macro_reasons(data, names)
     loops = Provenance()
