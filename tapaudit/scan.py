@@ -5,10 +5,8 @@ One bad input never stops the others. Large batches fan out over all cores.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -133,6 +131,10 @@ def scan_sources(sources: Sequence[TemplateSource], rules: Sequence[Rule], *, jo
     result = ScanResult()
     workers = jobs or os.cpu_count() or 1
     if workers > 1 and len(sources) >= PARALLEL_MIN_SOURCES and not debug and _can_fork():
+        # Imported here: a single template never pays for the process pool's imports (~10 ms).
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         global _WORKER_RULES, _WORKER_OPTIONS
         _WORKER_RULES, _WORKER_OPTIONS = rules, options
         context = multiprocessing.get_context("fork")
@@ -149,6 +151,8 @@ def scan_sources(sources: Sequence[TemplateSource], rules: Sequence[Rule], *, jo
 
 
 def _can_fork() -> bool:
+    import multiprocessing
+
     return "fork" in multiprocessing.get_all_start_methods()
 
 
