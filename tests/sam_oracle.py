@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
+from tapaudit.errors import InputError
+from tapaudit.loading.parse import parse_document
 from tapaudit.model.template import Template
 from tapaudit.rules.engine import Verdict, evaluate_rule
 from tapaudit.transforms import expand
@@ -51,6 +55,21 @@ def translate(data: dict) -> dict:
     from samtranslator.translator.transform import transform
 
     return transform(_packaged(data), {}, _NoPolicies())
+
+
+def sam_templates(paths: Iterable[Path]) -> Iterator[tuple[Path, dict]]:
+    """The readable templates among `paths` that hold SAM resources (with or without the
+    Transform line); files refused for duplicate keys are pinned in test_corpus."""
+    for path in paths:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if "AWS::Serverless::" not in text:
+            continue
+        try:
+            data = parse_document(text).data
+        except InputError:
+            continue
+        if isinstance(data, dict) and sam_ids(data):
+            yield path, data
 
 
 def sam_ids(data: dict) -> list[str]:

@@ -12,10 +12,9 @@ import os
 
 import pytest
 
-from tapaudit.errors import InputError
 from tapaudit.loading.parse import parse_document
 from tests.conftest import CORPUS, FIXTURES, require_module
-from tests.sam_oracle import sam_ids
+from tests.sam_oracle import sam_templates
 
 # Where tapaudit and the translator's output must differ, and why.
 EXCEPTIONS = {
@@ -30,21 +29,6 @@ SAM_RESOURCES_CHECKED = 236
 TRANSLATED_FINDINGS = 252
 
 
-def _sam_templates():
-    for path in sorted(CORPUS.rglob("*")):
-        if not path.is_file() or path.suffix == ".md":
-            continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        if "AWS::Serverless::" not in text:
-            continue
-        try:
-            data = parse_document(text).data
-        except InputError:
-            continue  # duplicate keys: refused, pinned in test_corpus
-        if isinstance(data, dict) and sam_ids(data):  # with or without the Transform line
-            yield path, data
-
-
 def test_verdicts_on_sam_source_equal_verdicts_on_translated_template(rules):
     require_module("samtranslator")
     if not CORPUS.is_dir() and not os.environ.get("CI"):
@@ -54,7 +38,8 @@ def test_verdicts_on_sam_source_equal_verdicts_on_translated_template(rules):
     logging.getLogger("samtranslator").setLevel(logging.CRITICAL)
     translated = checked = findings = 0
     differences = {}
-    for path, data in _sam_templates():
+    files = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.suffix != ".md")
+    for path, data in sam_templates(files):
         try:
             output = translate(data)
         except Exception:  # the oracle refuses it: invalid SAM, or SAR applications that need AWS
