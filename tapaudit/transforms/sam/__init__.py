@@ -25,7 +25,8 @@ SIMPLE_TABLE = "AWS::Serverless::SimpleTable"
 CONNECTOR = "AWS::Serverless::Connector"
 # SAM types that create nothing a rule checks (APIs, layers, nested applications).
 PASSIVE_TYPES = {"AWS::Serverless::Api", "AWS::Serverless::HttpApi", "AWS::Serverless::LayerVersion",
-                 "AWS::Serverless::Application", "AWS::Serverless::GraphQLApi"}
+                 "AWS::Serverless::Application", "AWS::Serverless::GraphQLApi",
+                 "AWS::Serverless::WebSocketApi"}
 # Resource attributes SAM copies onto what it generates.
 PASSTHROUGH = ("Condition", "DependsOn", "DeletionPolicy", "UpdateReplacePolicy", "Metadata")
 # Function properties SAM consumes itself; everything else goes to AWS::Lambda::Function.
