@@ -80,9 +80,14 @@ def _role_of(ctx: SamContext, function_id: str) -> str | None:
     if fn and fn[0] == "Fn::GetAtt":
         parts = fn[1].split(".", 1) if isinstance(fn[1], str) else fn[1]
         target = parts[0] if isinstance(parts, list) and parts else None
-        if isinstance(target, str) and ctx.resources.get(target, {}).get("Type") == "AWS::IAM::Role":
+        if isinstance(target, str) and _type_of(ctx, target) == "AWS::IAM::Role":
             return target
     return None
+
+
+def _type_of(ctx: SamContext, logical_id: str) -> Any:
+    body = ctx.resources.get(logical_id)
+    return body.get("Type") if isinstance(body, dict) else None
 
 
 def _statements(ctx: SamContext, destination: Any, permissions: Any) -> list[dict] | str:
@@ -90,7 +95,7 @@ def _statements(ctx: SamContext, destination: Any, permissions: Any) -> list[dic
         return "destination is not a mapping"
     target = destination.get("Id")
     if isinstance(target, str):
-        kind = ctx.source_types.get(target) or ctx.resources.get(target, {}).get("Type")
+        kind = ctx.source_types.get(target) or _type_of(ctx, target)
         kind = _DEPLOYED_TYPE.get(kind, kind)
     else:
         kind = destination.get("Type")
