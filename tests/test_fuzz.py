@@ -86,6 +86,47 @@ templates = st.fixed_dictionaries(
               "Conditions": st.dictionaries(st.text(max_size=4), values, max_size=2)})
 
 
+SAM_EVENT_TYPES = ["Schedule", "ScheduleV2", "EventBridgeRule", "CloudWatchEvent", "S3", "SQS", "Api",
+                   "Kinesis", "Unknown"]
+sam_events = st.dictionaries(st.text(min_size=1, max_size=6), st.one_of(
+    st.fixed_dictionaries({"Type": st.sampled_from(SAM_EVENT_TYPES)}, optional={"Properties": st.one_of(
+        st.fixed_dictionaries({}, optional={
+            "DeadLetterConfig": st.one_of(st.fixed_dictionaries({"Type": st.sampled_from(["SQS", "SNS"])}),
+                                          st.fixed_dictionaries({"Arn": values}), values),
+            "Schedule": values, "ScheduleExpression": values, "Pattern": values, "RoleArn": values,
+            "Bucket": st.one_of(st.just({"Ref": "B"}), values), "Events": values, "Target": values}),
+        values)}),
+    values), max_size=3)
+sam_policies = st.lists(st.one_of(
+    st.sampled_from(["AWSLambdaBasicExecutionRole", "AmazonS3ReadOnlyAccess", "arn:aws:iam::1:policy/p"]),
+    st.builds(lambda name, params: {name: params},
+              st.sampled_from(["CloudWatchPutMetricPolicy", "DynamoDBReadPolicy", "DynamoDBCrudPolicy",
+                               "S3CrudPolicy", "S3WritePolicy", "SQSSendMessagePolicy", "NoSuchPolicy"]),
+              st.one_of(st.dictionaries(st.sampled_from(["TableName", "BucketName", "QueueName"]), values),
+                        values)),
+    st.fixed_dictionaries({"Statement": values}), values), max_size=4)
+sam_function = st.fixed_dictionaries({"Type": st.just("AWS::Serverless::Function")}, optional={
+    "Properties": st.fixed_dictionaries({}, optional={
+        "Events": st.one_of(sam_events, values), "Policies": st.one_of(sam_policies, values),
+        "Role": values, "ReservedConcurrentExecutions": values, "FunctionName": values,
+        "Connectors": st.dictionaries(st.text(min_size=1, max_size=4), st.fixed_dictionaries(
+            {"Properties": st.fixed_dictionaries({"Destination": values, "Permissions": values})})),
+        "DeadLetterQueue": values, "Tracing": values, "VpcConfig": values})})
+sam_shaped = st.fixed_dictionaries({
+    "Transform": st.sampled_from(["AWS::Serverless-2016-10-31",
+                                  ["AWS::LanguageExtensions", "AWS::Serverless-2016-10-31"]]),
+    "Resources": st.dictionaries(st.sampled_from(["HealthFn", "Fn", "B", "T", "Sm", "Conn"]), st.one_of(
+        sam_function,
+        st.just({"Type": "AWS::S3::Bucket"}),
+        st.fixed_dictionaries({"Type": st.sampled_from(["AWS::Serverless::SimpleTable",
+                                                        "AWS::Serverless::StateMachine",
+                                                        "AWS::Serverless::Connector"])},
+                              optional={"Properties": st.dictionaries(keys, values, max_size=4)})),
+        min_size=1, max_size=4)},
+    optional={"Globals": st.one_of(st.fixed_dictionaries({"Function": st.dictionaries(keys, values)}),
+                                   values)})
+
+
 def _real_templates() -> list[dict]:
     paths = [*sorted(FIXTURES.glob("TAP*/*.yaml")), *sorted(FIXTURES.glob("TAP*/cdk-*.json"))]
     found = []
@@ -173,6 +214,12 @@ def test_generated_templates_never_break_a_scan(template):
 @example(REGRESSIONS[0])
 @example(REGRESSIONS[1])
 def test_mutated_real_templates_never_break_a_scan(template):
+    _check(json.dumps(template))
+
+
+@settings(BUDGET, max_examples=300)
+@given(sam_shaped)
+def test_sam_shaped_templates_never_break_a_scan(template):
     _check(json.dumps(template))
 
 
