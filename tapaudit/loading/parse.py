@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from cfn_tools.yaml_loader import construct_getatt
 
 from tapaudit.errors import InputError
 from tapaudit.loading.cfn_tags import short_form_name
@@ -141,8 +140,8 @@ class _Converter:
 
     def _short_form(self, name: str, node: yaml.Node, depth: int) -> dict:
         if isinstance(node, yaml.ScalarNode):
-            if name == "Fn::GetAtt":
-                return {name: construct_getatt(node)}
+            if name == "Fn::GetAtt":  # `!GetAtt Res.Attr` -> [Res, Attr], as cfn-flip reads it
+                return {name: node.value.split(".", 1)}
             return {name: node.value}
         if isinstance(node, yaml.SequenceNode):
             return {name: [self.convert(child, depth + 1) for child in node.value]}
