@@ -21,6 +21,8 @@ DUPLICATE_KEY_FILES = {
     "appsync-dynamodb-singletable__template.yaml",  # AuthenticationType twice
     "cognito-sns-sms-origination-id-sam__template.yaml",  # MfaConfiguration twice
     "multi-account-private-apigw__centralAccount__template.yaml",  # Handler twice
+    # cfn-lint's fixture for a SAM function whose generated role id the template already uses.
+    "test__fixtures__templates__bad__transform_serverless_template.yaml",
 }
 
 
@@ -41,20 +43,25 @@ def test_every_corpus_file_scans_or_reports_a_clean_error(rules):
 
 # Pinned (issue 10): SAM resources of the corpus that tapaudit expands and checks, and those a
 # macro or an unknown SAM feature leaves not checked (reported as unknown, never passed).
-# The issue counted 255 functions: 2 more sit in templates refused for duplicate keys.
-SAM_RESOURCES_CHECKED = {"AWS::Serverless::Function": 251, "AWS::Serverless::StateMachine": 19,
+# The issue counted 255 functions: 2 not checked here, 3 more sit in refused templates (duplicate
+# keys; a generated logical id the template already uses).
+SAM_RESOURCES_CHECKED = {"AWS::Serverless::Function": 250, "AWS::Serverless::StateMachine": 19,
                          "AWS::Serverless::SimpleTable": 11, "AWS::Serverless::Connector": 3}
 SAM_RESOURCES_NOT_CHECKED = 2
 
 
 def test_sam_resources_of_the_corpus_are_checked():
+    from tapaudit.errors import InputError
     from tapaudit.transforms import expand
     from tests.sam_oracle import sam_templates
 
     checked = dict.fromkeys(SAM_RESOURCES_CHECKED, 0)
     not_checked = 0
     for _, data in sam_templates(FILES):
-        provenance = expand(data).provenance
+        try:
+            provenance = expand(data).provenance
+        except InputError:  # a generated logical id clashes: refused, pinned above
+            continue
         for name, body in data["Resources"].items():
             kind = body.get("Type") if isinstance(body, dict) else None
             if not isinstance(kind, str) or kind not in checked:
@@ -83,10 +90,10 @@ def test_whole_corpus_through_the_cli():
     # Only the not-well-formed files, two templates whose Resources is a list or empty, and the
     # templates with a duplicate key (CloudFormation refuses them; issue 10).
     duplicates = {e["file"].split("/")[-1] for e in report["errors"]
-                  if e["message"].startswith("duplicate key")}
+                  if e["message"].startswith(("duplicate key", "SAM generates"))}
     assert duplicates == DUPLICATE_KEY_FILES
     folders = {e["file"].split("/")[-2] for e in report["errors"]
-               if not e["message"].startswith("duplicate key")}
+               if not e["message"].startswith(("duplicate key", "SAM generates"))}
     assert folders <= {"broken", "awslabs-aws-cloudformation-templates"}
 
 

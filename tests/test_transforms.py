@@ -236,3 +236,14 @@ def test_sam_fixture_console_output_names_the_sam_event():
                    "--fail-on", "medium")
     assert proc.returncode == 1
     assert "Reconcile (AWS::Serverless::Function) event Nightly:" in proc.stdout
+
+
+def test_a_generated_logical_id_that_the_template_already_uses_is_refused(tmp_path, rules):
+    text = SAM_GLOBALS + """\
+  IngestRole:
+    Type: AWS::SQS::Queue
+"""
+    report = _scan(tmp_path, "clash.yaml", text, rules)
+    assert report.error is not None
+    assert report.error.message == ("SAM generates IngestRole for Ingest, but the template already "
+                                    "defines a resource with that logical id")

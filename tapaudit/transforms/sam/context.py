@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tapaudit.errors import InputError
 from tapaudit.model.provenance import Origin, Path, Provenance
 
 
@@ -18,6 +19,10 @@ class SamContext:
     def add(self, logical_id: str, body: dict, source: str, path: Path, label: str = "",
             **origin: Any) -> None:
         """A resource SAM generates for `source`; findings on it go back to `path` in `source`."""
+        if logical_id in self.resources and logical_id not in self.provenance.origins:
+            # SAM refuses this too; overwriting would hide the user's resource from the rules.
+            raise InputError(f"SAM generates {logical_id} for {source}, but the template already "
+                             "defines a resource with that logical id")
         self.resources[logical_id] = body
         self.provenance.origins[logical_id] = Origin(source, self.source_types[source], path,
                                                      label=label, **origin)
