@@ -3,7 +3,10 @@
 
 Workloads are built from the reference stack's resource mix (fixtures/reference, synthesized by
 aws-cdk-lib): templates of 10, 100 and 450 resources in JSON and YAML, the same with the flawed
-stack's mix (so findings and line lookups happen), and a cloud assembly of 50 stacks.
+stack's mix (so findings and line lookups happen), and a cloud assembly of 50 stacks. The SAM
+workload is the serverless-patterns part of the shared corpus (its SAM templates, as written).
+`json.load` runs on the 450-resource JSON templates as the floor: a process that only reads the
+file (the issue's target: tapaudit within 4x of it).
 Each tool runs once to warm up, then --runs times; the table shows the median wall time, peak
 memory (max RSS of the tool's process) and each peer's time as a multiple of tapaudit's.
 
@@ -30,6 +33,10 @@ from pathlib import Path
 
 import cfn_flip
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tapaudit.errors import InputError
+from tapaudit.loading.parse import parse_document
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = HERE / "workloads"
@@ -37,6 +44,8 @@ PEERS = HERE / ".peers"
 SIZES = (10, 100, 450)
 LINEARITY_SIZE = 1800  # 4x the largest size, tapaudit only: does the cost grow linearly?
 ASSEMBLY_STACKS = 50
+CORPUS = ROOT.parent / "shared" / "corpus" / "real" / "serverless-patterns"
+SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 
 
 # Workloads ---------------------------------------------------------------------------------------
@@ -103,7 +112,33 @@ def build_workloads() -> list[Workload]:
     (assembly / "manifest.json").write_text(json.dumps({"version": "55.0.0", "artifacts": artifacts}))
     workloads.append(Workload(f"assembly {ASSEMBLY_STACKS} stacks", assembly,
                               100 * ASSEMBLY_STACKS, ASSEMBLY_STACKS))
+    sam = _sam_workload()
+    if sam:
+        workloads.append(sam)
     return workloads
+
+
+def _sam_workload() -> Workload | None:
+    """The SAM templates of serverless-patterns that tapaudit reads (duplicate keys are refused)."""
+    if not CORPUS.is_dir():
+        return None
+    folder = WORK / "sam-serverless-patterns"
+    folder.mkdir()
+    resources = 0
+    for path in sorted(CORPUS.iterdir()):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if SAM_TRANSFORM not in text:
+            continue
+        try:
+            data = parse_document(text).data
+        except InputError:  # e.g. a duplicate key: refused, so not a speed workload
+            continue
+        if not isinstance(data, dict) or not isinstance(data.get("Resources"), dict):
+            continue
+        (folder / path.name).write_text(text)
+        resources += len(data["Resources"])
+    files = len(list(folder.iterdir()))
+    return Workload(f"SAM serverless-patterns {files} templates", folder, resources, files)
 
 
 # Tools -------------------------------------------------------------------------------------------
@@ -114,8 +149,13 @@ def _peer(name: str) -> str | None:
 
 def commands(tool: str, workload: Workload) -> list[str] | None:
     target = str(workload.path)
-    templates = ([str(p) for p in sorted(workload.path.glob("*.template.json"))]
+    templates = ([str(p) for p in sorted(workload.path.iterdir())
+                  if p.name != "manifest.json" and p.suffix in (".json", ".yaml", ".yml")]
                  if workload.path.is_dir() else [target])
+    if tool == "json.load":
+        if not (workload.resources == SIZES[-1] and target.endswith(".json")):
+            return None
+        return [sys.executable, "-c", "import json, sys; json.load(open(sys.argv[1]))", target]
     if tool == "tapaudit":
         return [sys.executable, "-m", "tapaudit", "scan", target, "--format", "json",
                 "--fail-on", "none", "--output", os.devnull]
@@ -160,12 +200,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--install-peers", action="store_true",
                         help="install cfn-lint and checkov into bench/.peers first")
-    parser.add_argument("--only", action="append", choices=["tapaudit", "cfn-lint", "checkov"])
+    parser.add_argument("--only", action="append",
+                        choices=["tapaudit", "json.load", "cfn-lint", "checkov"])
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     args = parser.parse_args()
     if args.install_peers:
         install_peers()
-    tools = args.only or ["tapaudit", "cfn-lint", "checkov"]
+    tools = args.only or ["tapaudit", "json.load", "cfn-lint", "checkov"]
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
           f", {platform.platform()}")
@@ -177,7 +218,7 @@ def main() -> None:
     for workload in build_workloads():
         base = None
         for tool in tools:
-            if tool != "tapaudit" and not workload.peers:
+            if tool not in ("tapaudit", "json.load") and not workload.peers:
                 continue
             argv = commands(tool, workload)
             if argv is None:
@@ -190,7 +231,9 @@ def main() -> None:
     print("| workload | tool | median s | peak MiB | x tapaudit |")
     print("|---|---|---:|---:|---:|")
     for row in rows:
-        ratio = f"{row['ratio']:.0f}x" if row.get("ratio") and row["tool"] != "tapaudit" else ""
+        ratio = ""
+        if row.get("ratio") and row["tool"] != "tapaudit":
+            ratio = f"{row['ratio']:.2f}x" if row["ratio"] < 1 else f"{row['ratio']:.0f}x"
         print(f"| {row['workload']} | {row['tool']} | {row['seconds']:.3f} | {row['peak_mib']:.0f} "
               f"| {ratio} |")
     if args.json:

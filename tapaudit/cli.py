@@ -193,6 +193,8 @@ def scan(
     try:
         outcome = pipeline.run(present, config, jobs=jobs, debug=debug,
                                on_error=lambda e: _error(f"{e.file}: {e.message}"),
+                               on_skipped=lambda s: print(f"tapaudit: note: {s.file}: skipped, "
+                                                          f"{s.reason}", file=sys.stderr),
                                start_progress=start_progress)
     except pipeline.UsageError as exc:
         _error(str(exc))

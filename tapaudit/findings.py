@@ -97,6 +97,19 @@ class Checked:
 
 
 @dataclass(frozen=True)
+class NotChecked:
+    """A resource a transform rewrites at deploy time in a way tapaudit cannot follow (a macro,
+    an unexpandable Fn::ForEach, a SAM feature it does not know): reported, never passed."""
+
+    file: str
+    resource: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"file": self.file, "resource": self.resource, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class Finding:
     rule_id: str
     severity: Severity
@@ -172,6 +185,7 @@ class ScanResult:
     suppression_problems: list[SuppressionProblem] = field(default_factory=list)
     exempt: list[Exemption] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    not_checked: list[NotChecked] = field(default_factory=list)
     fixed: int = 0  # baseline entries that no longer match a finding
     baseline_in_use: bool = False
     checked: list[Checked] = field(default_factory=list)  # every resource judged, per rule
@@ -186,6 +200,7 @@ class ScanResult:
         self.exempt.sort(key=lambda e: (e.file, e.rule_id, e.resource))
         self.skipped.sort(key=lambda s: s.file)
         self.checked.sort(key=lambda c: (c.rule_id, c.file, c.resource))
+        self.not_checked.sort(key=lambda n: (n.file, n.resource))
 
     def summary(self) -> dict[str, int]:
         counts = {severity.label: 0 for severity in sorted(Severity, reverse=True)}

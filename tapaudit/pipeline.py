@@ -51,6 +51,7 @@ def load_configured_rules(config: Config, rules: list[Rule] | None = None) -> li
 
 def run(paths: Sequence[str], config: Config | None = None, *, jobs: int = 0, debug: bool = False,
         on_error: Callable[[ScanError], None] | None = None,
+        on_skipped: Callable[[Skipped], None] | None = None,
         start_progress: Callable[[int], Callable[[], None] | None] | None = None) -> ScanOutcome:
     """Scan `paths` under `config`. Inputs that cannot be scanned land in `result.errors` (and are
     passed to `on_error` as they happen); `start_progress(total)` may return a per-input tick."""
@@ -76,6 +77,8 @@ def run(paths: Sequence[str], config: Config | None = None, *, jobs: int = 0, de
     def each(report: SourceReport) -> None:
         if report.error is not None and on_error:
             on_error(report.error)
+        if report.skipped is not None and on_skipped:
+            on_skipped(report.skipped)
         if tick:
             tick()
 

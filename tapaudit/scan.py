@@ -5,20 +5,28 @@ One bad input never stops the others. Large batches fan out over all cores.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
 from tapaudit.errors import InputError
-from tapaudit.findings import Checked, Exemption, Finding, ScanError, ScanResult, Skipped, SuppressionProblem
+from tapaudit.findings import (
+    Checked,
+    Exemption,
+    Finding,
+    NotChecked,
+    ScanError,
+    ScanResult,
+    Skipped,
+    SuppressionProblem,
+)
 from tapaudit.loading.discovery import TemplateSource, read_text
 from tapaudit.loading.parse import parse_document
 from tapaudit.model.template import Template
 from tapaudit.rules.engine import Verdict, evaluate_rule, to_finding
 from tapaudit.rules.model import Rule
+from tapaudit.transforms import expand, might_transform
 from tapaudit.triage.suppressions import apply_to_report
 
 PARALLEL_MIN_SOURCES = 8
@@ -45,6 +53,7 @@ class SourceReport:
     suppression_problems: list[SuppressionProblem] = field(default_factory=list)
     exempt: list[Exemption] = field(default_factory=list)
     skipped: Skipped | None = None
+    not_checked: list[NotChecked] = field(default_factory=list)
     error: ScanError | None = None
     checked: list[Checked] = field(default_factory=list)
 
@@ -53,6 +62,7 @@ def scan_template(template: Template, rules: Sequence[Rule], display: str, sourc
                   options: ScanOptions | None = None) -> SourceReport:
     """Run every rule on one template: findings, unknowns and exemptions for `display`."""
     report = SourceReport(display, is_template=True)
+    report.not_checked = _not_checked(template, display)
     for rule in rules:
         for result in evaluate_rule(rule, template):
             if result.exempt_reason is not None:
@@ -68,6 +78,16 @@ def scan_template(template: Template, rules: Sequence[Rule], display: str, sourc
     return report
 
 
+def _not_checked(template: Template, display: str) -> list[NotChecked]:
+    """What transforms left unchecked, once per resource the user wrote."""
+    provenance = template.provenance
+    found: dict[str, str] = {}
+    for logical_id, reason in provenance.unchecked.items():
+        origin = provenance.origin(logical_id)
+        found.setdefault(origin.logical_id if origin else logical_id, reason)
+    return [NotChecked(display, resource, reason) for resource, reason in found.items()]
+
+
 def scan_source(source: TemplateSource, rules: Sequence[Rule], debug: bool = False,
                 options: ScanOptions | None = None) -> SourceReport:
     report = SourceReport(source.display)
@@ -77,13 +97,17 @@ def scan_source(source: TemplateSource, rules: Sequence[Rule], debug: bool = Fal
         document = parse_document(text)
         data = document.data
         if not isinstance(data, dict) or not any(key in data for key in _TEMPLATE_HINTS):
-            if source.explicit:
-                raise InputError("not a CloudFormation template (no Resources or "
-                                 "AWSTemplateFormatVersion)")
+            if source.explicit:  # e.g. package.json handed over by a pre-commit hook: noted, not an error
+                report.skipped = Skipped(source.display, "not a CloudFormation template (no "
+                                                         "Resources or AWSTemplateFormatVersion)")
             return report
         if data.get("Resources") is not None and not isinstance(data["Resources"], dict):
             raise InputError("Resources is not a mapping")
-        template = Template(data, dict(source.cdk_paths), (options or ScanOptions()).partition)
+        expansion = expand(data) if might_transform(text) else None
+        template = Template(expansion.data if expansion else data, dict(source.cdk_paths),
+                            (options or ScanOptions()).partition)
+        if expansion:
+            template.provenance = expansion.provenance
         report = scan_template(template, rules, source.display, document.source_map, options)
         apply_to_report(report, data, rules, options)  # metadata of the document as written
     except InputError as exc:
@@ -115,6 +139,10 @@ def scan_sources(sources: Sequence[TemplateSource], rules: Sequence[Rule], *, jo
     result = ScanResult()
     workers = jobs or os.cpu_count() or 1
     if workers > 1 and len(sources) >= PARALLEL_MIN_SOURCES and not debug and _can_fork():
+        # Imported here: a single template never pays for the process pool's imports (~10 ms).
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         global _WORKER_RULES, _WORKER_OPTIONS
         _WORKER_RULES, _WORKER_OPTIONS = rules, options
         context = multiprocessing.get_context("fork")
@@ -131,6 +159,8 @@ def scan_sources(sources: Sequence[TemplateSource], rules: Sequence[Rule], *, jo
 
 
 def _can_fork() -> bool:
+    import multiprocessing
+
     return "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -146,6 +176,7 @@ def _collect(result: ScanResult, report: SourceReport,
     result.checked.extend(report.checked)
     if report.skipped:
         result.skipped.append(report.skipped)
+    result.not_checked.extend(report.not_checked)
     if report.error:
         result.errors.append(report.error)
     if progress:

@@ -37,7 +37,8 @@ def require_command(name: str) -> str:
 def run_cli(*args: str, stdin: str | bytes | None = None, cwd: Path | None = None,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run tapaudit as a user would: a separate process, output captured as text."""
-    full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
+    # PYTHONPATH: with another cwd, `-m tapaudit` would import the installed copy, not this tree.
+    full_env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT), **(env or {})}
     full_env.pop("FORCE_COLOR", None)
     data = stdin.encode() if isinstance(stdin, str) else stdin
     proc = subprocess.run([sys.executable, "-m", "tapaudit", *args], input=data, capture_output=True,

@@ -35,3 +35,12 @@ def test_wheel_carries_rules_and_runs_anywhere(tmp_path):
                            "print(l.builtin_rules_dir())"], cwd=elsewhere, env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.stdout.strip().startswith(str(site))
+    # SAM expansion reads its data (policy templates, connector profiles) from the package.
+    for name in ("policy_templates.json", "managed_policies.json", "connector_profiles.json", "NOTICE"):
+        assert f"tapaudit/transforms/sam/data/{name}" in names
+    sam = ROOT / "fixtures" / "TAP002" / "sam-pass-policy-templates.yaml"
+    proc = subprocess.run([sys.executable, "-m", "tapaudit", "scan", str(sam), "--rule", "TAP002",
+                           "-f", "json"], cwd=elsewhere, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert '"findings": []' in proc.stdout and '"unknown": []' in proc.stdout

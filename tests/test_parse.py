@@ -51,7 +51,7 @@ def test_json_positions_are_lazy_and_exact():
         "List": [1, {"Key": "v"}], "Esc\"aped": 2}}}}, indent=2)
     document = parse_document(text)
     assert document.format == "json"
-    assert document.source_map._offsets is None  # nothing computed until a finding asks
+    assert document.source_map._members == {}  # nothing computed until a finding asks
     lines = text.splitlines()
     line, column = document.source_map.locate(["Resources", "A", "Properties", "List", 1, "Key"])
     assert lines[line - 1][column - 1:].startswith('"Key"')

@@ -6,6 +6,7 @@ import pytest
 
 from tapaudit.findings import Severity
 from tapaudit.rules.loader import RuleFileError, load_rule_file
+from tests.conftest import ROOT
 
 ANALYSIS_SEVERITIES = {  # the analysis's per-failure impact levels (its summary line is wrong)
     "TAP001": Severity.MEDIUM, "TAP002": Severity.HIGH, "TAP003": Severity.MEDIUM,
@@ -69,3 +70,22 @@ def test_wildcard_selectors_walk_lists_and_branches(selector):
     resource = {"Properties": {"Targets": {"Fn::If": ["C", [{"Id": "a"}, {"Id": "b"}], [{"Id": "c"}]]}}}
     found = [(b.value, b.conditions) for b in select(steps, Branch(resource, ()))]
     assert found == [("a", (("C", True),)), ("b", (("C", True),)), ("c", (("C", False),))]
+
+
+@pytest.mark.parametrize("selector", ["$", "$.Properties", "$.Properties.Targets[*].Id",
+                                      "$.Properties.Targets.*.Id", "$.Properties.Targets[2]",
+                                      "$.Properties.A_b1[0][*]"])
+def test_plain_selectors_read_as_jsonpath_ng_reads_them(selector):
+    """The regular-expression fast path (no jsonpath-ng import on every start) gives the same
+    steps as jsonpath-ng, for these and for every selector of the built-in rules."""
+    import re
+
+    from tapaudit.rules.selectors import _PLAIN, compile_selector, compile_with_jsonpath
+
+    built_in = [m.group(1) for path in sorted((ROOT / "rules").glob("*.yaml"))
+                for m in re.finditer(r"select: (\S+)", path.read_text())]
+    assert len(built_in) >= 12
+    for expression in [selector, *built_in]:
+        assert _PLAIN.fullmatch(expression)
+        assert compile_selector(expression) == compile_with_jsonpath(expression)
+    assert compile_selector("$.Properties['odd key']") == (("field", "Properties"), ("field", "odd key"))

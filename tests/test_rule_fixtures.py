@@ -18,6 +18,7 @@ from tapaudit.loading.parse import parse_document
 from tapaudit.model.template import Template
 from tapaudit.rules.engine import Verdict, evaluate_rule
 from tapaudit.scan import scan_source
+from tapaudit.transforms import expand
 from tests.conftest import FIXTURES
 
 RULE_DIRS = sorted(p for p in FIXTURES.glob("TAP*") if p.is_dir())
@@ -58,7 +59,10 @@ def test_each_rule_has_passing_failing_and_hand_written_fixtures(folder: Path):
 def test_fixture_verdict(rule_id: str, path: Path, expected: dict, rules_by_id):
     rule = rules_by_id[rule_id]
     document = parse_document(read_text(TemplateSource(path.name, path=path)))
-    results = list(evaluate_rule(rule, Template(document.data)))
+    expansion = expand(document.data)  # SAM and Fn::ForEach fixtures: what CloudFormation deploys
+    template = Template(expansion.data)
+    template.provenance = expansion.provenance
+    results = list(evaluate_rule(rule, template))
     assert _verdict(results) == expected["verdict"]
     if "resources" in expected:
         got = {r.logical_id: r.verdict.value for r in results}

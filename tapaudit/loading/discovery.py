@@ -17,8 +17,10 @@ MAX_BYTES = 32 * 1024 * 1024
 STDIN = "-"
 
 # Never templates, whatever their suffix: CDK's own bookkeeping and common project files.
+# Newer CDK versions write validation-plugin and telemetry reports into cdk.out beside the templates.
 _NOT_TEMPLATES = {"tree.json", "validation-report.json", "cdk.json", "cdk.context.json",
-                  "package.json", "package-lock.json", "tsconfig.json", "manifest.json"}
+                  "package.json", "package-lock.json", "tsconfig.json", "manifest.json",
+                  "policy-validation-report.json", "performance-counters.json"}
 _SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache"}
 
 

@@ -8,6 +8,7 @@ C composer sees the text (deep flow nesting crashes it), and nothing in a templa
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from collections.abc import Iterator
@@ -16,10 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from cfn_tools.yaml_loader import construct_getatt
 
 from tapaudit.errors import InputError
 from tapaudit.loading.cfn_tags import short_form_name
+from tapaudit.loading.json_checks import NumberRefused, check_json_number, json_problem, no_duplicates
 from tapaudit.loading.positions import JsonSourceMap, SourceMap, YamlSourceMap
 
 # Deeper than any real template; keeps the recursive conversion inside Python's recursion limit.
@@ -82,7 +83,7 @@ class _Converter:
         if name is not None:
             value = self._short_form(name, node, depth)
         elif isinstance(node, yaml.ScalarNode):
-            value = node.value if tag == _STR else self.loader.construct_object(node, deep=True)
+            value = node.value if tag == _STR else self._scalar(node)
         elif tag == _SEQ and isinstance(node, yaml.SequenceNode):
             value = []
             if memo is not None:
@@ -99,21 +100,48 @@ class _Converter:
             memo[id(node)] = value
         return value
 
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except ValueError:  # an int past Python's digit limit
+            raise InputError(f"number too long to convert at line {node.start_mark.line + 1}") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            # CloudFormation has no NaN or Infinity; a rule comparing against one would be meaningless.
+            raise InputError(f"{node.value} is not a number CloudFormation accepts at line "
+                             f"{node.start_mark.line + 1}")
+        return value
+
     def _fill_mapping(self, node: yaml.MappingNode, into: dict, depth: int) -> None:
+        explicit = len(node.value)
         if any(key.tag == _MERGE for key, _ in node.value):
-            self.loader.flatten_mapping(node)
-        for key_node, value_node in node.value:
+            explicit -= sum(1 for key, _ in node.value if key.tag == _MERGE)
+            self.loader.flatten_mapping(node)  # merged pairs first, the explicit ones after
+        first_explicit = len(node.value) - explicit
+        seen: set = set()
+        for index, (key_node, value_node) in enumerate(node.value):
             key = self.convert(key_node, depth + 1)
             try:
+                if index >= first_explicit:
+                    if key in seen:
+                        self._duplicate(node, key, key_node, first_explicit)
+                    seen.add(key)
                 into[key] = self.convert(value_node, depth + 1)
             except TypeError:
                 raise yaml.constructor.ConstructorError(
                     None, None, "found unhashable key", key_node.start_mark) from None
 
+    def _duplicate(self, node: yaml.MappingNode, key: Any, second: yaml.Node,
+                   first_explicit: int) -> None:
+        """Refuse a repeated key, as CloudFormation does: the last value would hide the first."""
+        first = next((k for k, _ in node.value[first_explicit:]
+                      if k is not second and self.convert(k) == key), second)
+        raise InputError(f"duplicate key {key!r} at line {second.start_mark.line + 1} "
+                         f"(first at line {first.start_mark.line + 1})")
+
     def _short_form(self, name: str, node: yaml.Node, depth: int) -> dict:
         if isinstance(node, yaml.ScalarNode):
-            if name == "Fn::GetAtt":
-                return {name: construct_getatt(node)}
+            if name == "Fn::GetAtt":  # `!GetAtt Res.Attr` -> [Res, Attr], as cfn-flip reads it
+                return {name: node.value.split(".", 1)}
             return {name: node.value}
         if isinstance(node, yaml.SequenceNode):
             return {name: [self.convert(child, depth + 1) for child in node.value]}
@@ -128,11 +156,15 @@ def parse_document(text: str, *, prefer_json: bool | None = None) -> ParsedDocum
     looks_json = stripped.startswith(("{", "[")) if prefer_json is None else prefer_json
     if looks_json:
         try:
-            return ParsedDocument(json.loads(text), JsonSourceMap(text), "json")
+            data = json.loads(text, object_pairs_hook=no_duplicates, parse_constant=check_json_number,
+                              parse_float=check_json_number)
+            return ParsedDocument(data, JsonSourceMap(text), "json")
         except json.JSONDecodeError as exc:
             json_error = exc
         except RecursionError:
             raise InputError("nesting deeper than the JSON parser can follow") from None
+        except (NumberRefused, ValueError) as exc:  # a duplicate key, NaN, or an over-long number
+            raise InputError(json_problem(text, exc)) from None
         try:
             return _parse_yaml(text)
         except InputError:

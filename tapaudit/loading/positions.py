@@ -17,9 +17,9 @@ from tapaudit.loading.cfn_tags import short_form_name
 
 Path = Sequence[str | int]
 
-# Strings and structural characters are all a JSON path needs; numbers and literals are skipped.
-_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]')
-_SPACE = re.compile(r"\s*")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_SPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
 
 
 class SourceMap(Protocol):
@@ -38,62 +38,64 @@ class _LineIndex:
 
 
 class JsonSourceMap:
-    """Indexes every key and array element of a JSON text on first use."""
+    """Finds a path by walking only the containers on it.
+
+    Each container on the way is read once (its keys or elements, with their offsets); the values
+    in between are skipped by the C decoder, so a path costs about one C parse of the containers
+    it crosses and nothing is tokenized in Python. The text was already parsed, so it is valid.
+    """
 
     def __init__(self, text: str) -> None:
         self._text = text
-        self._offsets: dict[tuple, int] | None = None
+        self._members: dict[int, dict] = {}  # container offset -> {key or index: (where, value)}
         self._lines: _LineIndex | None = None
 
-    def _build(self) -> dict[tuple, int]:
-        offsets: dict[tuple, int] = {}
+    def _read(self, start: int) -> dict:
+        members = self._members.get(start)
+        if members is not None:
+            return members
         text = self._text
-        # Each frame: [path, is_object, current key or index, expecting_key]
-        stack: list[list] = []
-        for match in _JSON_TOKEN.finditer(text):
-            tok = match.group()
-            start = match.start()
-            if tok in "{[":
-                if stack:
-                    frame = stack[-1]
-                    path = (*frame[0], frame[2])
-                else:
-                    path = ()
-                is_object = tok == "{"
-                stack.append([path, is_object, None if is_object else 0, is_object])
-                if not is_object:
-                    offsets[(*path, 0)] = _SPACE.match(text, match.end()).end()
-            elif tok in "}]":
-                if stack:
-                    stack.pop()
-            elif tok == ",":
-                if stack:
-                    frame = stack[-1]
-                    if frame[1]:
-                        frame[3] = True
-                    else:
-                        frame[2] += 1
-                        offsets[(*frame[0], frame[2])] = _SPACE.match(text, match.end()).end()
-            elif tok == ":":
-                if stack:
-                    stack[-1][3] = False
-            elif stack and stack[-1][1] and stack[-1][3]:
-                frame = stack[-1]
-                key = json.loads(tok) if "\\" in tok else tok[1:-1]
-                frame[2] = key
-                offsets[(*frame[0], key)] = start
-        return offsets
+        members = {}
+        is_object = text[start] == "{"
+        pos = _SPACE.match(text, start + 1).end()
+        index = 0
+        while pos < len(text) and text[pos] not in "}]":
+            if is_object:
+                token = _STRING.match(text, pos)
+                if token is None:
+                    break
+                raw = token.group()
+                key: str | int = json.loads(raw) if "\\" in raw else raw[1:-1]
+                where = pos
+                pos = _SPACE.match(text, token.end()).end() + 1  # past the colon
+                pos = _SPACE.match(text, pos).end()
+            else:
+                key, where = index, pos
+                index += 1
+            members.setdefault(key, (where, pos))
+            _, end = _DECODER.raw_decode(text, pos)
+            pos = _SPACE.match(text, end).end()
+            if pos < len(text) and text[pos] == ",":
+                pos = _SPACE.match(text, pos + 1).end()
+        self._members[start] = members
+        return members
 
     def locate(self, path: Path) -> tuple[int, int]:
-        if self._offsets is None:
-            self._offsets = self._build()
-            self._lines = _LineIndex(self._text)
-        assert self._lines is not None
-        for depth in range(len(path), 0, -1):
-            offset = self._offsets.get(tuple(path[:depth]))
-            if offset is not None:
-                return self._lines.line_col(offset)
-        return 1, 1
+        text = self._text
+        offset = _SPACE.match(text).end()
+        best: int | None = None
+        for element in path:
+            if offset >= len(text) or text[offset] not in "{[":
+                break
+            hit = self._read(offset).get(element)
+            if hit is None:
+                break
+            best, offset = hit
+        if best is None:
+            return 1, 1
+        if self._lines is None:
+            self._lines = _LineIndex(text)
+        return self._lines.line_col(best)
 
 
 class YamlSourceMap:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from tapaudit.model.provenance import Provenance
 from tapaudit.model.symbols import Symbols
 from tapaudit.model.values import Conditions, Malformed, Unknown, intrinsic, shape_of
 
@@ -45,6 +46,7 @@ class Template:
         self.outputs = _section(data, "Outputs")
         self.mappings = _section(data, "Mappings")
         self._cdk_paths = dict(cdk_paths or {})
+        self.provenance = Provenance()  # set by the transforms stage for what SAM & co. generated
 
     def type_of(self, logical_id: str) -> str | None:
         body = self.resources.get(logical_id)
@@ -109,7 +111,8 @@ class Template:
         if name == "Fn::GetAtt":
             if isinstance(arg, str):
                 arg = arg.split(".", 1)
-            if isinstance(arg, list) and len(arg) == 2 and arg[0] in self.resources:
+            if isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], str) \
+                    and arg[0] in self.resources:
                 return str(arg[0]), str(arg[1]) if isinstance(arg[1], str) else None
         return None
 

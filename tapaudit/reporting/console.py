@@ -124,6 +124,8 @@ def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = (),
         summary += f", {len(result.exempt)} out of scope (exempt)"
     if result.errors:
         summary += f", {len(result.errors)} input{'s' if len(result.errors) != 1 else ''} not scanned"
+    if result.not_checked:
+        summary += _not_checked(result)
     console.print(Text(summary, style="bold"))
     if gate:
         console.print(Text(gate, style="bold"))
@@ -131,3 +133,15 @@ def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = (),
 
 def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:
     write(result, stream, context.rules, context.gate(result)[1], context.show_suppressed)
+
+
+def _not_checked(result: ScanResult) -> str:
+    """', 3 resources not checked (macro AWS::Include rewrites this template at deploy time)'."""
+    reasons: dict[str, int] = {}
+    for entry in result.not_checked:
+        reason = entry.reason.removeprefix("not checked: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    n = len(result.not_checked)
+    shown = "; ".join(sorted(reasons, key=lambda r: -reasons[r])[:2])
+    more = f"; {len(reasons) - 2} more reasons" if len(reasons) > 2 else ""
+    return f", {n} resource{'s' if n != 1 else ''} not checked ({shown}{more})"

@@ -22,6 +22,7 @@ def as_dict(result: ScanResult) -> dict[str, Any]:
         "suppression_problems": [p.to_dict() for p in result.suppression_problems],
         "exempt": [e.to_dict() for e in result.exempt],
         "skipped": [s.to_dict() for s in result.skipped],
+        "not_checked": [n.to_dict() for n in result.not_checked],
         "summary": result.summary(),
     }
 

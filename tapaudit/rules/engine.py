@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
 from tapaudit.findings import Finding
 from tapaudit.loading.positions import SourceMap
+from tapaudit.model.provenance import Origin, Provenance
 from tapaudit.model.template import Template
 from tapaudit.model.values import MISSING, Branch, Malformed, Unknown
 from tapaudit.rules.fixes import select_fix
@@ -68,9 +69,13 @@ def _holds(check: Check | tuple[Check, ...], ctx: Context, root: Branch) -> str 
 
 
 def evaluate_rule(rule: Rule, template: Template) -> Iterator[ResourceResult]:
-    for resource_type in rule.resource_types:
-        for logical_id in template.by_type.get(resource_type, ()):
-            yield evaluate_resource(rule, template, logical_id, resource_type)
+    results = (evaluate_resource(rule, template, logical_id, resource_type)
+               for resource_type in rule.resource_types
+               for logical_id in template.by_type.get(resource_type, ()))
+    if template.provenance.origins:
+        yield from _on_sources(results, template)
+    else:
+        yield from results
 
 
 def evaluate_resource(rule: Rule, template: Template, logical_id: str,
@@ -92,6 +97,11 @@ def evaluate_resource(rule: Rule, template: Template, logical_id: str,
             result.exempt_reason = reason
             return result
     if rule.applies_if and not _holds(rule.applies_if, ctx, root):
+        return result
+    not_checked = template.provenance.unchecked.get(logical_id)
+    if not_checked is not None:  # a macro rewrites it at deploy time: never a pass
+        result.unknowns.append(("transform", Outcome.unknown(not_checked, root)))
+        result.verdict = Verdict.UNKNOWN
         return result
     exempt: list[str] = []
     judged = False
@@ -193,3 +203,35 @@ def to_finding(result: ResourceResult, template: Template, file: str,
         cdk_path=template.cdk_path(result.logical_id), path=tuple(path),
         checks=tuple(_unique(check for check, _ in entries)), unknown=unknown,
         why=rule.why, fix=fix, unverified=unverified)
+
+
+_VERDICT_ORDER = (Verdict.FAIL, Verdict.UNKNOWN, Verdict.PASS, Verdict.NOT_APPLICABLE)
+
+
+def _on_sources(results: Iterable[ResourceResult], template: Template) -> Iterator[ResourceResult]:
+    """Results on generated resources, moved to the resource the user wrote (e.g. a SAM function
+    and the role, rules and queues SAM makes for it): one result per rule and source resource."""
+    provenance = template.provenance
+    merged: dict[str, ResourceResult] = {}
+    for result in results:
+        origin = provenance.origin(result.logical_id)
+        if origin is None:
+            merged.setdefault(result.logical_id, result)
+            continue
+
+        into = merged.setdefault(origin.logical_id, ResourceResult(
+            result.rule, origin.logical_id, origin.resource_type, Verdict.NOT_APPLICABLE,
+            exempt_reason=result.exempt_reason))
+        into.failures += [(check, _moved(o, origin, provenance, True)) for check, o in result.failures]
+        into.unknowns += [(check, _moved(o, origin, provenance, False)) for check, o in result.unknowns]
+        into.verdict = min(into.verdict, result.verdict, key=_VERDICT_ORDER.index)
+        if result.exempt_reason is None:
+            into.exempt_reason = None
+    yield from merged.values()
+
+
+def _moved(outcome: Outcome, origin: Origin, provenance: Provenance, is_failure: bool) -> Outcome:
+    detail = f"{origin.label}: {outcome.detail}" if origin.label else outcome.detail
+    if is_failure and origin.note:
+        detail = f"{detail} ({origin.note})"
+    return replace(outcome, detail=detail, path=provenance.source_path(outcome.path))

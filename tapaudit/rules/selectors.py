@@ -3,21 +3,22 @@
 jsonpath-ng parses; the walk is ours, because every step has to follow both branches of an
 Fn::If, treat `Ref: AWS::NoValue` as absent, and remember the path for line numbers.
 Supported: `$`, `.field`, `[n]`, and `[*]` / `.*` (every list item or mapping value).
+Plain selectors (every built-in rule's) are read by a regular expression: importing jsonpath-ng
+and building its parser costs ~50 ms, more than a whole scan; anything else goes to jsonpath-ng.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import cache
-
-from jsonpath_ng import jsonpath
-from jsonpath_ng.parser import JsonPathParser
+from typing import Any
 
 from tapaudit.model.values import Branch, child, items
 
 Step = tuple[str, str | int | None]
-# jsonpath-ng < 1.7 parses `[*]` as an open Slice; newer releases as Wildcard.
-_WILDCARD = (jsonpath.Wildcard,) if hasattr(jsonpath, "Wildcard") else ()
+_PLAIN = re.compile(r"\$((?:\.[A-Za-z_][A-Za-z0-9_]*|\.\*|\[\d+\]|\[\*\])*)")
+_PLAIN_STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|(\.\*|\[\*\])|\[(\d+)\]")
 
 
 class SelectorError(ValueError):
@@ -25,12 +26,31 @@ class SelectorError(ValueError):
 
 
 @cache
-def _parser() -> JsonPathParser:
+def _parser() -> Any:
     # jsonpath_ng.parse() builds a new PLY parser (tables included) per call; one serves all.
+    from jsonpath_ng.parser import JsonPathParser
+
     return JsonPathParser()
 
 
 def compile_selector(expression: str) -> tuple[Step, ...]:
+    plain = _PLAIN.fullmatch(expression)
+    if plain:
+        return tuple(_plain_steps(plain.group(1)))
+    return compile_with_jsonpath(expression)
+
+
+def _plain_steps(text: str) -> Iterator[Step]:
+    for field, each, index in _PLAIN_STEP.findall(text):
+        if field:
+            yield ("field", field)
+        elif each:
+            yield ("each", None)
+        else:
+            yield ("index", int(index))
+
+
+def compile_with_jsonpath(expression: str) -> tuple[Step, ...]:
     try:
         tree = _parser().parse(expression)
     except Exception as exc:  # jsonpath-ng raises bare Exceptions for syntax errors
@@ -39,6 +59,10 @@ def compile_selector(expression: str) -> tuple[Step, ...]:
 
 
 def _steps(node: object, expression: str) -> Iterator[Step]:
+    from jsonpath_ng import jsonpath
+
+    # jsonpath-ng < 1.7 parses `[*]` as an open Slice; newer releases as Wildcard.
+    wildcard = (jsonpath.Wildcard,) if hasattr(jsonpath, "Wildcard") else ()
     if isinstance(node, jsonpath.Root | jsonpath.This):
         return
     if isinstance(node, jsonpath.Child):
@@ -50,7 +74,7 @@ def _steps(node: object, expression: str) -> Iterator[Step]:
         if len(node.fields) != 1:
             raise SelectorError(f"selector {expression!r}: use one field name per step")
         yield ("field", node.fields[0])
-    elif isinstance(node, _WILDCARD) or (isinstance(node, jsonpath.Slice) and node.start is None
+    elif isinstance(node, wildcard) or (isinstance(node, jsonpath.Slice) and node.start is None
                                           and node.end is None and node.step is None):
         yield ("each", None)
     elif isinstance(node, jsonpath.Index) and len(node.indices) == 1:

@@ -40,8 +40,9 @@ from tapaudit.rules.predicates import (  # noqa: E402
     events,
     lambda_functions,
     s3,
+    scheduler,
     values,
 )
 
 __all__ = ["PREDICATES", "Context", "cloudfront", "dynamodb", "events", "lambda_functions",
-           "predicate", "run", "s3", "values"]
+           "predicate", "run", "s3", "scheduler", "values"]

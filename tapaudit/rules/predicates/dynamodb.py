@@ -69,7 +69,9 @@ def _index_problem(template: Template, index: Any, types: dict, pk: dict, sk: di
     keys = {}
     for element in as_list(index.get("KeySchema")):
         if isinstance(element, dict):
-            keys[template.resolve(element.get("KeyType"))] = template.resolve(element.get("AttributeName"))
+            key_type = template.resolve(element.get("KeyType"))
+            if isinstance(key_type, str):  # a list or mapping here is a shape problem, not a key
+                keys[key_type] = template.resolve(element.get("AttributeName"))
     name = shown(template, index.get("IndexName", "?"))
     if keys.get("HASH") != pk["name"]:
         return ""

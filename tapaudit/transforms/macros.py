@@ -1,0 +1,64 @@
+"""Macros tapaudit cannot run: `AWS::Include`, any other template-level `Transform`, `Fn::Transform`.
+
+Their output exists only at deploy time, so the resources they may rewrite are marked not
+checked, with the macro's name; the rules report them as unknown, never as a pass.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SAM = "AWS::Serverless-2016-10-31"
+LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"
+EXPANDED = (SAM, LANGUAGE_EXTENSIONS)
+
+
+def declared(data: dict) -> list[str]:
+    """Names in the template's `Transform` (a name, a list, or macros as {Name, Parameters})."""
+    value = data.get("Transform")
+    names = []
+    for entry in value if isinstance(value, list) else [value] if value is not None else []:
+        name = entry.get("Name") if isinstance(entry, dict) else entry
+        names.append(name if isinstance(name, str) else repr(name))
+    return names
+
+
+def macro_reasons(data: dict, names: list[str]) -> tuple[str | None, dict[str, str]]:
+    """(reason for the whole template, or None; logical id -> reason for single resources)."""
+    others = [name for name in names if name not in EXPANDED]
+    if others:
+        return (f"not checked: macro {', '.join(others)} rewrites this template at deploy time", {})
+    if "Fn::Transform" in data:
+        return (f"not checked: macro {_name(data['Fn::Transform'])} rewrites this template at deploy "
+                "time", {})
+    resources = data.get("Resources")
+    if not isinstance(resources, dict):
+        return None, {}
+    if "Fn::Transform" in resources:
+        return (f"not checked: macro {_name(resources['Fn::Transform'])} adds resources at deploy "
+                "time", {})
+    reasons = {}
+    for logical_id, body in resources.items():
+        found = _find_transform(body)
+        if found is not None:
+            reasons[str(logical_id)] = (f"not checked: macro {found} (Fn::Transform) rewrites this "
+                                        "resource at deploy time")
+    return None, reasons
+
+
+def _name(spec: Any) -> str:
+    name = spec.get("Name") if isinstance(spec, dict) else None
+    return name if isinstance(name, str) else "(unnamed)"
+
+
+def _find_transform(value: Any) -> str | None:
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            if "Fn::Transform" in current:
+                return _name(current["Fn::Transform"])
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+    return None
