@@ -48,7 +48,7 @@ def test_sam_findings_name_the_sam_resource_its_type_line_and_property_path(tmp_
     # The zero comes from Globals: the finding points there, not at the function.
     assert finding.path == ("Globals", "Function", "ReservedConcurrentExecutions")
     assert finding.line == 5
-    assert finding.message.startswith("Ingest (AWS::Serverless::Function) reserves 0")
+    assert finding.message.startswith("Ingest: reserves 0")
 
 
 def test_sam_keeps_metadata_on_what_it_generates_for_suppressions():
@@ -235,7 +235,8 @@ def test_sam_fixture_console_output_names_the_sam_event():
     proc = run_cli("scan", str(FIXTURES / "TAP004" / "sam-fail-events-without-dlq.yaml"),
                    "--fail-on", "medium")
     assert proc.returncode == 1
-    assert "Reconcile (AWS::Serverless::Function) event Nightly:" in proc.stdout
+    assert "Reconcile (AWS::Serverless::Function)" in proc.stdout
+    assert "Reconcile: event Nightly: target" in proc.stdout
 
 
 def test_a_generated_logical_id_that_the_template_already_uses_is_refused(tmp_path, rules):
