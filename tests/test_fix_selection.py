@@ -184,3 +184,21 @@ def test_a_message_names_three_problems_and_the_fix_covers_all():
                                   "no dead-letter queue; target 'Job3' has no dead-letter queue; "
                                   "and 2 more problems.")
     assert all(f"Target 'Job{i}' (a Lambda function)" in finding["fix"] for i in range(1, 6))
+
+
+def test_fixes_follow_the_configured_parameters(tmp_path):
+    """A project whose status index is keyed on `state` gets a fix that says `state`."""
+    config = tmp_path / ".tapaudit.toml"
+    config.write_text('cdk_language = "python"\n[rules.TAP003.parameters]\n'
+                      'partition_key = { name = "state" }\nsort_key = { name = "createdAt", type = "S" }\n')
+    proc = run_cli("scan", str(FIXTURES / "flawed"), "--rule", "TAP003", "-f", "json",
+                   "--config", str(config))
+    [finding] = json.loads(proc.stdout)["findings"]
+    assert 'partition_key=dynamodb.Attribute(name="state", type=dynamodb.AttributeType.STRING)' \
+        in finding["fix"]
+    assert 'sort_key=dynamodb.Attribute(name="createdAt", type=dynamodb.AttributeType.STRING)' \
+        in finding["fix"]
+    assert "status" not in finding["fix"].replace("status-timestamp-index", "")
+    plain = run_cli("scan", str(FIXTURES / "TAP003" / "yaml-fail-no-sort-key.yaml"), "-f", "json",
+                    "--config", str(config))
+    assert "{AttributeName: state, KeyType: HASH}" in json.loads(plain.stdout)["findings"][0]["fix"]

@@ -20,7 +20,7 @@ from tapaudit.model.values import Unknown, intrinsic
 from tapaudit.rules.model import Fix, FixVariant
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_PLACEHOLDER = re.compile(r"\{(\w+(?:\.\w+)*)\}")
 
 # What a reference points at, in the words a reader uses (TAP004 names the target kind).
 KIND_OF_TYPE = {
@@ -186,12 +186,12 @@ def subjects(fix: Fix, template: Template, logical_id: str, language: str,
     kind = input_kind(template, logical_id)
     construct = construct_id(template, logical_id)
     lang = language if kind == "cdk" else ""
-    facts = {"input": kind, "type": template.type_of(logical_id) or "", "language": lang,
+    facts = {**fix.parameters, "input": kind, "type": template.type_of(logical_id) or "", "language": lang,
              "construct": construct_level(template, logical_id) if kind == "cdk" else "",
              "check": failing[0][0] if failing else ""}
     resource = template.resources.get(logical_id, {})
     facts["value"] = "set" if failing and _is_set(resource, failing[0][1][2:]) else "missing"
-    values = {"resource": logical_id, "construct_id": construct,
+    values = {**fix.parameters, "resource": logical_id, "construct_id": construct,
               "var": variable(construct, lang) if lang else logical_id}
     spec = fix.subject
     if spec.get("per") == "check":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -179,7 +179,7 @@ def _fix(data: Any, fill: _Filler) -> Fix:
                cdk_typescript=str(data.get("cdk_typescript", "")),
                cloudformation=str(data.get("cloudformation", "")),
                variants=tuple(variants), subject={str(k): str(v) for k, v in subject.items()},
-               tables=tables)
+               tables=tables, parameters=dict(_flat(fill.params)))
 
 
 def _checks(data: Any, fill: _Filler) -> Check | tuple[Check, ...]:
@@ -209,6 +209,15 @@ def _check(data: Any, fill: _Filler) -> Check:
     )
 
 
+def _flat(params: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """Scalar parameters by dotted name (`partition_key.name`); lists are not placeholders."""
+    for key, value in params.items():
+        if isinstance(value, dict):
+            yield from _flat(value, f"{prefix}{key}.")
+        elif not isinstance(value, list):
+            yield f"{prefix}{key}", str(value)
+
+
 class _Filler:
     """Puts parameter values into `{name}` placeholders: whole values keep their type."""
 
@@ -232,4 +241,7 @@ class _Filler:
         for key, param in self.params.items():
             shown = ", ".join(map(str, param)) if isinstance(param, list) else str(param)
             text = text.replace("{" + key + "}", shown)
+        if "." in text:  # `{partition_key.name}`: a field of a table parameter
+            for key, shown in _flat(self.params):
+                text = text.replace("{" + key + "}", shown)
         return text

@@ -43,6 +43,9 @@ class Fix:
     subject: dict[str, str] = field(default_factory=dict)
     # Placeholder -> (fact, value per fact value), e.g. target_class: (target, {queue: SqsQueue}).
     tables: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
+    # The rule's (configured) parameters as dotted names, `partition_key.name` -> "status": facts
+    # for `tables` and values for placeholders, so a fix follows the project's configuration.
+    parameters: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
