@@ -11,6 +11,7 @@ import yaml
 
 from tapaudit.config import Config, ConfigError, RuleSettings, did_you_mean
 from tapaudit.findings import Severity
+from tapaudit.model.values import shape_of
 from tapaudit.rules.model import Check, Fix, FixVariant, Rule
 from tapaudit.rules.predicates import PREDICATES
 from tapaudit.rules.selectors import SelectorError, compile_selector
@@ -126,17 +127,8 @@ def _overridden(params: dict[str, Any], settings: RuleSettings, rule_id: str,
 
 
 def _shape(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true or false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a table"
-    return type(value).__name__
+    """A value's shape in TOML's words (the configuration file's language)."""
+    return {"a mapping": "a table", "a boolean": "true or false"}.get(shape_of(value), shape_of(value))
 
 
 def _same_shape(default: Any, value: Any, config: Config, key: str) -> None:
