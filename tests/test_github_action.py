@@ -219,3 +219,12 @@ def test_missing_input_is_exit_2(runner, workspace):
     done = scan(runner, workspace)  # no cdk.out: the job has not synthesized
     assert done.proc.returncode == 2 and done.outputs["exit-code"] == "2"
     assert "cdk.out" in done.proc.stderr
+
+
+def test_without_fail_on_the_configuration_file_sets_the_gate(runner, workspace):
+    shutil.copytree(FIXTURES / "flawed", workspace / "cdk.out")
+    (workspace / ".tapaudit.toml").write_text('fail_on = "none"\n')
+    done = scan(runner, workspace)  # fail-on left empty: the file's gate applies
+    assert done.proc.returncode == 0, done.proc.stdout + done.proc.stderr
+    done = scan(runner, workspace, fail_on="low")  # the input wins over the file
+    assert done.proc.returncode == 1
