@@ -79,14 +79,17 @@ def sam_ids(data: dict) -> list[str]:
 
 
 def _verdicts(template: Template, rules, owner) -> dict[tuple[str, str], str]:
-    found: dict[tuple[str, str], str] = {}
+    """(rule, source resource) -> "fail", "unknown" or "exempt"; passes are left out. A source
+    resource is exempt only when every result mapped to it is (as the engine merges them), so an
+    exemption one side grants and the other does not shows up as a difference."""
+    seen: dict[tuple[str, str], set[str]] = {}
     for rule in rules:
         for result in evaluate_rule(rule, template):
-            if result.verdict in (Verdict.FAIL, Verdict.UNKNOWN):
-                key = (rule.id, owner(result.logical_id))
-                if found.get(key) != "fail":
-                    found[key] = result.verdict.value
-    return found
+            verdict = (result.verdict.value if result.verdict in (Verdict.FAIL, Verdict.UNKNOWN)
+                       else "exempt" if result.exempt_reason is not None else "pass")
+            seen.setdefault((rule.id, owner(result.logical_id)), set()).add(verdict)
+    return {key: next(v for v in ("fail", "unknown", "exempt") if v in verdicts)
+            for key, verdicts in seen.items() if verdicts & {"fail", "unknown"} or verdicts == {"exempt"}}
 
 
 def source_verdicts(data: dict, rules) -> dict[tuple[str, str], str]:

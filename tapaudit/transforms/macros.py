@@ -51,14 +51,28 @@ def _name(spec: Any) -> str:
     return name if isinstance(name, str) else "(unnamed)"
 
 
-def _find_transform(value: Any) -> str | None:
-    stack = [value]
+def _find_transform(body: Any) -> str | None:
+    """The macro that may rewrite this resource beyond what the model sees, or None.
+
+    A macro called through Fn::Transform replaces the mapping that holds it, siblings included.
+    When that mapping is nothing but the call and is the value of one property of a
+    CloudFormation resource (`KeySchema: {Fn::Transform: ...}`), only that value is the macro's:
+    the model reads it as unknown where a rule needs it, and the rest of the resource is still
+    checked (a table without any secondary index stays a failure). Anywhere else (beside other
+    keys, deeper in a property, as the whole resource or its Properties, in a SAM resource, whose
+    expansion reads its properties itself) the macro may rewrite what the rules would check: the
+    resource is not checked."""
+    sam = isinstance(body, dict) and str(body.get("Type", "")).startswith("AWS::Serverless::")
+    stack: list[tuple[Any, tuple]] = [(body, ())]
     while stack:
-        current = stack.pop()
+        current, path = stack.pop()
         if isinstance(current, dict):
             if "Fn::Transform" in current:
-                return _name(current["Fn::Transform"])
-            stack.extend(current.values())
+                a_property = len(path) == 2 and path[0] == "Properties"
+                if sam or len(current) > 1 or not a_property:
+                    return _name(current["Fn::Transform"])
+                continue  # the model reads this one value as unknown
+            stack.extend((value, (*path, key)) for key, value in current.items())
         elif isinstance(current, list):
-            stack.extend(current)
+            stack.extend((value, (*path, index)) for index, value in enumerate(current))
     return None
