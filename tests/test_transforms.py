@@ -248,3 +248,10 @@ def test_a_generated_logical_id_that_the_template_already_uses_is_refused(tmp_pa
     assert report.error is not None
     assert report.error.message == ("SAM generates IngestRole for Ingest, but the template already "
                                     "defines a resource with that logical id")
+
+
+def test_fn_transform_in_list_form_names_its_macro(tmp_path, rules):
+    text = ("Resources:\n  Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n"
+            "      Fn::Transform: [{Name: AcmeTagger}]\n      Runtime: nodejs22.x\n")
+    report = _scan(tmp_path, "list-form.yaml", text, rules)
+    assert report.not_checked and all("AcmeTagger" in n.reason for n in report.not_checked)

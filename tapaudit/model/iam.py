@@ -27,6 +27,7 @@ from tapaudit.model.values import (
     MISSING,
     Branch,
     Conditions,
+    Malformed,
     Unknown,
     as_list,
     branches,
@@ -108,8 +109,8 @@ def role_policies(template: Template, role_id: str) -> RolePolicies:
         for inline in child(props, "Policies"):
             for policy in items(inline):
                 for document in child(policy, "PolicyDocument"):
-                    policies.statements.extend(
-                        statements_of(template, document, f"inline policy of role {role_id}"))
+                    policies.statements.extend(statements_of(
+                        template, document, f"inline policy of role {role_id}", policies.unverifiable))
         for arns in child(props, "ManagedPolicyArns"):
             for arn in items(arns):
                 found = denoted(template, arn.value, ("AWS::IAM::ManagedPolicy",))
@@ -121,8 +122,8 @@ def role_policies(template: Template, role_id: str) -> RolePolicies:
         path = ("Resources", policy_id, "Properties", "PolicyDocument")
         document = template.properties(policy_id).get("PolicyDocument", MISSING)
         for doc in branches(document, path):
-            policies.statements.extend(
-                statements_of(template, doc, f"{template.type_of(policy_id)} {policy_id}"))
+            policies.statements.extend(statements_of(
+                template, doc, f"{template.type_of(policy_id)} {policy_id}", policies.unverifiable))
     return policies
 
 
@@ -157,14 +158,18 @@ def _managed(template: Template, arn: Branch, policies: RolePolicies) -> None:
                                          "defined outside the template")
 
 
-def statements_of(template: Template, document: Branch, origin: str) -> Iterator[Statement]:
+def statements_of(template: Template, document: Branch, origin: str,
+                  unverifiable: list[str] | None = None) -> Iterator[Statement]:
     """The statements of one policy document (a single statement object counts too), one per
-    Fn::If branch of the statement, its Effect, Action, Resource and their elements."""
+    Fn::If branch of the statement, its Effect, Action, Resource and their elements. A document
+    or statement that cannot be read (a macro's output, an import) is added to `unverifiable`."""
     for listed in child(document, "Statement"):
         entries = items(listed) if isinstance(listed.value, list) else iter([listed])
         for entry in entries:
             if isinstance(entry.value, dict):
                 yield from _expand(template, entry.value, entry.conditions, origin)
+            elif isinstance(entry.value, Unknown | Malformed) and unverifiable is not None:
+                unverifiable.append(f"{origin}: {entry.value.reason}")
 
 
 def _expand(template: Template, value: dict, conditions: Conditions, origin: str) -> Iterator[Statement]:

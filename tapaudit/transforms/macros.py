@@ -47,6 +47,8 @@ def macro_reasons(data: dict, names: list[str]) -> tuple[str | None, dict[str, s
 
 
 def _name(spec: Any) -> str:
+    if isinstance(spec, list) and spec:  # `Fn::Transform: [{Name: ...}]`, as in AWS's examples
+        spec = spec[0]
     name = spec.get("Name") if isinstance(spec, dict) else None
     return name if isinstance(name, str) else "(unnamed)"
 
