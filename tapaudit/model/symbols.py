@@ -87,6 +87,10 @@ class Symbols:
         """Does `pattern` (IAM wildcards when `wildcards`) match `text`? True, False, or None when
         it depends on a deploy-time value (a literal account id against `${AWS::AccountId}`)."""
         pattern, text = self.concrete(pattern), self.concrete(text)
+        if pattern == text:
+            return True
+        if _literal_ends_differ(pattern, text, wildcards):
+            return False  # cheap, and most comparisons end here: no regex is built
         if _regex(pattern, wildcards, "").fullmatch(text):
             return True
         opens = "".join(sorted(self.open_tokens()))
@@ -99,6 +103,34 @@ class Symbols:
                 and _regex(text, False, opens).fullmatch(pattern)):
             return None
         return False
+
+
+_SPECIAL = {True: re.compile("[*?\U000f0000-\U000ffffd]"), False: re.compile("[\U000f0000-\U000ffffd]")}
+
+
+def _literal_ends_differ(pattern: str, text: str, wildcards: bool) -> bool:
+    """True when `pattern` cannot match `text` whatever its wildcards and either side's placeholders
+    stand for: up to the first special character of either side (a wildcard, a placeholder) and
+    from the last one on, both are plain text and must agree."""
+    special = _SPECIAL[wildcards]
+    first_p, first_t = special.search(pattern), special.search(text)
+    if first_p is None and first_t is None:
+        return pattern != text
+    head = min(first_p.start() if first_p else len(pattern), first_t.start() if first_t else len(text))
+    if pattern[:head] != text[:head]:
+        return True
+    last_p = _last(special, pattern)
+    last_t = _last(special, text)
+    tail = min(len(pattern) - last_p - 1, len(text) - last_t - 1)
+    return tail > 0 and pattern[len(pattern) - tail:] != text[len(text) - tail:]
+
+
+def _last(special: re.Pattern, value: str) -> int:
+    """Index of the last special character of `value`, -1 without one."""
+    found = -1
+    for match in special.finditer(value):
+        found = match.start()
+    return found
 
 
 _ESCAPED = re.compile(r"\\U(000f[0-9a-f]{4})")

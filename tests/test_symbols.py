@@ -1,0 +1,44 @@
+"""Symbolic comparison: the cheap literal-ends rejection never changes a verdict of the full match."""
+
+from __future__ import annotations
+
+import random
+
+from tapaudit.model import symbols
+from tapaudit.model.symbols import Symbols
+
+
+def _by_regex_only(sym: Symbols, pattern: str, text: str, wildcards: bool) -> bool | None:
+    """The comparison without the shortcut: the three regular-expression checks alone."""
+    pattern, text = sym.concrete(pattern), sym.concrete(text)
+    if symbols._regex(pattern, wildcards, "").fullmatch(text):
+        return True
+    opens = "".join(sorted(sym.open_tokens()))
+    if any(c in pattern for c in opens) and symbols._regex(pattern, wildcards, opens).fullmatch(text):
+        return None
+    if (any(c in text for c in opens) and not (wildcards and ("*" in pattern or "?" in pattern))
+            and symbols._regex(text, False, opens).fullmatch(pattern)):
+        return None
+    return False
+
+
+def test_shortcut_agrees_with_the_full_match():
+    sym = Symbols("aws")
+    tokens = [sym.token(n) for n in ("AWS::Region", "AWS::AccountId", "Bucket", "AWS::Partition")]
+    alphabet = [*"ab:/-*?", *tokens]
+    rng = random.Random(20261129)
+    for _ in range(20000):
+        pattern = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
+        wildcards = rng.random() < 0.7
+        assert sym.compare(pattern, text, wildcards) == _by_regex_only(sym, pattern, text, wildcards), \
+            (pattern, text, wildcards)
+
+
+def test_arns_of_other_services_are_rejected_without_a_regex():
+    sym = Symbols("aws")
+    region, account = sym.token("AWS::Region"), sym.token("AWS::AccountId")
+    before = len(symbols._CACHE)
+    assert sym.compare(f"arn:aws:dynamodb:{region}:{account}:table/T/index/*",
+                       f"arn:aws:sqs:{region}:{account}:queue") is False
+    assert len(symbols._CACHE) == before
