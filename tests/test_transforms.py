@@ -255,3 +255,15 @@ def test_fn_transform_in_list_form_names_its_macro(tmp_path, rules):
             "      Fn::Transform: [{Name: AcmeTagger}]\n      Runtime: nodejs22.x\n")
     report = _scan(tmp_path, "list-form.yaml", text, rules)
     assert report.not_checked and all("AcmeTagger" in n.reason for n in report.not_checked)
+
+
+def test_a_sam_event_whose_type_is_not_a_string_is_not_checked(tmp_path, rules):
+    """Found by tests/test_fuzz.py (mutated real template): a list as an event's Type crashed."""
+    text = ("Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n"
+            "    Properties:\n      CodeUri: s3://b/k.zip\n      Handler: index.handler\n"
+            "      Runtime: nodejs22.x\n      ReservedConcurrentExecutions: 1\n"
+            "      Events:\n        Hourly:\n          Type: []\n")
+    report = _scan(tmp_path, "event-type-list.yaml", text, rules)
+    assert report.error is None
+    assert [n.reason for n in report.not_checked] == [
+        "not checked: SAM event type of list type (Hourly) is not expanded by tapaudit"]

@@ -102,7 +102,7 @@ def function(ctx: SamContext, name: str, body: dict, own: dict) -> None:
             moved={key: ("Globals", "Function", key) for key in from_globals})
     target = {"Fn::GetAtt": [name, "Arn"]}
     for event_id, event in sam_events.items():
-        kind = event.get("Type")
+        kind = _event_type(event)
         event_props = event.get("Properties") if isinstance(event.get("Properties"), dict) else {}
         if kind in events.RULE_EVENTS:
             events.events_rule(ctx, name, event_id, kind, event_props, target, "LambdaTarget", None)
@@ -116,6 +116,12 @@ def function(ctx: SamContext, name: str, body: dict, own: dict) -> None:
     connectors.embedded(ctx, name, props)
 
 
+def _event_type(event: dict) -> str:
+    """The event's Type; anything but a string is no event type SAM knows (not checked, below)."""
+    kind = event.get("Type")
+    return kind if isinstance(kind, str) else f"of {type(kind).__name__} type"
+
+
 def state_machine(ctx: SamContext, name: str, body: dict, own: dict) -> None:
     props, _ = merged_properties(ctx.globals_section, "StateMachine", own)
     machine = {key: props[key] for key in ("Name", "Type", "Definition", "Role", "Tags") if key in props}
@@ -123,7 +129,7 @@ def state_machine(ctx: SamContext, name: str, body: dict, own: dict) -> None:
                    **_passthrough(body)}, name, ("Resources", name), mirror=True)
     target = {"Ref": name}
     for event_id, event in _events(props).items():
-        kind = event.get("Type")
+        kind = _event_type(event)
         event_props = event.get("Properties") if isinstance(event.get("Properties"), dict) else {}
         if kind in events.RULE_EVENTS:
             role_id = f"{name}{event_id}Role"
