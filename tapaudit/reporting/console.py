@@ -49,22 +49,18 @@ def _finding(console: Console, finding: Finding, why: dict[str, str] | None = No
                            f"(tapaudit explain {finding.rule_id})", style="dim"))
 
 
-def _set_aside(console: Console, result: ScanResult) -> None:
-    """--show-suppressed: what the gate does not count, with the reason."""
-    if result.suppressed:
-        console.print(Text(f"Suppressed ({len(result.suppressed)})", style="bold"))
-        for finding in sorted(result.suppressed, key=lambda f: f.sort_key):
-            _finding(console, finding)
-            if finding.suppression:
-                s = finding.suppression
-                until = f", until {s.expires}" if s.expires else ""
-                console.print(Text(f"         suppressed ({s.scope}{until}): {s.reason}", style="dim"))
-        console.print()
-    if result.baselined:
-        console.print(Text(f"In the baseline ({len(result.baselined)})", style="bold"))
-        for finding in sorted(result.baselined, key=lambda f: f.sort_key):
-            _finding(console, finding)
-        console.print()
+def _listing(console: Console, title: str, findings: list[Finding]) -> None:
+    """A titled list of findings outside the main report (unknowns, suppressed, baselined)."""
+    if not findings:
+        return
+    console.print(Text(f"{title} ({len(findings)})", style="bold"))
+    for finding in sorted(findings, key=lambda f: f.sort_key):
+        _finding(console, finding)
+        if finding.suppression:
+            s = finding.suppression
+            until = f", until {s.expires}" if s.expires else ""
+            console.print(Text(f"         suppressed ({s.scope}{until}): {s.reason}", style="dim"))
+    console.print()
 
 
 def _triage_counts(result: ScanResult) -> str:
@@ -99,13 +95,10 @@ def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = (),
         for finding in group:
             _finding(console, finding, why)
         console.print()
-    if result.unknown:
-        console.print(Text(f"Could not verify ({len(result.unknown)}):", style="bold"))
-        for finding in sorted(result.unknown, key=lambda f: f.sort_key):
-            _finding(console, finding)
-        console.print()
-    if show_suppressed:
-        _set_aside(console, result)
+    _listing(console, "Could not verify", result.unknown)
+    if show_suppressed:  # what the gate does not count, with the reason
+        _listing(console, "Suppressed", result.suppressed)
+        _listing(console, "In the baseline", result.baselined)
     for error in result.errors:
         console.print(f"[bold red]ERROR[/] {escape(error.file)}: {escape(error.message)}")
     if result.errors:
