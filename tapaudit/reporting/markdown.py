@@ -3,6 +3,7 @@ the findings with their fixes."""
 
 from __future__ import annotations
 
+import html
 import re
 from typing import TextIO
 
@@ -18,16 +19,34 @@ def escape(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", text).replace("\n", " ")
 
 
+def code(text: str) -> str:
+    """A code span that text from a template cannot close: the fence is longer than any run of
+    backticks inside it."""
+    text = text.replace("\n", " ")
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def fix_text(fix: str) -> str:
+    """A fix keeps its own code spans; around them, HTML is escaped. A fix whose backticks do not
+    pair up is escaped whole."""
+    parts = fix.replace("\n", " ").split("`")
+    if len(parts) % 2 == 0:
+        return escape(fix)
+    return "`".join(part if i % 2 else html.escape(part, quote=False) for i, part in enumerate(parts))
+
+
 def _finding(finding: Finding) -> list[str]:
-    where = f"`{finding.file}:{finding.line}`"
-    construct = f" · construct `{finding.cdk_path}`" if finding.cdk_path else ""
+    where = code(f"{finding.file}:{finding.line}")
+    construct = f" · construct {code(finding.cdk_path)}" if finding.cdk_path else ""
     label = "unknown" if finding.unknown else finding.severity.label
     lines = [f"- **{label}** {finding.rule_id} **{escape(finding.resource)}** "
-             f"({finding.resource_type}) at {where}{construct}  ",
+             f"({escape(finding.resource_type)}) at {where}{construct}  ",
              f"  {escape(finding.message)}"]
     if finding.fix:
         lines[-1] += "  "
-        lines.append(f"  Fix: {finding.fix}")
+        lines.append(f"  Fix: {fix_text(finding.fix)}")
     return lines
 
 
@@ -67,7 +86,7 @@ def render(result: ScanResult, context: ReportContext) -> str:
         out += ["", "</details>", ""]
     if result.errors:
         out += ["### Not scanned", ""]
-        out += [f"- `{error.file}`: {escape(error.message)}" for error in result.errors]
+        out += [f"- {code(error.file)}: {escape(error.message)}" for error in result.errors]
         out.append("")
     return "\n".join(out)
 
