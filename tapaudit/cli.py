@@ -8,6 +8,7 @@ commands so `--version` and `rules` start fast.
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -207,6 +208,8 @@ def scan(
 
     context = ReportContext(outcome.rules, config.fail_on, config.strict_suppressions,
                             allow_no_templates=allow_no_templates, show_suppressed=show_suppressed)
+    if write_baseline is not None:  # first, so the reports end with the exit code the run has
+        context = replace(context, verdict=_write_baseline(write_baseline, outcome, context.gate(result)[0]))
     _write_report(result, context, format.value, output)
     for name, target in extra_reports:
         _write_report(result, context, name, target)
@@ -220,26 +223,29 @@ def scan(
             _note("no templates to scan in " + ", ".join(paths))
         else:
             _error("no templates found in " + ", ".join(paths))
-    if write_baseline is not None:
-        code = _write_baseline(write_baseline, outcome, code)
     raise typer.Exit(code)
 
 
-def _write_baseline(path: Path, outcome, code: int) -> int:
-    """Write the baseline unless an input could not be scanned (it would be incomplete)."""
+def _write_baseline(path: Path, outcome, code: int) -> tuple[int, str]:
+    """Write the baseline unless an input could not be scanned (it would be incomplete): the exit
+    code and its reason for the reports."""
     from tapaudit.triage import baseline
 
     if code == EXIT_ERROR:
         _error(f"{path}: baseline not written: not every input could be scanned")
-        return EXIT_ERROR
+        return EXIT_ERROR, f"exit 2: baseline {path} not written, not every input could be scanned"
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         count = baseline.write(path, outcome.result.findings, outcome.origins or {})
+    except OSError as exc:
+        _error(f"{path}: cannot write baseline: {exc.strerror or exc}")
+        return EXIT_ERROR, f"exit 2: cannot write baseline {path}"
     except baseline.BaselineError as exc:
         _error(str(exc))
-        return EXIT_ERROR
+        return EXIT_ERROR, f"exit 2: cannot write baseline {path}"
     print(f"tapaudit: wrote {count} finding{'s' if count != 1 else ''} to baseline {path}",
           file=sys.stderr)
-    return EXIT_OK
+    return EXIT_OK, f"exit 0: wrote {count} finding{'s' if count != 1 else ''} to baseline {path}"
 
 
 def _existing(paths: list[str]) -> list[str]:

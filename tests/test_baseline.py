@@ -183,3 +183,15 @@ def test_sarif_with_suppressions_and_a_baseline_is_valid(tmp_path):
     assert {r["baselineState"] for r in results} == {"new", "unchanged"}
     assert sum(1 for r in results if r.get("suppressions")) == 3
     assert sum(1 for r in results if r["baselineState"] == "unchanged") == 3
+
+
+def test_write_baseline_reports_end_with_the_exit_code_of_the_run(tmp_path):
+    target = tmp_path / "new" / "folder" / "baseline.json"  # missing folders are created
+    proc = run_cli("scan", str(FLAWED), "--no-config", "--write-baseline", str(target))
+    assert proc.returncode == 0 and target.is_file()
+    assert proc.stdout.rstrip().splitlines()[-1] == f"exit 0: wrote 6 findings to baseline {target}"
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    proc = run_cli("scan", str(FLAWED), "--no-config", "--write-baseline", str(blocked / "b.json"))
+    assert proc.returncode == 2
+    assert proc.stdout.rstrip().splitlines()[-1].startswith("exit 2: cannot write baseline")

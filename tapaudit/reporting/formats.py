@@ -33,9 +33,12 @@ class ReportContext:
     fail_on: str = "high"
     strict_suppressions: bool = False
     show_suppressed: bool = False  # the console lists suppressed and baselined findings
+    verdict: tuple[int, str] | None = None  # set when the run ends otherwise (--write-baseline)
     allow_no_templates: bool = False
 
     def gate(self, result: ScanResult) -> tuple[int, str]:
+        if self.verdict is not None:
+            return self.verdict
         from tapaudit.gate import decide
 
         return decide(result, self.fail_on, self.strict_suppressions, self.allow_no_templates)
