@@ -12,6 +12,8 @@ from __future__ import annotations
 import base64
 import itertools
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from tapaudit.model.resources import KINDS, VERSIONED, is_custom_resource
@@ -82,10 +84,10 @@ def unknown_function(name: str, arg: Any) -> Unknown:
     return Unknown(f"comes from {name}, which tapaudit does not evaluate")
 
 
-def strings(template: Template, value: Any) -> list[tuple[str | Unknown, Conditions]]:
+def strings(template: Template, value: Any, depth: int = 0) -> list[tuple[str | Unknown, Conditions]]:
     """Every string a value can become (numbers as CloudFormation writes them)."""
     found: list[tuple[str | Unknown, Conditions]] = []
-    for result, conds in alternatives(template, value):
+    for result, conds in alternatives(template, value, depth):
         found.append((_as_text(result), conds))
     return found
 
@@ -209,12 +211,30 @@ def _physical_names(template: Template, logical_id: str, spec: Any,
     prop = spec.name_property
     props = template.properties(logical_id)
     if prop and prop in props:
-        named = [(value, conds) for value, conds in strings(template, props[prop])
-                 if not (isinstance(value, Unknown) and value.reason == "is AWS::NoValue")]
+        with _resolving(template, logical_id) as cycle:
+            if cycle:
+                return [(Unknown(f"the name of {logical_id} refers to itself"), ())]
+            named = [(value, conds) for value, conds in strings(template, props[prop], depth)
+                     if not (isinstance(value, Unknown) and value.reason == "is AWS::NoValue")]
         if named:
             return named  # type: ignore[return-value]
     label = f"{logical_id}.{spec.name_attribute}" if spec.name_attribute else logical_id
     return [(template.symbols.token(label), ())]
+
+
+@contextmanager
+def _resolving(template: Template, logical_id: str) -> Iterator[bool]:
+    """Marks a resource whose physical name is being evaluated; yields True when it already is
+    (its name refers, directly or through other resources, to itself)."""
+    active = template.__dict__.setdefault("_resolving", set())
+    if logical_id in active:
+        yield True
+        return
+    active.add(logical_id)
+    try:
+        yield False
+    finally:
+        active.discard(logical_id)
 
 
 def _on_custom_bus(template: Template, rule: str, found: list[Alternative],
@@ -223,7 +243,7 @@ def _on_custom_bus(template: Template, rule: str, found: list[Alternative],
     if bus is None:
         return found
     result = []
-    for (arn, conds), (name, bus_conds) in itertools.product(found, strings(template, bus)):
+    for (arn, conds), (name, bus_conds) in itertools.product(found, strings(template, bus, depth)):
         merged = merge(conds, bus_conds)
         if merged is None:
             continue
@@ -244,8 +264,12 @@ def _versioned(template: Template, logical_id: str, attribute: str | None,
     if attribute not in (None, "Arn", "AliasArn"):
         return [(template.symbols.token(f"{logical_id}.{attribute}"), ())]
     suffix = props.get("Name") if kind == "AWS::Lambda::Alias" else None
+    with _resolving(template, logical_id) as cycle:
+        if cycle:
+            return [(Unknown(f"the function name of {logical_id} refers to itself"), ())]
+        functions = strings(template, props.get("FunctionName", MISSING), depth)
     found = []
-    for function, conds in strings(template, props.get("FunctionName", MISSING)):
+    for function, conds in functions:
         if isinstance(function, Unknown):
             found.append((function, conds))
             continue
@@ -351,7 +375,7 @@ def _split(template: Template, arg: Any, depth: int) -> list[Alternative]:
     if not (isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], str) and arg[0]):
         return [(Unknown("malformed Fn::Split"), ())]
     found = []
-    for value, conds in strings(template, arg[1]):
+    for value, conds in strings(template, arg[1], depth):
         if isinstance(value, str) and not template.symbols.splittable(value, arg[0]):
             value = Unknown(f"Fn::Split on {arg[0]!r} of {template.display(value)}, whose deploy-time "
                             "parts may contain the delimiter")
@@ -367,7 +391,8 @@ def _find_in_map(template: Template, arg: Any, depth: int) -> list[Alternative]:
         return [(Unknown(f"Fn::FindInMap: mapping {arg[0]} is not defined"), ())]
     default = arg[3].get("DefaultValue", MISSING) if len(arg) == 4 and isinstance(arg[3], dict) else MISSING
     found = []
-    for (top, c1), (second, c2) in itertools.product(strings(template, arg[1]), strings(template, arg[2])):
+    for (top, c1), (second, c2) in itertools.product(strings(template, arg[1], depth),
+                                                         strings(template, arg[2], depth)):
         conds = merge(c1, c2)
         if conds is None:
             continue
@@ -400,7 +425,7 @@ def _across_keys(mapping: dict, name: str, top: Any, second: str) -> Any:
 
 def _base64(template: Template, arg: Any, depth: int) -> list[Alternative]:
     found = []
-    for value, conds in strings(template, arg):
+    for value, conds in strings(template, arg, depth):
         if isinstance(value, Unknown) or template.symbols.has_tokens(value):
             found.append((value if isinstance(value, Unknown) else
                           Unknown("Fn::Base64 of a value known only at deploy time"), conds))
