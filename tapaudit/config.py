@@ -253,6 +253,10 @@ def glob_problem(pattern: str) -> str | None:
         return "** must be a whole path segment (like test/**/x.json)"
     if pattern.startswith("/"):
         return "must be relative to the configuration file's folder"
+    try:
+        glob_regex(pattern)
+    except re.error as exc:  # e.g. an empty or reversed [] range
+        return str(exc)
     return None
 
 

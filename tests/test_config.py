@@ -270,3 +270,15 @@ def test_every_parameter_of_every_rule_drives_the_rule(rules):
     # a suggestion, the metric namespace is what the fix writes.
     assert text_only == {("TAP001", "size_limit_bytes"), ("TAP002", "metric_namespace"),
                          ("TAP003", "suggested_name")}
+
+
+def test_bad_patterns_are_configuration_errors_not_internal_errors(tmp_path):
+    config = tmp_path / ".tapaudit.toml"
+    for text, expected in (('exclude = ["a[]b"]\n', "bad glob 'a[]b'"),
+                           ('exclude = ["[z-a]x"]\n', "bad glob '[z-a]x'"),
+                           ('[rules.TAP002.parameters]\nname_pattern = "("\n',
+                            "pattern '(' is not a regular expression")):
+        config.write_text(text)
+        proc = run_cli("scan", str(FIXTURES / "flawed"), "--config", str(config))
+        assert proc.returncode == 2 and expected in proc.stderr, proc.stderr
+        assert "internal error" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

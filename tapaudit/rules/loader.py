@@ -13,7 +13,7 @@ from tapaudit.config import Config, ConfigError, RuleSettings, did_you_mean
 from tapaudit.findings import Severity
 from tapaudit.model.values import shape_of
 from tapaudit.rules.model import Check, Fix, FixVariant, Rule
-from tapaudit.rules.predicates import PREDICATES
+from tapaudit.rules.predicates import PREDICATES, REGEX_ARGS
 from tapaudit.rules.selectors import SelectorError, compile_selector
 
 _PLACEHOLDER = re.compile(r"^\{(\w+)\}$")
@@ -59,7 +59,11 @@ def load_rule_file(path: Path, config: Config | None = None) -> Rule:
     try:
         return _build(data, path, config)
     except (KeyError, TypeError, ValueError, SelectorError) as exc:
-        raise RuleFileError(f"{path}: {exc}") from None
+        rule_id = str(data.get("id")) if isinstance(data, dict) else ""
+        settings = config.rule_settings.get(rule_id) if config else None
+        hint = (f" (with the parameters set in {config.file_name})"
+                if config is not None and settings is not None and settings.parameters else "")
+        raise RuleFileError(f"{path}: {exc}{hint}") from None
 
 
 def _build(data: Any, path: Path, config: Config | None = None) -> Rule:
@@ -192,11 +196,19 @@ def _check(data: Any, fill: _Filler) -> Check:
     if not isinstance(args, dict) or not all(isinstance(key, str) for key in args):
         raise ValueError(f"check {data.get('id', name)}: argument names must be strings "
                          "(YAML reads on/off/yes/no as booleans: quote them)")
+    filled = {key: fill.value(value) for key, value in args.items()}
+    for arg in REGEX_ARGS.get(name, ()):
+        for pattern in filled.get(arg) if isinstance(filled.get(arg), list) else [filled.get(arg)]:
+            try:
+                re.compile(str(pattern))
+            except re.error as exc:
+                raise ValueError(f"check {data.get('id', name)}: {arg} {pattern!r} is not a regular "
+                                 f"expression ({exc})") from None
     return Check(
         id=str(data.get("id", name)),
         predicate=name,
         steps=compile_selector(selector),
-        args={key: fill.value(value) for key, value in args.items()},
+        args=filled,
         missing=fill.text(data["missing"]) if data.get("missing") else None,
     )
 

@@ -12,6 +12,9 @@ from tapaudit.rules.outcome import Outcome
 
 Predicate = Callable[..., "Outcome | list[Outcome]"]
 PREDICATES: dict[str, Predicate] = {}
+# Arguments that are regular expressions, by predicate: the loader compiles them, so a bad pattern
+# (in a rule file or the configuration) is a clear error before any template is scanned.
+REGEX_ARGS: dict[str, tuple[str, ...]] = {}
 
 
 @dataclass(frozen=True)
@@ -20,9 +23,10 @@ class Context:
     logical_id: str
 
 
-def predicate(name: str) -> Callable[[Predicate], Predicate]:
+def predicate(name: str, regex_args: tuple[str, ...] = ()) -> Callable[[Predicate], Predicate]:
     def register(fn: Predicate) -> Predicate:
         PREDICATES[name] = fn
+        REGEX_ARGS[name] = regex_args
         return fn
 
     return register
@@ -44,5 +48,5 @@ from tapaudit.rules.predicates import (  # noqa: E402
     values,
 )
 
-__all__ = ["PREDICATES", "Context", "cloudfront", "dynamodb", "events", "lambda_functions",
+__all__ = ["PREDICATES", "REGEX_ARGS", "Context", "cloudfront", "dynamodb", "events", "lambda_functions",
            "predicate", "run", "s3", "scheduler", "values"]

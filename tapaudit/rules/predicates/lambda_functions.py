@@ -16,7 +16,7 @@ _INDEX_ARN = re.compile(r"^arn:[^:]+:dynamodb:[^:]*:[^:]*:table/[^/]+/index/.+$"
 _PROBE_TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/probe-table"  # never shown
 
 
-@predicate("cdk_framework_function")
+@predicate("cdk_framework_function", regex_args=("path_patterns", "logical_id_patterns"))
 def cdk_framework_function(ctx: Context, branch: Branch, path_patterns: list[str],
                            logical_id_patterns: list[str]) -> Outcome:
     """Passes for functions CDK adds on its own (custom resource providers, log retention...)."""

@@ -80,7 +80,7 @@ def at_least(ctx: Context, branch: Branch, minimum: float,
     return _judge_each(ctx, branch, judge)
 
 
-@predicate("name_matches")
+@predicate("name_matches", regex_args=("pattern",))
 def name_matches(ctx: Context, branch: Branch, pattern: str,
                  fields: list[str] = ("logical_id",)) -> Outcome:
     """Does the resource's logical id or one of the named properties match `pattern`?"""
