@@ -55,3 +55,28 @@ def test_self_named_queue_template_still_scans(rules):
     report = scan(REGRESSIONS / "self_named_queue.yaml", rules)
     assert report.error is None
     assert report.checked
+
+
+# 2. Fn::If combinations are built part by part: contradictions dropped early, overflow found early.
+
+def test_many_parts_on_one_condition_give_two_values_quickly():
+    import time
+
+    template = Template({"Conditions": {"C": {"Fn::Equals": ["a", "a"]}}, "Resources": {}})
+    value = {"Fn::Join": ["", [{"Fn::If": ["C", "a", "b"]}] * 60]}
+    start = time.perf_counter()
+    found = template.resolve_all(value)
+    assert time.perf_counter() - start < 2
+    assert [(v, c) for v, c in found] == [("a" * 60, (("C", True),)), ("b" * 60, (("C", False),))]
+
+
+def test_many_independent_conditions_are_unknown_quickly():
+    import time
+
+    names = [f"C{i}" for i in range(40)]
+    template = Template({"Conditions": {n: {"Fn::Equals": ["a", "a"]} for n in names}, "Resources": {}})
+    value = {"Fn::Join": ["", [{"Fn::If": [n, "a", "b"]} for n in names]]}
+    start = time.perf_counter()
+    result = render(template, value)
+    assert time.perf_counter() - start < 2
+    assert isinstance(result, Unknown) and "Fn::If combinations" in result.reason

@@ -40,17 +40,23 @@ def merge(left: Conditions, right: Conditions) -> Conditions | None:
 
 
 def product(parts: list[list[Alternative]]) -> list[tuple[list[Any], Conditions]]:
-    """Every consistent combination of the parts' alternatives (at most MAX_BRANCHES)."""
-    combos: list[tuple[list[Any], Conditions]] = []
-    for choice in itertools.product(*parts):
-        conditions: Conditions | None = ()
-        for _, conds in choice:
-            conditions = merge(conditions, conds) if conditions is not None else None
-        if conditions is None:
-            continue
-        combos.append(([value for value, _ in choice], conditions))
-        if len(combos) > MAX_BRANCHES:
-            return [([Unknown(f"more than {MAX_BRANCHES} Fn::If combinations")], ())]
+    """Every consistent combination of the parts' alternatives (at most MAX_BRANCHES).
+
+    Built one part at a time: contradictory combinations are dropped as soon as they appear, and
+    the answer is unknown as soon as the consistent ones outnumber MAX_BRANCHES, so the work stays
+    bounded however many parts there are."""
+    combos: list[tuple[list[Any], Conditions]] = [([], ())]
+    for part in parts:
+        grown: list[tuple[list[Any], Conditions]] = []
+        for values, conditions in combos:
+            for value, conds in part:
+                merged = merge(conditions, conds)
+                if merged is None:
+                    continue
+                grown.append(([*values, value], merged))
+                if len(grown) > MAX_BRANCHES:
+                    return [([Unknown(f"more than {MAX_BRANCHES} Fn::If combinations")], ())]
+        combos = grown
     return combos
 
 
