@@ -94,3 +94,11 @@ def test_a_baseline_of_the_fixtures_matches_a_fresh_synthesis(synthesized, tmp_p
     assert report["findings"] == [] and len(report["baselined"]) == 4
     assert report["summary"]["fixed"] == 0  # the two suppressed findings still exist
     assert proc.returncode == 0
+
+
+def test_suppress_is_the_function_however_it_is_imported():
+    proc = subprocess.run([sys.executable, "-c",
+                           "from tapaudit.cdk.metadata import suppress as f\n"
+                           "from tapaudit.cdk import suppress\nassert suppress is f and callable(suppress)"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

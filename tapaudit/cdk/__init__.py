@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+# The function lives in `metadata` (no submodule named `suppress` can shadow it); it imports
+# aws-cdk-lib only when called.
+from tapaudit.cdk.metadata import suppress
+
 __all__ = ["TapauditValidator", "suppress"]
 
 
 def __getattr__(name: str) -> Any:
-    if name == "suppress":
-        from tapaudit.cdk.suppress import suppress
-
-        # Importing the submodule bound `tapaudit.cdk.suppress` to the module: bind the function.
-        globals()["suppress"] = suppress
-        return suppress
     if name == "TapauditValidator":
         from tapaudit.cdk.validator import TapauditValidator
 

@@ -1,4 +1,4 @@
-"""`suppress(construct, "TAP006", reason=...)`: an in-source suppression written from CDK code.
+"""`tapaudit.cdk.suppress(construct, "TAP006", reason=...)`: an in-source suppression from CDK code.
 
 It writes `Metadata.tapaudit.suppress` on the construct's CloudFormation resource, exactly what a
 hand-written template would carry, so the scanner needs no CDK knowledge to honour it.
@@ -7,6 +7,7 @@ hand-written template would carry, so the scanner needs no CDK knowledge to hono
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from typing import Any
 
 from tapaudit.triage.suppressions import METADATA_KEY, MIN_REASON
@@ -47,10 +48,11 @@ def suppress(construct: Any, rule_id: str, reason: str, expires: str | date | No
     return targets
 
 
-def _checked_types(rule_id: str) -> set[str] | None:
+@cache  # an app may call suppress() for many constructs: read the rule files once
+def _checked_types(rule_id: str) -> frozenset[str] | None:
     """The resource types a built-in rule checks (a suppression elsewhere would be `unused`);
     None for a rule of the project's own, which the CDK app cannot see."""
     from tapaudit.rules import load_rules
 
     rule = next((r for r in load_rules() if r.id == rule_id.upper()), None)
-    return set(rule.resource_types) if rule else None
+    return frozenset(rule.resource_types) if rule else None
