@@ -195,3 +195,13 @@ def test_write_baseline_reports_end_with_the_exit_code_of_the_run(tmp_path):
     proc = run_cli("scan", str(FLAWED), "--no-config", "--write-baseline", str(blocked / "b.json"))
     assert proc.returncode == 2
     assert proc.stdout.rstrip().splitlines()[-1].startswith("exit 2: cannot write baseline")
+
+
+def test_templates_named_one_by_one_keep_their_stack_identity(tmp_path):
+    """A CDK validation plugin is given template paths, not the assembly: same identity."""
+    path = tmp_path / "baseline.json"
+    assert _run_cli("scan", str(FLAWED), "--no-config", "--write-baseline", str(path)).returncode == 0
+    templates = sorted(str(p) for p in FLAWED.glob("*.template.json"))
+    code, report = scan_json(*templates, "--no-config", "--baseline", str(path), "--fail-on", "low")
+    assert code == 0 and report["findings"] == [] and len(report["baselined"]) == 6
+    assert all(f["cdk_path"] for f in report["baselined"])

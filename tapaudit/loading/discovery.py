@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tapaudit.errors import InputError
@@ -15,6 +15,7 @@ from tapaudit.findings import ScanError
 TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
 MAX_BYTES = 32 * 1024 * 1024
 STDIN = "-"
+_MAX_ASSEMBLY_DEPTH = 8  # stages nested in stages
 
 # Never templates, whatever their suffix: CDK's own bookkeeping and common project files.
 # Newer CDK versions write validation-plugin and telemetry reports into cdk.out beside the templates.
@@ -90,10 +91,24 @@ def discover(inputs: Iterable[str]) -> tuple[list[TemplateSource], list[ScanErro
             if path.name == "manifest.json" and is_assembly(path.parent):
                 _add_assembly(path.parent, sources, errors)
             else:
-                sources.append(TemplateSource(display_name(path), path=path))
+                sources.append(_named_file(path))
         else:
             errors.append(ScanError(raw, "no such file or directory"))
     return _unique(sources), errors
+
+
+def _named_file(path: Path) -> TemplateSource:
+    """A file named on its own. When it is a template of a cloud assembly (a CDK validation plugin
+    is given template paths), it keeps its stack id and construct paths, so baselines, construct
+    paths and fixes are the same as when the whole assembly is scanned."""
+    if path.name.endswith(".template.json") and is_assembly(path.parent):
+        siblings: list[TemplateSource] = []
+        _add_assembly(path.parent, siblings, [], depth=_MAX_ASSEMBLY_DEPTH)  # this folder only
+        target = path.resolve()
+        for source in siblings:
+            if source.path is not None and source.path.resolve() == target:
+                return replace(source, display=display_name(path))
+    return TemplateSource(display_name(path), path=path)
 
 
 def _unique(sources: list[TemplateSource]) -> list[TemplateSource]:
@@ -164,7 +179,7 @@ def _add_assembly(folder: Path, sources: list[TemplateSource], errors: list[Scan
             continue
         props = artifact.get("properties") or {}
         kind = artifact.get("type")
-        if kind == "cdk:cloud-assembly" and depth < 8 and props.get("directoryName"):
+        if kind == "cdk:cloud-assembly" and depth < _MAX_ASSEMBLY_DEPTH and props.get("directoryName"):
             nested = folder / str(props["directoryName"])
             if nested.is_dir():
                 _add_assembly(nested, sources, errors, depth + 1)
