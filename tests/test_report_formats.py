@@ -309,3 +309,14 @@ def test_what_cdk_itself_says_about_the_flawed_stack():
     flags = json.loads((FIXTURES.parent / "reference_stack" / "cdk.json").read_text())["context"]
     assert flags["@aws-cdk/core:annotationsInValidationReport"] is True
     assert flags["@aws-cdk/core:validateAgainstDefaultRules"] is True
+
+
+def test_junit_stays_well_formed_with_control_characters_in_template_text(tmp_path):
+    template = tmp_path / "ctl.json"
+    template.write_text(json.dumps({"Resources": {"Fn": {
+        "Type": "AWS::Lambda::Function", "Metadata": {"aws:cdk:path": "S/F\u0001n/Resource"},
+        "Properties": {"Runtime": "nodejs22.x"}}}}))
+    proc = run_cli("scan", str(template), "--no-config", "-f", "junit")
+    root = ET.fromstring(proc.stdout.encode())  # raises on ill-formed XML
+    assert any("\ufffd" in (case.get("name", "") + (case.findtext("failure") or ""))
+               for case in root.iter("testcase"))

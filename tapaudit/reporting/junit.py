@@ -4,6 +4,7 @@ resources are skipped with the reason; inputs that could not be scanned are erro
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -100,8 +101,22 @@ def as_element(result: ScanResult, context: ReportContext) -> ET.Element:
     return root
 
 
+# Characters XML 1.0 cannot carry at all: ElementTree would write them and break the file.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_safe(root: ET.Element) -> None:
+    """Template text (a construct path, a resource name) may hold control characters: replace them."""
+    for element in root.iter():
+        for name, value in element.attrib.items():
+            element.set(name, _NOT_XML.sub("\ufffd", value))
+        if element.text:
+            element.text = _NOT_XML.sub("\ufffd", element.text)
+
+
 def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:
     root = as_element(result, context)
+    _xml_safe(root)
     ET.indent(root)
     stream.write('<?xml version="1.0" encoding="UTF-8"?>\n')
     stream.write(ET.tostring(root, encoding="unicode"))
