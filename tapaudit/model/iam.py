@@ -61,7 +61,7 @@ class Decision:
 @dataclass(frozen=True)
 class Statement:
     effect: str
-    actions: tuple[str, ...]
+    actions: tuple[str | Unknown, ...]  # rendered
     not_action: bool
     resources: tuple[str | Unknown, ...]  # rendered
     not_resource: bool
@@ -176,17 +176,23 @@ def _expand(template: Template, value: dict, conditions: Conditions, origin: str
     not_action = "NotAction" in value
     not_resource = "NotResource" in value
     effects = [(b.value, b.conditions) for b in branches(value.get("Effect", ""), ())]
-    actions = _listed(template, value.get("NotAction" if not_action else "Action", MISSING), False)
+    actions = _listed(template, value.get("NotAction" if not_action else "Action", MISSING), True)
     resources = _listed(template, value.get("NotResource" if not_resource else "Resource", MISSING),
                         True)
-    for chosen, conds in product([effects, actions, resources]):
+    combos = product([effects, actions, resources])
+    if len(combos) == 1 and len(combos[0][0]) == 1 and isinstance(combos[0][0][0], Unknown):
+        # Too many Fn::If combinations: the statement is kept, its actions and resources unknown,
+        # so a Deny (or Allow) the model cannot read makes the answer unknown, never dropped.
+        unknown = combos[0][0][0]
+        combos = [([effect, (unknown,), (unknown,)], conds) for effect, conds in effects]
+    for chosen, conds in combos:
         merged = merge(conditions, conds)
         if merged is None or len(chosen) != 3 or chosen[0] is MISSING:
             continue
         effect, actions_, resources_ = chosen
         yield Statement(
             effect=str(effect),
-            actions=tuple(a for a in actions_ if isinstance(a, str)),
+            actions=tuple(_action(template, a) for a in actions_),
             not_action=not_action,
             resources=tuple(resources_),
             not_resource=not_resource,
@@ -196,6 +202,15 @@ def _expand(template: Template, value: dict, conditions: Conditions, origin: str
             principal=value.get("NotPrincipal", value.get("Principal")),
             not_principal="NotPrincipal" in value,
         )
+
+
+def _action(template: Template, rendered: Any) -> str | Unknown:
+    """A rendered action pattern, or Unknown when it is only known at deploy time."""
+    if isinstance(rendered, str) and template.symbols.has_tokens(rendered):
+        return Unknown(f"its action {template.display(rendered)} is only known at deploy time")
+    if isinstance(rendered, str | Unknown):
+        return rendered
+    return Unknown(f"its action is {type(rendered).__name__}, not a string")
 
 
 def _listed(template: Template, value: Any, render: bool) -> list[tuple[tuple, Conditions]]:
@@ -221,9 +236,15 @@ def _listed(template: Template, value: Any, render: bool) -> list[tuple[tuple, C
     return found
 
 
-def _action_covered(statement: Statement, action: str) -> bool:
-    hit = any(glob_match(pattern, action, ignore_case=True) for pattern in statement.actions)
-    return not hit if statement.not_action else hit
+def _action_covered(statement: Statement, action: str) -> tuple[bool | None, str]:
+    """True/False, or None (with the reason) when an action of the statement cannot be read."""
+    hit = any(isinstance(pattern, str) and glob_match(pattern, action, ignore_case=True)
+              for pattern in statement.actions)
+    unknown = next((p for p in statement.actions if isinstance(p, Unknown)), None)
+    if unknown is not None and not hit:
+        reason = unknown.reason
+        return None, reason if reason.startswith("its ") else f"its action cannot be read: {reason}"
+    return (not hit if statement.not_action else hit), ""
 
 
 def _resource_covered(statement: Statement, covers: Covers) -> tuple[bool | None, str]:
@@ -375,7 +396,8 @@ def _decide(template: Template, statements: list[Statement], policies: RolePolic
     maybe_allow: list[str] = []
     maybe_deny: list[str] = []
     for statement in statements:
-        if not _action_covered(statement, action):
+        action_covered, action_reason = _action_covered(statement, action)
+        if action_covered is False:
             continue
         if service is not None:
             principal = _principal_covered(template, statement, service)
@@ -392,14 +414,14 @@ def _decide(template: Template, statements: list[Statement], policies: RolePolic
         holds, condition_reason = condition_holds(template, statement.condition, context, effect)
         if holds is False:
             continue
-        if covered and holds:
+        if covered and holds and action_covered:
             if effect == "deny":
                 return Decision(Access.DENIED, f"{action} on {what} is explicitly denied by "
                                                f"{statement.origin}", scenario)
             if effect == "allow":
                 allowed_by = allowed_by or statement
             continue
-        why = resource_reason or condition_reason
+        why = action_reason or resource_reason or condition_reason
         if effect == "deny":
             maybe_deny.append(f"a Deny in {statement.origin} ({why})")
         elif effect == "allow":
