@@ -109,7 +109,8 @@ def scan_source(source: TemplateSource, rules: Sequence[Rule], debug: bool = Fal
         if expansion:
             template.provenance = expansion.provenance
         report = scan_template(template, rules, source.display, document.source_map, options)
-        apply_to_report(report, data, rules, options)  # metadata of the document as written
+        # Metadata of the document as written (and of what only a transform writes).
+        apply_to_report(report, data, rules, options, expansion.data if expansion else None)
     except InputError as exc:
         # In a folder walk, files that do not even mention a template section are not ours.
         if source.explicit or (text is not None and any(h in text for h in _TEMPLATE_HINTS)):

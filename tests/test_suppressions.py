@@ -154,3 +154,47 @@ def test_suppressions_are_applied_in_the_worker_processes(tmp_path):
     _, report = scan_json(str(tmp_path), "--jobs", "2")
     assert report["summary"]["suppressed"] == 8 * 3
     assert len(report["suppression_problems"]) == 8 * 9
+
+
+def test_a_template_waiver_is_used_while_any_resource_still_needs_it(tmp_path):
+    """A's own waiver takes A's finding; the template-level one is still the reason for the rule."""
+    template = tmp_path / "t.yaml"
+    template.write_text("""\
+Metadata:
+  tapaudit:
+    suppress: [{id: TAP006, reason: Nightly batch functions are not throttled}]
+Resources:
+  A:
+    Type: AWS::Lambda::Function
+    Metadata:
+      tapaudit:
+        suppress: [{id: TAP006, reason: Runs once a night; throttling is harmless}]
+    Properties: {Runtime: nodejs22.x}
+  B:
+    Type: AWS::Lambda::Function
+    Properties: {Runtime: nodejs22.x, ReservedConcurrentExecutions: 5}
+""")
+    proc = run_cli("scan", str(template), "--no-config", "--strict-suppressions", "-f", "json")
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 0 and report["suppression_problems"] == []
+    assert [f["suppression"]["scope"] for f in report["suppressed"]] == ["resource"]
+
+
+def test_suppressions_inside_a_foreach_fragment_apply_to_what_the_loop_generates(tmp_path):
+    template = tmp_path / "loop.yaml"
+    template.write_text("""\
+Transform: AWS::LanguageExtensions
+Resources:
+  Fn::ForEach::Fns:
+    - Name
+    - [A, B]
+    - Fn${Name}:
+        Type: AWS::Lambda::Function
+        Metadata:
+          tapaudit:
+            suppress: [{id: TAP006, reason: Batch jobs that run once a night}]
+        Properties: {Runtime: nodejs22.x}
+""")
+    report = json.loads(run_cli("scan", str(template), "--no-config", "-f", "json").stdout)
+    assert report["findings"] == [] and report["suppression_problems"] == []
+    assert sorted(f["resource"] for f in report["suppressed"]) == ["FnA", "FnB"]

@@ -38,13 +38,15 @@ class _Parsed:
 
 
 def apply(findings: list[Finding], unknown: list[Finding], document: Mapping[str, Any], file: str,
-          known_rules: Collection[str], active_rules: Collection[str],
-          today: date) -> tuple[list[Finding], list[Finding], list[Finding], list[SuppressionProblem]]:
-    """(findings, unknown, suppressed, problems) of one template, after its suppressions."""
+          known_rules: Collection[str], active_rules: Collection[str], today: date,
+          expanded: Mapping[str, Any] | None = None,
+          ) -> tuple[list[Finding], list[Finding], list[Finding], list[SuppressionProblem]]:
+    """(findings, unknown, suppressed, problems) of one template, after its suppressions. Metadata
+    is read from the resources as written; a resource only a transform writes (an Fn::ForEach
+    loop's) carries the metadata of its fragment in the `expanded` template."""
     problems: list[SuppressionProblem] = []
     known = {r.upper() for r in known_rules}
-    resources = document.get("Resources")
-    resources = resources if isinstance(resources, dict) else {}
+    resources = {**_resources(expanded), **_resources(document)}
     template_level = _parse(_metadata(document), None, "template", file, known, today, problems)
     per_resource: dict[str, _Parsed] = {}
     for logical_id, resource in resources.items():
@@ -52,12 +54,14 @@ def apply(findings: list[Finding], unknown: list[Finding], document: Mapping[str
             per_resource[str(logical_id)] = _parse(_metadata(resource), str(logical_id), "resource",
                                                    file, known, today, problems)
     used: set[tuple[str | None, str]] = set()
+    reported: set[str] = set()  # rules with a finding or unknown anywhere in this template
     suppressed: list[Finding] = []
 
     def triage(items: list[Finding]) -> list[Finding]:
         kept = []
         for finding in items:
             rule_id = finding.rule_id.upper()
+            reported.add(rule_id)
             own = per_resource.get(finding.resource)
             for scope, parsed in ((finding.resource, own), (None, template_level)):
                 entry = _find(parsed, rule_id)
@@ -74,7 +78,8 @@ def apply(findings: list[Finding], unknown: list[Finding], document: Mapping[str
     for scope, parsed in ((None, template_level), *per_resource.items()):
         for entry in parsed.active if parsed else ():
             # A rule that did not run this time cannot tell whether the suppression is needed.
-            if entry.rule_id in active and (scope, entry.rule_id) not in used:
+            needed = entry.rule_id in reported if scope is None else (scope, entry.rule_id) in used
+            if entry.rule_id in active and not needed:
                 where = "this resource" if scope else "any resource of this template"
                 problems.append(SuppressionProblem(file, scope, entry.rule_id, "unused",
                                                    f"{entry.rule_id} reports nothing on {where}"))
@@ -82,6 +87,11 @@ def apply(findings: list[Finding], unknown: list[Finding], document: Mapping[str
 
 
 _ABSENT = object()
+
+
+def _resources(document: Mapping[str, Any] | None) -> dict[str, Any]:
+    resources = document.get("Resources") if document else None
+    return resources if isinstance(resources, dict) else {}
 
 
 def _metadata(node: Mapping[str, Any]) -> Any:
@@ -155,12 +165,12 @@ def _parse(block: Any, resource: str | None, scope: str, file: str, known: set[s
 
 
 def apply_to_report(report: SourceReport, document: Mapping[str, Any], rules: Collection[Rule],
-                    options: ScanOptions | None) -> None:
+                    options: ScanOptions | None, expanded: Mapping[str, Any] | None = None) -> None:
     """Apply one template's suppressions to its report, in place (called by the scan worker)."""
     active = [rule.id for rule in rules]
     known = (options.known_rule_ids if options else ()) or active
     today = options.today if options else date.today()
     report.findings, report.unknown, suppressed, problems = apply(
-        report.findings, report.unknown, document, report.display, known, active, today)
+        report.findings, report.unknown, document, report.display, known, active, today, expanded)
     report.suppressed.extend(suppressed)
     report.suppression_problems.extend(problems)
