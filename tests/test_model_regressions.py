@@ -146,3 +146,31 @@ def test_unreadable_allow_is_unknown_and_a_readable_action_still_counts():
     # a Deny whose unreadable action list also names another action it covers is still a Deny
     assert _decide(_ALLOW, {"Effect": "Deny", "Action": [{"Ref": "Open"}, "sqs:*"],
                             "Resource": "*"}) == {Access.DENIED}
+
+
+# 4. Hostile input is scanned, never an internal error.
+
+@pytest.mark.parametrize("name", ["int_property_key.yaml", "int_key_in_select.yaml",
+                                  "mixed_key_types.yaml", "int_condition_key.yaml",
+                                  "huge_reserved_concurrency.yaml"])
+def test_hostile_keys_and_numbers_scan_without_error(rules, name):
+    report = scan(REGRESSIONS / name, rules)
+    assert report.error is None, report.error
+    assert report.is_template
+
+
+def test_non_string_keys_are_not_intrinsics():
+    from tapaudit.model.values import intrinsic
+
+    assert intrinsic({1: "x"}) is None
+    assert intrinsic({True: "x"}) is None
+    assert intrinsic({"Ref": "X"}) == ("Ref", "X")
+
+
+def test_huge_reserved_concurrency_is_a_number(rules):
+    report = scan(REGRESSIONS / "huge_reserved_concurrency.yaml", rules)
+    assert "TAP006" not in ids(report.findings + report.unknown)
+    small = (REGRESSIONS / "huge_reserved_concurrency.yaml").read_text().replace(
+        "ReservedConcurrentExecutions: 1" + "0" * 20, "ReservedConcurrentExecutions: -1" + "0" * 20)
+    failed = scan(small, rules)
+    assert failed.error is None and "TAP006" in ids(failed.findings)

@@ -310,7 +310,8 @@ def condition_holds(template: Template, condition: Any, context: RequestContext,
         if not isinstance(tests, dict):
             return None, f"its {operator} condition cannot be read"
         for key, expected in tests.items():
-            result = _test(template, str(operator), str(key), expected, context, effect)
+            key = str(key)
+            result = _test(template, str(operator), key, expected, context, effect)
             if result is False:
                 return False, ""
             if result is None:

@@ -55,11 +55,20 @@ def denoted(template: Template, value: Any, types: tuple[str, ...] = ()) -> list
     if isinstance(value, str | int | float | bool) or value is None:
         key: Any = (value, types)
     else:
-        key = (json.dumps(value, sort_keys=True, default=str), types)
+        key = (_memo_key(value), types)
     memo = template.__dict__.setdefault("_denoted", {})
     if key not in memo:
         memo[key] = _denoted(template, value, types)
     return memo[key]
+
+
+def _memo_key(value: Any) -> str:
+    """A value as a memo key: canonical JSON, or its repr when its keys cannot be sorted (a
+    mapping with both numbers and strings as keys)."""
+    try:
+        return json.dumps(value, sort_keys=True, default=str)
+    except TypeError:
+        return repr(value)
 
 
 def _denoted(template: Template, value: Any, types: tuple[str, ...]) -> list[Denotation] | Unknown:

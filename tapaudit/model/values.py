@@ -81,7 +81,7 @@ def intrinsic(value: Any) -> tuple[str, Any] | None:
     """(function name, argument) when `value` is a one-key intrinsic like {"Ref": "X"}."""
     if isinstance(value, dict) and len(value) == 1:
         key = next(iter(value))
-        if key == "Ref" or key == "Condition" or key.startswith("Fn::"):
+        if isinstance(key, str) and (key in ("Ref", "Condition") or key.startswith("Fn::")):
             return key, value[key]
     return None
 

@@ -66,15 +66,17 @@ def equals(ctx: Context, branch: Branch, value: Any, message: str = "is {value}"
 def at_least(ctx: Context, branch: Branch, minimum: float,
              message: str = "is {value}, below {minimum}") -> list[Outcome]:
     def judge(value: Any, where: Branch) -> Outcome:
+        number: float | int | None
         try:
-            number = float(value) if not isinstance(value, bool) else None
-        except (TypeError, ValueError):
+            # An integer is compared as it is: float() of a huge one overflows.
+            number = None if isinstance(value, bool) else value if isinstance(value, int) else float(value)
+        except (TypeError, ValueError, OverflowError):
             number = None
         if number is None:
             return Outcome.fail(f"is {_shown(ctx, value)!r}, not a number", where)
         if number >= minimum:
             return Outcome.ok(where)
-        shown = int(number) if number.is_integer() else number
+        shown = number if isinstance(number, int) or not number.is_integer() else int(number)
         return Outcome.fail(message.format(value=shown, minimum=minimum), where)
 
     return _judge_each(ctx, branch, judge)
