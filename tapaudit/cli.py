@@ -100,17 +100,15 @@ def _scan_config(config_file: Path | None, no_config: bool, fail_on: Gate | None
                       strict_suppressions=strict_suppressions)
 
 
-def _load_rules(rules_dirs: list[Path], only: list[str], skip: list[str],
-                config: Config | None = None) -> list[Rule]:
-    from tapaudit.config import Config
-    from tapaudit.pipeline import UsageError, load_configured_rules
+def _every_rule(rules_dirs: list[Path], config: Config) -> list[Rule]:
+    """Every rule, as the configuration shapes it (severity, parameters), whatever it runs: `rules`
+    and `explain` describe rules a project skips too."""
+    from tapaudit.pipeline import UsageError, load_all_rules
 
-    config = config or Config()
-    for key, value in (("rules", only), ("skip_rules", skip), ("rules_dirs", [str(d) for d in rules_dirs])):
-        if value:
-            config.override(key, list(value))
+    if rules_dirs:
+        config.override("rules_dirs", [str(d) for d in rules_dirs])
     try:
-        return load_configured_rules(config)
+        return load_all_rules(config)
     except UsageError as exc:
         _error(str(exc))
         raise typer.Exit(EXIT_ERROR) from None
@@ -296,7 +294,7 @@ def list_rules(
     no_config: NoConfigOption = False,
 ) -> None:
     """List every rule with its id, severity and title (as the configuration sets them)."""
-    rules = _load_rules(rules_dir, [], [], _configure(config_file, no_config))
+    rules = _every_rule(rules_dir, _configure(config_file, no_config))
     if format is ListFormat.json:
         import json
 
@@ -319,7 +317,7 @@ def explain(
 
     from tapaudit.reporting.console import make_console
 
-    rules = {r.id: r for r in _load_rules(rules_dir, [], [], _configure(config_file, no_config))}
+    rules = {r.id: r for r in _every_rule(rules_dir, _configure(config_file, no_config))}
     rule = rules.get(rule_id.upper())
     if rule is None:
         _error(f"unknown rule id {rule_id} (known: {', '.join(sorted(rules))})")
@@ -350,12 +348,12 @@ def show_config(
 ) -> None:
     """Print the effective configuration and where each value comes from."""
     from tapaudit.config import effective
-    from tapaudit.pipeline import UsageError, load_all_rules
+    from tapaudit.pipeline import UsageError, load_configured_rules
 
     config = _scan_config(config_file, no_config, fail_on, rule, skip_rule, rules_dir, baseline,
                           strict_suppressions)
     try:
-        load_all_rules(config)  # per-rule settings are checked against the rules they name
+        load_configured_rules(config)  # rule ids and per-rule settings are checked as `scan` does
     except UsageError as exc:
         _error(str(exc))
         raise typer.Exit(EXIT_ERROR) from None

@@ -282,3 +282,12 @@ def test_bad_patterns_are_configuration_errors_not_internal_errors(tmp_path):
         proc = run_cli("scan", str(FIXTURES / "flawed"), "--config", str(config))
         assert proc.returncode == 2 and expected in proc.stderr, proc.stderr
         assert "internal error" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_rules_and_explain_describe_skipped_rules_and_config_checks_rule_ids(tmp_path):
+    (tmp_path / ".tapaudit.toml").write_text('skip_rules = ["TAP005"]\n')
+    listed = run_cli("rules", cwd=tmp_path)
+    assert listed.returncode == 0 and "TAP005" in listed.stdout
+    assert run_cli("explain", "TAP005", cwd=tmp_path).returncode == 0
+    proc = run_cli("config", "--rule", "TAP999", cwd=tmp_path)
+    assert proc.returncode == 2 and "unknown rule id TAP999" in proc.stderr
