@@ -137,7 +137,8 @@ BaselineOption = Annotated[Path | None, typer.Option(
 StrictOption = Annotated[bool, typer.Option(
     "--strict-suppressions", help="Any suppression problem fails the gate (exit 1).")]
 AllowNoTemplatesOption = Annotated[bool, typer.Option(
-    "--allow-no-templates", help="Exit 0 with a note when no input is a template (for hooks).")]
+    "--allow-no-templates", help="Exit 0 with a note when no input is a template; named files that "
+    "cannot be parsed and never mention a template section are skipped (for hooks).")]
 MissingOkOption = Annotated[bool, typer.Option(
     "--missing-ok", help="A path that does not exist is noted, not an error (e.g. cdk.out before synth).")]
 
@@ -191,6 +192,7 @@ def scan(
     present = _existing(paths) if missing_ok else paths
     try:
         outcome = pipeline.run(present, config, jobs=jobs, debug=debug,
+                               allow_no_templates=allow_no_templates,
                                on_error=lambda e: _error(f"{e.file}: {e.message}"),
                                on_skipped=lambda s: print(f"tapaudit: note: {s.file}: skipped, "
                                                           f"{s.reason}", file=sys.stderr),

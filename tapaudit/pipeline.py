@@ -52,9 +52,12 @@ def load_configured_rules(config: Config, rules: list[Rule] | None = None) -> li
 def run(paths: Sequence[str], config: Config | None = None, *, jobs: int = 0, debug: bool = False,
         on_error: Callable[[ScanError], None] | None = None,
         on_skipped: Callable[[Skipped], None] | None = None,
-        start_progress: Callable[[int], Callable[[], None] | None] | None = None) -> ScanOutcome:
+        start_progress: Callable[[int], Callable[[], None] | None] | None = None,
+        allow_no_templates: bool = False) -> ScanOutcome:
     """Scan `paths` under `config`. Inputs that cannot be scanned land in `result.errors` (and are
-    passed to `on_error` as they happen); `start_progress(total)` may return a per-input tick."""
+    passed to `on_error` as they happen); `start_progress(total)` may return a per-input tick.
+    `allow_no_templates` (hooks): named files that cannot be parsed and never mention a template
+    section are skipped, not errors."""
     from tapaudit.loading.discovery import discover
     from tapaudit.scan import ScanOptions, SourceReport, scan_sources
     from tapaudit.triage import baseline
@@ -83,7 +86,8 @@ def run(paths: Sequence[str], config: Config | None = None, *, jobs: int = 0, de
             tick()
 
     options = ScanOptions(cdk_language=config.cdk_language, partition=config.partition,
-                          known_rule_ids=tuple(rule.id for rule in every_rule))
+                          known_rule_ids=tuple(rule.id for rule in every_rule),
+                          unparsable_non_templates_ok=allow_no_templates)
     result = scan_sources(sources, rules, jobs=jobs, debug=debug, progress=each, options=options)
     result.errors.extend(discovery_errors)
     result.skipped.extend(excluded)

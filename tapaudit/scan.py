@@ -41,6 +41,9 @@ class ScanOptions:
     partition: str = "aws"
     today: date = field(default_factory=date.today)  # when suppressions expire
     known_rule_ids: tuple[str, ...] = ()  # every loaded rule, run or not: suppressions may name them
+    # For hooks (--allow-no-templates): a named file that cannot be parsed and never mentions a
+    # template section (a Helm chart, multi-document YAML) is skipped with a note, not an error.
+    unparsable_non_templates_ok: bool = False
 
 
 @dataclass
@@ -113,8 +116,12 @@ def scan_source(source: TemplateSource, rules: Sequence[Rule], debug: bool = Fal
         apply_to_report(report, data, rules, options, expansion.data if expansion else None)
     except InputError as exc:
         # In a folder walk, files that do not even mention a template section are not ours.
-        if source.explicit or (text is not None and any(h in text for h in _TEMPLATE_HINTS)):
+        mentions_template = text is not None and any(h in text for h in _TEMPLATE_HINTS)
+        if mentions_template or (source.explicit and not (options and options.unparsable_non_templates_ok
+                                                          and text is not None)):
             report.error = ScanError(source.display, str(exc))
+        elif source.explicit:
+            report.skipped = Skipped(source.display, f"not a CloudFormation template ({exc})")
     except RecursionError:
         report.error = ScanError(source.display, "nesting too deep to scan")
     except Exception as exc:  # the last guard: a scanner bug must not hide other inputs

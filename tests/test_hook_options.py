@@ -42,3 +42,17 @@ def test_missing_path_is_a_note_with_missing_ok(tmp_path):
     assert proc.returncode == 0, proc.stderr  # ... unless allowed, as the tapaudit-cdk hook does
     proc = run_cli("scan", "--missing-ok", missing, FLAWED, "-f", "json")
     assert proc.returncode == 1 and len(json.loads(proc.stdout)["templates"]) == 2
+
+
+def test_allow_no_templates_skips_unparsable_files_that_are_no_templates(tmp_path):
+    """A hook gets every staged YAML: Kubernetes documents and Helm charts are not ours."""
+    k8s = tmp_path / "k8s.yaml"
+    k8s.write_text("apiVersion: v1\nkind: A\n---\napiVersion: v1\nkind: B\n")
+    helm = tmp_path / "values.yaml"
+    helm.write_text("image: {{ .Values.image }}\n")
+    proc = run_cli("scan", "--allow-no-templates", "-f", "json", str(k8s), str(helm),
+                   str(FIXTURES / "TAP006" / "yaml-cases.yaml"))
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 0 and report["errors"] == [] and len(report["templates"]) == 1
+    assert sorted(s["file"].rsplit("/", 1)[-1] for s in report["skipped"]) == ["k8s.yaml", "values.yaml"]
+    assert run_cli("scan", str(k8s)).returncode == 2  # without the option, still an error
