@@ -174,3 +174,35 @@ def test_huge_reserved_concurrency_is_a_number(rules):
         "ReservedConcurrentExecutions: 1" + "0" * 20, "ReservedConcurrentExecutions: -1" + "0" * 20)
     failed = scan(small, rules)
     assert failed.error is None and "TAP006" in ids(failed.findings)
+
+
+# 5. Fn::ForEach: the generated-entries budget holds across nested loops.
+
+def _nested_loops(outer: int, inner: int) -> dict:
+    return {"Transform": "AWS::LanguageExtensions", "Resources": {"Fn::ForEach::A": [
+        "x", [str(i) for i in range(outer)], {"Fn::ForEach::B": [
+            "y", [str(i) for i in range(inner)],
+            {"Q${x}x${y}": {"Type": "AWS::SQS::Queue",
+                            "Properties": {"QueueName": {"Fn::Sub": "q-${x}-${y}"}}}}]}]}}
+
+
+def test_nested_loops_over_the_budget_are_refused_early():
+    import time
+
+    from tapaudit.errors import InputError
+    from tapaudit.model.provenance import Provenance
+    from tapaudit.transforms.foreach import expand_language_extensions
+
+    start = time.perf_counter()
+    with pytest.raises(InputError, match="generates more than"):
+        expand_language_extensions(_nested_loops(1500, 1500), Provenance())
+    assert time.perf_counter() - start < 3
+
+
+def test_nested_loops_within_the_budget_expand():
+    from tapaudit.model.provenance import Provenance
+    from tapaudit.transforms.foreach import MAX_GENERATED, expand_language_extensions
+
+    out = expand_language_extensions(_nested_loops(100, 100), Provenance())
+    assert len(out["Resources"]) == 100 * 100 <= MAX_GENERATED
+    assert out["Resources"]["Q7x42"]["Properties"]["QueueName"] == {"Fn::Sub": "q-7-42"}

@@ -63,9 +63,11 @@ def _expand_mapping(mapping: dict, parameters: dict, provenance: Provenance,
     return result
 
 
-def _loop(value: Any, parameters: dict, written: Any = None) -> list[tuple[str, Any, tuple]]:
+def _loop(value: Any, parameters: dict, written: Any = None,
+          budget: int = MAX_GENERATED) -> list[tuple[str, Any, tuple]]:
     """[(generated key, body, path of its fragment inside the loop)] for one Fn::ForEach.
-    `written` is the loop as the source has it, when `value` has outer identifiers substituted."""
+    `written` is the loop as the source has it, when `value` has outer identifiers substituted;
+    `budget` is how many entries it may still generate, counted across the whole loop nest."""
     if not (isinstance(value, list) and len(value) == 3 and isinstance(value[0], str)
             and isinstance(value[2], dict)):
         raise _Unresolved("Fn::ForEach takes [identifier, collection, fragment]")
@@ -78,14 +80,16 @@ def _loop(value: Any, parameters: dict, written: Any = None) -> list[tuple[str, 
         for position, (fragment_key, body) in enumerate(fragment.items()):
             if isinstance(fragment_key, str) and fragment_key.startswith(PREFIX):
                 inner = _loop(_substitute(body, identifier, item), parameters,
-                              source_fragment.get(source_keys[position]))
+                              source_fragment.get(source_keys[position]), budget - len(generated))
                 generated.extend((name, inner_body, (2, source_keys[position], *inner_path))
                                  for name, inner_body, inner_path in inner)
+                if len(generated) > budget:
+                    raise _Unresolved(f"more than {MAX_GENERATED} generated entries")
                 continue
             name = str(fragment_key).replace("${" + identifier + "}", item)
             name = name.replace("&{" + identifier + "}", _NOT_ALNUM.sub("", item))
             generated.append((name, _substitute(body, identifier, item), (2, source_keys[position])))
-            if len(generated) > MAX_GENERATED:
+            if len(generated) > budget:
                 raise _Unresolved(f"more than {MAX_GENERATED} generated entries")
     return generated
 
