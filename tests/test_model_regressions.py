@@ -206,3 +206,47 @@ def test_nested_loops_within_the_budget_expand():
     out = expand_language_extensions(_nested_loops(100, 100), Provenance())
     assert len(out["Resources"]) == 100 * 100 <= MAX_GENERATED
     assert out["Resources"]["Q7x42"]["Properties"]["QueueName"] == {"Fn::Sub": "q-7-42"}
+
+
+# 6. A combination whose conditions contradict each other is dropped, never kept.
+
+COND_T = Template({
+    "Conditions": {"C": {"Fn::Equals": ["a", "a"]}},
+    "Mappings": {"M": {"a": {"k": {"Fn::If": ["C", "x", "y"]}}, "b": {"k": {"Fn::If": ["C", "p", "q"]}}}},
+    "Resources": {
+        "Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::If": ["C", "a", "b"]}}},
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"ManagedPolicyArns": [
+            {"Fn::If": ["C", {"Fn::Join": ["", [{"Fn::If": [
+                "C", "arn:aws:iam::aws:policy/AdministratorAccess",
+                "arn:aws:iam::123456789012:policy/outside"]}]]}, {"Ref": "AWS::NoValue"}]}]}},
+    },
+})
+
+
+def test_find_in_map_drops_contradictory_combinations():
+    value = {"Fn::FindInMap": ["M", {"Fn::If": ["C", "a", "b"]}, "k"]}
+    assert COND_T.resolve_all(value) == [("x", (("C", True),)), ("q", (("C", False),))]
+
+
+def test_getatt_with_computed_attribute_drops_contradictory_combinations():
+    value = {"Fn::GetAtt": ["Q", {"Fn::If": ["C", "QueueName", "Arn"]}]}
+    found = [(COND_T.display(v), c) for v, c in COND_T.resolve_all(value)]
+    assert found == [("a", (("C", True),)),
+                     ("arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:b", (("C", False),))]
+
+
+def test_managed_policy_arn_drops_contradictory_renderings():
+    from tapaudit.model.iam import role_policies
+
+    policies = role_policies(COND_T, "Role")
+    assert policies.unverifiable == []
+    assert policies.snapshot == ["AdministratorAccess"]
+    assert all(s.branch_conditions == (("C", True),) for s in policies.statements)
+
+
+def test_nested_fn_if_on_the_same_condition_gives_consistent_branches():
+    from tapaudit.model.values import branches
+
+    value = {"Fn::If": ["C", {"Fn::If": ["C", "x", "y"]}, {"Fn::If": ["C", "p", "q"]}]}
+    assert [(b.value, b.conditions) for b in branches(value, ())] == [
+        ("x", (("C", True),)), ("q", (("C", False),))]

@@ -134,7 +134,9 @@ def _attachments(template: Template) -> dict[str, set[str]]:
 
 def _managed(template: Template, arn: Branch, policies: RolePolicies) -> None:
     for rendered, conds in renderings(template, arn.value):
-        conditions = merge(arn.conditions, conds) or arn.conditions
+        conditions = merge(arn.conditions, conds)
+        if conditions is None:
+            continue  # a rendering that contradicts the branch the ARN sits in
         if isinstance(rendered, Unknown):
             if rendered.reason != _NO_VALUE:
                 policies.unverifiable.append(f"a managed policy that {rendered.reason}")

@@ -39,6 +39,16 @@ def merge(left: Conditions, right: Conditions) -> Conditions | None:
     return left + tuple(c for c in right if c not in left)
 
 
+def _consistent(conds: Conditions, found: list[Alternative]) -> list[Alternative]:
+    """The alternatives that can hold together with `conds`, each with both sets of conditions."""
+    result = []
+    for value, inner in found:
+        merged = merge(conds, inner)
+        if merged is not None:
+            result.append((value, merged))
+    return result
+
+
 def product(parts: list[list[Alternative]]) -> list[tuple[list[Any], Conditions]]:
     """Every consistent combination of the parts' alternatives (at most MAX_BRANCHES).
 
@@ -160,8 +170,7 @@ def _getatt(template: Template, arg: Any, depth: int) -> list[Alternative]:
         found = []
         for value, conds in alternatives(template, attribute, depth):
             if isinstance(value, str):
-                found.extend((v, merge(conds, c) or conds)
-                             for v, c in _getatt(template, [resource, value], depth))
+                found.extend(_consistent(conds, _getatt(template, [resource, value], depth)))
             else:
                 found.append((Unknown("Fn::GetAtt attribute cannot be evaluated"), conds))
         return found
@@ -415,7 +424,7 @@ def _find_in_map(template: Template, arg: Any, depth: int) -> list[Alternative]:
         if value is MISSING:
             found.append((Unknown(f"Fn::FindInMap: {arg[0]} has no {top}/{second}"), conds))
             continue
-        found.extend((v, merge(conds, c) or conds) for v, c in alternatives(template, value, depth))
+        found.extend(_consistent(conds, alternatives(template, value, depth)))
     return found
 
 

@@ -95,9 +95,15 @@ def branches(value: Any, path: Path, conditions: Conditions = ()) -> Iterator[Br
         fn = intrinsic(current)
         if fn and fn[0] == "Fn::If" and isinstance(fn[1], list) and len(fn[1]) == 3:
             name = str(fn[1][0])
-            # Pushed in reverse so the true branch comes first.
-            stack.append((fn[1][2], (*where, "Fn::If", 2), (*conds, (name, False))))
-            stack.append((fn[1][1], (*where, "Fn::If", 1), (*conds, (name, True))))
+            chosen = dict(conds).get(name)
+            # Pushed in reverse so the true branch comes first; a condition already chosen on the
+            # way here picks its branch (the other one can never be taken).
+            if chosen is not True:
+                stack.append((fn[1][2], (*where, "Fn::If", 2),
+                              conds if chosen is False else (*conds, (name, False))))
+            if chosen is not False:
+                stack.append((fn[1][1], (*where, "Fn::If", 1),
+                              conds if chosen is True else (*conds, (name, True))))
             continue
         if fn and fn[0] == "Ref" and fn[1] == "AWS::NoValue":
             current = MISSING
