@@ -250,3 +250,33 @@ def test_nested_fn_if_on_the_same_condition_gives_consistent_branches():
     value = {"Fn::If": ["C", {"Fn::If": ["C", "x", "y"]}, {"Fn::If": ["C", "p", "q"]}]}
     assert [(b.value, b.conditions) for b in branches(value, ())] == [
         ("x", (("C", True),)), ("q", (("C", False),))]
+
+
+# 7. Work done once per template: a role's policies, the DynamoDB index probes.
+
+def test_role_policies_are_built_once_per_template_and_role():
+    from tapaudit.model.iam import role_policies
+
+    template = Template({"Resources": {
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"Policies": [{"PolicyName": "p",
+            "PolicyDocument": {"Statement": [_ALLOW]}}]}},
+        "Other": {"Type": "AWS::IAM::Role"}}})
+    first = role_policies(template, "Role")
+    assert role_policies(template, "Role") is first and len(first.statements) == 1
+    assert role_policies(template, "Other") is not first
+    assert role_policies(Template(template.data), "Role") is not first
+
+
+def test_dynamodb_index_probes_are_built_once_per_template(monkeypatch):
+    from tapaudit.rules.predicates import lambda_functions
+
+    calls = []
+    real = lambda_functions.arn_of
+    monkeypatch.setattr(lambda_functions, "arn_of", lambda t, name: calls.append(name) or real(t, name))
+    template = Template({"Resources": {"T": {"Type": "AWS::DynamoDB::Table",
+                                             "Properties": {"TableName": "ledger"}}}})
+    table = real(template, "T")
+    assert lambda_functions.covers_dynamodb_index(template, table + "/index/*") is True
+    assert lambda_functions.covers_dynamodb_index(template, table) is False
+    assert lambda_functions.covers_dynamodb_index(template, "*") is True
+    assert calls == ["T"]

@@ -102,6 +102,15 @@ def service_context(template: Template, source_arn: str | None) -> RequestContex
 
 
 def role_policies(template: Template, role_id: str) -> RolePolicies:
+    """Everything that grants or denies the role anything (built once per template and role;
+    callers read it, never change it)."""
+    memo = template.__dict__.setdefault("_role_policies", {})
+    if role_id not in memo:
+        memo[role_id] = _role_policies(template, role_id)
+    return memo[role_id]
+
+
+def _role_policies(template: Template, role_id: str) -> RolePolicies:
     policies = RolePolicies([], [])
     attached = set(_attachments(template).get(role_id, ()))
     root = Branch(template.resources[role_id], ("Resources", role_id))

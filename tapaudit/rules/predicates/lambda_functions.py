@@ -49,12 +49,20 @@ def covers_dynamodb_index(template: Template, pattern: str) -> bool | None:
     """Does a resource pattern grant access to some DynamoDB index (`<table arn>/index/<name>`)?"""
     if _INDEX_ARN.match(template.symbols.concrete(pattern)):
         return True
-    tables = [*template.by_type.get("AWS::DynamoDB::Table", ()),
-              *template.by_type.get("AWS::DynamoDB::GlobalTable", ())]
-    probes = [arn_of(template, t) + "/index/probe-index" for t in tables]
-    probes.append(_PROBE_TABLE + "/index/probe-index")
-    verdicts = [template.symbols.compare(pattern, probe) for probe in probes]
+    verdicts = [template.symbols.compare(pattern, probe) for probe in _index_probes(template)]
     return True if True in verdicts else None if None in verdicts else False
+
+
+def _index_probes(template: Template) -> list[str]:
+    """An index ARN of every table of the template, and of a table outside it (built once)."""
+    probes = template.__dict__.get("_index_probes")
+    if probes is None:
+        tables = [*template.by_type.get("AWS::DynamoDB::Table", ()),
+                  *template.by_type.get("AWS::DynamoDB::GlobalTable", ())]
+        probes = [arn_of(template, t) + "/index/probe-index" for t in tables]
+        probes.append(_PROBE_TABLE + "/index/probe-index")
+        template.__dict__["_index_probes"] = probes
+    return probes
 
 
 @predicate("role_allows")
