@@ -14,17 +14,12 @@ from typing import Any
 
 from tapaudit.model.intrinsics import strings
 from tapaudit.model.template import Template
-from tapaudit.model.values import Conditions, Unknown
-
-
-def renderings(template: Template, value: Any) -> list[tuple[str | Unknown, Conditions]]:
-    """Every string `value` can become, with the Fn::If conditions of each."""
-    return strings(template, value)
+from tapaudit.model.values import Unknown
 
 
 def render(template: Template, value: Any) -> str | Unknown:
     """The one string `value` becomes; Unknown when it cannot be told or depends on a condition."""
-    found = renderings(template, value)
+    found = strings(template, value)
     first = found[0][0]
     if all(v == first for v, _ in found[1:]):
         return first

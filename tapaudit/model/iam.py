@@ -18,8 +18,8 @@ from enum import Enum
 from typing import Any
 
 from tapaudit.model import managed_policies
-from tapaudit.model.arns import glob_match, renderings, shown
-from tapaudit.model.intrinsics import merge, product
+from tapaudit.model.arns import glob_match, shown
+from tapaudit.model.intrinsics import merge, product, strings
 from tapaudit.model.lookup import denoted, naming_index
 from tapaudit.model.symbols import URL_SUFFIXES
 from tapaudit.model.template import Template
@@ -95,7 +95,7 @@ IDENTITY = RequestContext({"aws:securetransport": ("true",)})
 def service_context(template: Template, source_arn: str | None) -> RequestContext:
     """A service principal acting for a resource of this template (EventBridge for a rule)."""
     values = {"aws:securetransport": ("true",),
-              "aws:sourceaccount": (template.symbols.pseudo("AWS::AccountId"),)}
+              "aws:sourceaccount": (template.symbols.token("AWS::AccountId"),)}
     if source_arn is not None:
         values["aws:sourcearn"] = (source_arn,)
     return RequestContext(values, caller_chooses=False)
@@ -142,7 +142,7 @@ def _attachments(template: Template) -> dict[str, set[str]]:
 
 
 def _managed(template: Template, arn: Branch, policies: RolePolicies) -> None:
-    for rendered, conds in renderings(template, arn.value):
+    for rendered, conds in strings(template, arn.value):
         conditions = merge(arn.conditions, conds)
         if conditions is None:
             continue  # a rendering that contradicts the branch the ARN sits in
@@ -235,7 +235,7 @@ def _listed(template: Template, value: Any, render: bool) -> list[tuple[tuple, C
         parts = []
         for element in elements:
             if render:
-                parts.append(list(renderings(template, element)))
+                parts.append(list(strings(template, element)))
             else:
                 parts.append([(b.value, b.conditions) for b in branches(element, ())])
         for values, conds in product(parts):
@@ -291,7 +291,7 @@ def _principal_covered(template: Template, statement: Statement, service: str) -
         return True
     verdict: bool | None = False
     for entry in as_list(principal.get("Service")):
-        for rendered, _ in renderings(template, entry):
+        for rendered, _ in strings(template, entry):
             if isinstance(rendered, Unknown):
                 verdict = None
                 continue
@@ -358,7 +358,7 @@ def _test(template: Template, operator: str, key: str, expected: Any, context: R
     ignore_case = base.endswith("IgnoreCase") or base == "Bool"
     result: bool | None = False
     for value in as_list(expected):
-        rendered_all = renderings(template, value)
+        rendered_all = strings(template, value)
         if len(rendered_all) != 1 or isinstance(rendered_all[0][0], Unknown):
             result = None if result is False else result
             continue

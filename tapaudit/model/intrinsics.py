@@ -140,7 +140,7 @@ def _ref(template: Template, arg: Any, depth: int) -> list[Alternative]:
     if arg in template.parameters:
         return _parameter(template, arg)
     if arg in _PSEUDO:
-        return [(template.symbols.pseudo(arg), ())]
+        return [(template.symbols.token(arg), ())]
     if arg.startswith("AWS::"):
         return [(Unknown(f"pseudo parameter {arg} is only known at deploy time"), ())]
     if arg in template.resources:
@@ -216,8 +216,8 @@ def _returned(template: Template, logical_id: str, attribute: str | None,
 
 def _fill(template: Template, fmt: str, name: str, path: str) -> str:
     s = template.symbols
-    return (fmt.replace("{P}", s.pseudo("AWS::Partition")).replace("{R}", s.pseudo("AWS::Region"))
-            .replace("{A}", s.pseudo("AWS::AccountId")).replace("{S}", s.pseudo("AWS::URLSuffix"))
+    return (fmt.replace("{P}", s.token("AWS::Partition")).replace("{R}", s.token("AWS::Region"))
+            .replace("{A}", s.token("AWS::AccountId")).replace("{S}", s.token("AWS::URLSuffix"))
             .replace("{path}", path).replace("{name}", name))
 
 

@@ -120,13 +120,12 @@ def _by_text(template: Template, text: str, kinds: tuple[str, ...]) -> tuple[str
         hit = _exact(template, kind).get(concrete)
         if hit:
             return hit[0], hit[1], True
-    maybe = None
     candidates = [name for kind in kinds for name in template.by_type.get(kind, ())]
     for name in candidates:
         for form, rendered in forms(template, name).items():
             if template.symbols.compare(rendered, text, wildcards=False) is None:
                 return name, form, False  # the same name; account or region may differ
-    return maybe
+    return None
 
 
 def naming_index(template: Template, sources: tuple[str, ...], properties: tuple[str, ...],

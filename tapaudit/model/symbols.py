@@ -46,9 +46,6 @@ class Symbols:
             self._names[char] = name
         return char
 
-    def pseudo(self, name: str) -> str:
-        return self.token(name)
-
     def display(self, text: str) -> str:
         """`text` for a message: placeholders become `${Name}` (also where repr() escaped them)."""
         if "\\U000f" in text:

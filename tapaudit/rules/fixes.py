@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tapaudit.model.arns import render
+from tapaudit.model.references import ReferenceGraph
 from tapaudit.model.template import Template
 from tapaudit.model.values import Unknown, intrinsic
 from tapaudit.rules.model import Fix, FixVariant
@@ -107,27 +108,9 @@ def variable(name: str, language: str) -> str:
     return words[0].lower() + "".join(w[:1].upper() + w[1:].lower() for w in words[1:])
 
 
-def _referenced(template: Template, value: Any) -> set[str]:
-    """Resources a value refers to anywhere inside (Ref, Fn::GetAtt, also within Join and Sub)."""
-    ref = template.referenced_resource(value)
-    if ref:
-        return {ref[0]}
-    found: set[str] = set()
-    if isinstance(value, dict):
-        for inner in value.values():
-            found |= _referenced(template, inner)
-    elif isinstance(value, list):
-        for inner in value:
-            found |= _referenced(template, inner)
-    elif isinstance(value, str):
-        found |= {name for name in re.findall(r"\$\{([\w]+)(?:\.[\w.]+)?\}", value)
-                  if name in template.resources}
-    return found
-
-
 def kind_of(template: Template, value: Any) -> tuple[str | None, str | None]:
     """(kind, logical id if in this template) of what an ARN-valued property points at."""
-    refs = _referenced(template, value)
+    refs = ReferenceGraph.mentioned(value) & template.resources.keys()
     if len(refs) == 1:
         (ref,) = refs
         kind = KIND_OF_TYPE.get(template.type_of(ref) or "")
