@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -276,6 +277,11 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out))
 
 
+@cache  # one regex per glob, not one per glob and scanned file
+def _compiled_glob(pattern: str) -> re.Pattern[str]:
+    return glob_regex(pattern)
+
+
 def path_excluded(path: Path, config: Config) -> str | None:
     """The `exclude` glob that matches `path` (or one of its folders), relative to the config's
     folder; None when the path is to be scanned."""
@@ -289,7 +295,7 @@ def path_excluded(path: Path, config: Config) -> str | None:
     parts = relative.split("/")
     candidates = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
     for pattern in config.exclude:
-        regex = glob_regex(pattern)
+        regex = _compiled_glob(pattern)
         if any(regex.fullmatch(candidate) for candidate in candidates):
             return pattern
     return None

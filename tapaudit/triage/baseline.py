@@ -95,8 +95,15 @@ def apply(result: ScanResult, rows: list[dict], origins: Mapping[str, Origin], b
     known = {key(row) for row in rows}
     seen: set[tuple[str, str, str]] = set()
 
+    names: dict[str, str] = {}  # each template's name once: it resolves paths on disk
+
+    def name_of(display: str) -> str:
+        if display not in names:
+            names[display] = template_name(origins.get(display), display, base)
+        return names[display]
+
     def identity(f: Finding) -> tuple[str, str, str]:
-        return (f.rule_id.upper(), template_name(origins.get(f.file), f.file, base), f.resource)
+        return (f.rule_id.upper(), name_of(f.file), f.resource)
 
     new, baselined = [], []
     for finding in result.findings:
@@ -104,7 +111,7 @@ def apply(result: ScanResult, rows: list[dict], origins: Mapping[str, Origin], b
         (baselined if ident in known else new).append(finding)
         seen.add(ident)
     seen.update(identity(f) for f in [*result.suppressed, *result.unknown])
-    scanned = {template_name(origins.get(t), t, base) for t in result.templates}
+    scanned = {name_of(t) for t in result.templates}
     active = {r.upper() for r in active_rules}
     result.findings, result.baselined = new, baselined
     result.fixed = sum(1 for k in known if k not in seen and k[1] in scanned and k[0] in active)
