@@ -9,7 +9,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from tapaudit.model.values import intrinsic
+from tapaudit.model.values import Unknown, intrinsic
 
 LAMBDA_TRUST = {"Version": "2012-10-17", "Statement": [{
     "Action": ["sts:AssumeRole"], "Effect": "Allow", "Principal": {"Service": ["lambda.amazonaws.com"]}}]}
@@ -107,25 +107,20 @@ def _add_policy(function_id: str, index: int, policy: Any, managed: list, inline
     elif fn and fn[0] == "Fn::If" and isinstance(fn[1], list) and len(fn[1]) == 3:
         # A conditional policy: each branch becomes the document under that condition.
         documents = [_document(branch) for branch in fn[1][1:]]
-        if all(isinstance(d, dict) for d in documents):
-            inline.append({"PolicyName": name, "PolicyDocument": {"Fn::If": [fn[1][0], *documents]}})
-        else:
-            managed.append(f"a conditional SAM policy ({name}) tapaudit cannot read")
+        inline.append({"PolicyName": name, "PolicyDocument": {"Fn::If": [fn[1][0], *documents]}})
     elif isinstance(policy, dict):
-        document = _document(policy)
-        if isinstance(document, dict):
-            inline.append({"PolicyName": name, "PolicyDocument": document})
-        else:
-            # Listed where the evaluator lists what it cannot see: the role's answer becomes unknown.
-            managed.append(document)
+        inline.append({"PolicyName": name, "PolicyDocument": _document(policy)})
 
 
-def _document(policy: Any) -> dict | str:
+def _document(policy: Any) -> dict | Unknown:
+    """The policy document SAM writes; Unknown (which the IAM evaluator lists as unverifiable, so
+    the role's answers become unknown) for a policy tapaudit cannot read."""
     if isinstance(policy, dict) and intrinsic(policy) and policy.get("Ref") == "AWS::NoValue":
         return policy
     if isinstance(policy, dict) and "Statement" in policy:
         return policy
     if isinstance(policy, dict) and len(policy) == 1:
         name, parameters = next(iter(policy.items()))
-        return policy_template_document(str(name), parameters)
-    return "a SAM policy tapaudit cannot read"
+        document = policy_template_document(str(name), parameters)
+        return document if isinstance(document, dict) else Unknown(document)
+    return Unknown("a SAM policy tapaudit cannot read")
