@@ -10,7 +10,6 @@ parts as placeholders (see symbols.py). What cannot be known becomes `Unknown` w
 from __future__ import annotations
 
 import base64
-import itertools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -258,10 +257,11 @@ def _on_custom_bus(template: Template, rule: str, found: list[Alternative],
     if bus is None:
         return found
     result = []
-    for (arn, conds), (name, bus_conds) in itertools.product(found, strings(template, bus, depth)):
-        merged = merge(conds, bus_conds)
-        if merged is None:
+    for pair, merged in product([found, strings(template, bus, depth)]):
+        if len(pair) != 2:  # too many combinations: the one Unknown says so
+            result.append((pair[0], merged))
             continue
+        arn, name = pair
         if isinstance(name, Unknown) or isinstance(arn, Unknown):
             result.append((name if isinstance(name, Unknown) else arn, merged))
         elif name == "default" or name.startswith("arn:"):
@@ -363,11 +363,11 @@ def _select(template: Template, arg: Any, depth: int) -> list[Alternative]:
     if not (isinstance(arg, list) and len(arg) == 2):
         return [(Unknown("malformed Fn::Select"), ())]
     found = []
-    for (index, c1), (listed, c2) in itertools.product(alternatives(template, arg[0], depth),
-                                                       _list(template, arg[1], depth)):
-        conds = merge(c1, c2)
-        if conds is None:
+    for pair, conds in product([alternatives(template, arg[0], depth), _list(template, arg[1], depth)]):
+        if len(pair) != 2:  # too many combinations: the one Unknown says so
+            found.append((pair[0], conds))
             continue
+        index, listed = pair
         if isinstance(index, Unknown) or isinstance(listed, Unknown):
             found.append((index if isinstance(index, Unknown) else listed, conds))
             continue
@@ -379,10 +379,7 @@ def _select(template: Template, arg: Any, depth: int) -> list[Alternative]:
         if not 0 <= position < len(listed):
             found.append((Unknown(f"Fn::Select index {position} is out of range"), conds))
             continue
-        for value, c3 in alternatives(template, listed[position], depth):
-            merged = merge(conds, c3)
-            if merged is not None:
-                found.append((value, merged))
+        found.extend(_consistent(conds, alternatives(template, listed[position], depth)))
     return found
 
 
@@ -406,11 +403,11 @@ def _find_in_map(template: Template, arg: Any, depth: int) -> list[Alternative]:
         return [(Unknown(f"Fn::FindInMap: mapping {arg[0]} is not defined"), ())]
     default = arg[3].get("DefaultValue", MISSING) if len(arg) == 4 and isinstance(arg[3], dict) else MISSING
     found = []
-    for (top, c1), (second, c2) in itertools.product(strings(template, arg[1], depth),
-                                                         strings(template, arg[2], depth)):
-        conds = merge(c1, c2)
-        if conds is None:
+    for pair, conds in product([strings(template, arg[1], depth), strings(template, arg[2], depth)]):
+        if len(pair) != 2:  # too many combinations: the one Unknown says so
+            found.append((pair[0], conds))
             continue
+        top, second = pair
         if isinstance(second, Unknown):
             found.append((second, conds))
             continue
