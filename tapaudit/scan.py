@@ -162,8 +162,7 @@ def scan_sources(sources: Sequence[TemplateSource], rules: Sequence[Rule], *, jo
     else:
         for source in sources:
             _collect(result, scan_source(source, rules, debug, options), progress)
-    result.sort()
-    return result
+    return result  # unsorted: pipeline.run sorts once, after discovery errors and the baseline
 
 
 def _can_fork() -> bool:
