@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tapaudit.errors import InputError
 from tapaudit.loading.discovery import MAX_BYTES, TemplateSource, decode, read_text
@@ -46,12 +48,13 @@ def test_yaml_positions_follow_short_form_tags():
     assert source_map.locate(["Resources", "Fn", "Properties", "Missing", "Deeper"]) == (5, 5)
 
 
-def test_json_positions_are_lazy_and_exact():
+def test_json_positions_are_recorded_for_the_top_levels_and_lazy_below():
     text = json.dumps({"Resources": {"A": {"Type": "x", "Properties": {
         "List": [1, {"Key": "v"}], "Esc\"aped": 2}}}}, indent=2)
     document = parse_document(text)
     assert document.format == "json"
-    assert document.source_map._members == {}  # nothing computed until a finding asks
+    # The root and Resources were read while decoding; nothing below until a finding asks.
+    assert len(document.source_map._members) == 2
     lines = text.splitlines()
     line, column = document.source_map.locate(["Resources", "A", "Properties", "List", 1, "Key"])
     assert lines[line - 1][column - 1:].startswith('"Key"')
@@ -59,6 +62,49 @@ def test_json_positions_are_lazy_and_exact():
     assert lines[line - 1][column - 1:].startswith('"Esc\\"aped"')
     line, column = document.source_map.locate(["Resources", "A", "Properties", "List", 0])
     assert lines[line - 1][column - 1:].startswith("1")
+    assert document.source_map.locate(["Resources", "A"]) == (3, 5)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=30)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, database=None)
+@given(JSON_VALUES, st.sampled_from([None, 0, 1, 2, "\t"]), st.booleans())
+def test_json_decoding_with_positions_equals_json_loads(value, indent, ensure_ascii):
+    text = json.dumps(value, indent=indent, ensure_ascii=ensure_ascii)
+    document = parse_document(text, prefer_json=True)
+    assert document.data == json.loads(text)
+    if isinstance(value, dict):
+        for key in list(value)[:2]:
+            line, column = document.source_map.locate([key])
+            written = json.dumps(key, ensure_ascii=ensure_ascii)
+            assert text.split("\n")[line - 1][column - 1:].startswith(written)
+
+
+# The same outcomes as json.loads followed by the YAML fallback gave before positions were recorded
+# while decoding (a trailing comma or `[1 2]` is valid YAML flow, hence read as YAML).
+@pytest.mark.parametrize("text, expected", [
+    ('{"a": 1, "a": 2}', "duplicate key 'a' at line 1 (first at line 1)"),
+    ('{"Resources": {"A": {}, \n"A": {}}}', "duplicate key 'A' at line 2 (first at line 1)"),
+    ('{"a": NaN}', "NaN is not a number CloudFormation accepts at line 1"),
+    ('{"Resources": {"A": {"B": 1e999}}}', "1e999 is not a number CloudFormation accepts at line 1"),
+    ('{"a": 1} x', "invalid JSON: Extra data at line 1 column 10"),
+    ('{"a" 1}', "invalid JSON: Expecting ':' delimiter at line 1 column 6"),
+    ("[1, 2", "invalid JSON: Expecting ',' delimiter at line 1 column 6"),
+    ('{"a": 1,}', {"a": 1}),
+    ('{"Resources": {"A": [1 2]}}', {"Resources": {"A": ["1 2"]}}),
+])
+def test_invalid_json_is_refused_as_the_decoder_refuses_it(text, expected):
+    if isinstance(expected, dict):
+        assert parse_document(text, prefer_json=True).data == expected
+        return
+    with pytest.raises(InputError) as caught:
+        parse_document(text, prefer_json=True)
+    assert str(caught.value) == expected
 
 
 def test_minified_json_positions():
@@ -86,12 +132,12 @@ def test_alias_bomb_is_refused():
 
 
 def test_ampersands_that_are_not_anchors_skip_the_alias_guard(monkeypatch):
-    import tapaudit.loading.parse as parse
+    import tapaudit.loading.yaml_parse as yaml_parse
 
     def refuse(root):
         raise AssertionError("alias guard ran")
 
-    monkeypatch.setattr(parse, "_guard_aliases", refuse)
+    monkeypatch.setattr(yaml_parse, "_guard_aliases", refuse)
     parse_document("Code: |\n  if (a && b) go('?x=1&y=2');\nUrl: https://h/?a=1&b=2\n")
     with pytest.raises(AssertionError):
         parse_document("a: &anchor 1\nb: *anchor\n")

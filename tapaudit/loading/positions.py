@@ -1,6 +1,7 @@
 """Map a path inside a parsed template back to a 1-based line and column in the source text.
 
-Positions are computed only when a finding asks for one, so a clean template pays nothing.
+For JSON, the offsets of the top two levels (sections, resources) are recorded while the text is
+decoded, at about the cost of a plain decode; deeper ones only when a finding asks for them.
 """
 
 from __future__ import annotations
@@ -8,16 +9,18 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from collections.abc import Sequence
-from typing import Protocol
-
-import yaml
+from collections.abc import Callable, Sequence
+from json.decoder import scanstring
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tapaudit.loading.cfn_tags import short_form_name
+from tapaudit.loading.json_checks import DuplicateKey
+
+if TYPE_CHECKING:
+    import yaml
 
 Path = Sequence[str | int]
 
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _SPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 
@@ -29,20 +32,33 @@ class SourceMap(Protocol):
 
 
 class _LineIndex:
+    """Line and column of offsets, counted from the nearest offset already placed (C-speed
+    counting; building a table of every line start would cost more than a scan's findings)."""
+
     def __init__(self, text: str) -> None:
-        self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self._text = text
+        self._known = [(0, 1)]  # sorted (offset, line)
 
     def line_col(self, offset: int) -> tuple[int, int]:
-        line = bisect.bisect_right(self._starts, offset)
-        return line, offset - self._starts[line - 1] + 1
+        text, known = self._text, self._known
+        index = bisect.bisect_right(known, (offset, float("inf"))) - 1
+        start, line = known[index]
+        line += text.count("\n", start, offset)
+        known.insert(index + 1, (offset, line))
+        return line, offset - text.rfind("\n", 0, offset)
+
+
+class _Malformed(ValueError):
+    """Not the JSON the member walk expects; the decoder itself then says what is wrong."""
 
 
 class JsonSourceMap:
     """Finds a path by walking only the containers on it.
 
-    Each container on the way is read once (its keys or elements, with their offsets); the values
-    in between are skipped by the C decoder, so a path costs about one C parse of the containers
-    it crosses and nothing is tokenized in Python. The text was already parsed, so it is valid.
+    Each container on the way is read once, member by member, with each member's offset; the
+    values are read by the C decoder, so nothing is tokenized in Python. `parse` does this while
+    decoding for the top levels (the template's sections and each resource), which every finding
+    crosses; deeper containers are read the first time a finding asks for one.
     """
 
     def __init__(self, text: str) -> None:
@@ -50,34 +66,69 @@ class JsonSourceMap:
         self._members: dict[int, dict] = {}  # container offset -> {key or index: (where, value)}
         self._lines: _LineIndex | None = None
 
-    def _read(self, start: int) -> dict:
-        members = self._members.get(start)
-        if members is not None:
-            return members
+    @classmethod
+    def parse(cls, text: str, decoder: json.JSONDecoder, levels: int = 2) -> tuple[Any, JsonSourceMap]:
+        """`decoder.decode(text)` and the map of `text`, in one pass. The containers of the top
+        `levels` levels are built here as dicts and lists (a repeated key raises DuplicateKey,
+        as `no_duplicates` does); invalid text raises what `decoder.decode` raises."""
+        source_map = cls(text)
+        try:
+            data, end = source_map._walk(_SPACE.match(text).end(), decoder, levels)
+            if _SPACE.match(text, end).end() != len(text):
+                raise _Malformed
+        except (_Malformed, json.JSONDecodeError):
+            return decoder.decode(text), cls(text)  # raises the decoder's own error
+        return data, source_map
+
+    def _walk(self, start: int, decoder: json.JSONDecoder, levels: int) -> tuple[Any, int]:
         text = self._text
-        members = {}
+        if levels == 0 or not text.startswith(("{", "["), start):
+            return decoder.raw_decode(text, start)
+        return self._read(start, lambda at: self._walk(at, decoder, levels - 1))
+
+    def _read(self, start: int, value_at: Callable[[int], tuple[Any, int]]) -> tuple[Any, int]:
+        """The container at `start` as data, and where it ends; its members' offsets are kept.
+        `value_at(offset)` reads one member's value and says where it ends."""
+        text = self._text
         is_object = text[start] == "{"
+        data: Any = {} if is_object else []
+        members: dict[str | int, tuple[int, int]] = {}
         pos = _SPACE.match(text, start + 1).end()
-        index = 0
-        while pos < len(text) and text[pos] not in "}]":
+        if text.startswith("}" if is_object else "]", pos):
+            self._members[start] = members
+            return data, pos + 1
+        while True:
+            where = pos
             if is_object:
-                token = _STRING.match(text, pos)
-                if token is None:
-                    break
-                raw = token.group()
-                key: str | int = json.loads(raw) if "\\" in raw else raw[1:-1]
-                where = pos
-                pos = _SPACE.match(text, token.end()).end() + 1  # past the colon
+                if not text.startswith('"', pos):
+                    raise _Malformed
+                key, pos = scanstring(text, pos + 1)
                 pos = _SPACE.match(text, pos).end()
-            else:
-                key, where = index, pos
-                index += 1
-            members.setdefault(key, (where, pos))
-            _, end = _DECODER.raw_decode(text, pos)
-            pos = _SPACE.match(text, end).end()
-            if pos < len(text) and text[pos] == ",":
+                if not text.startswith(":", pos):
+                    raise _Malformed
                 pos = _SPACE.match(text, pos + 1).end()
-        self._members[start] = members
+                if key in data:
+                    raise DuplicateKey(key)
+                data[key], end = value_at(pos)
+            else:
+                key = len(data)
+                value, end = value_at(pos)
+                data.append(value)
+            members[key] = (where, pos)
+            pos = _SPACE.match(text, end).end()
+            if text.startswith(",", pos):
+                pos = _SPACE.match(text, pos + 1).end()
+            elif text.startswith("}" if is_object else "]", pos):
+                self._members[start] = members
+                return data, pos + 1
+            else:
+                raise _Malformed
+
+    def _members_at(self, start: int) -> dict:
+        members = self._members.get(start)
+        if members is None:
+            self._read(start, lambda at: _DECODER.raw_decode(self._text, at))
+            members = self._members[start]
         return members
 
     def locate(self, path: Path) -> tuple[int, int]:
@@ -87,7 +138,7 @@ class JsonSourceMap:
         for element in path:
             if offset >= len(text) or text[offset] not in "{[":
                 break
-            hit = self._read(offset).get(element)
+            hit = self._members_at(offset).get(element)
             if hit is None:
                 break
             best, offset = hit
@@ -105,6 +156,8 @@ class YamlSourceMap:
         self._root = root
 
     def locate(self, path: Path) -> tuple[int, int]:
+        import yaml  # loaded already: this map exists only for a YAML document
+
         node = self._root
         best = (1, 1)
         if node is None:

@@ -88,15 +88,18 @@ class Symbols:
             return True
         if _literal_ends_differ(pattern, text, wildcards):
             return False  # cheap, and most comparisons end here: no regex is built
-        if _regex(pattern, wildcards, "").fullmatch(text):
-            return True
+        globbing = wildcards and ("*" in pattern or "?" in pattern)
+        if globbing and _regex(pattern, wildcards, "").fullmatch(text):
+            return True  # (without a wildcard that regex is equality, tested above)
         opens = "".join(sorted(self.open_tokens()))
         if not opens:
             return False
+        if not globbing and _NOT_SEPARATOR.sub("", pattern) != _NOT_SEPARATOR.sub("", text):
+            return False  # an open placeholder never stands for ':' or '/', so those must line up
         # The pattern's open placeholders may take the text's literal values, or the other way round.
         if any(c in pattern for c in opens) and _regex(pattern, wildcards, opens).fullmatch(text):
             return None
-        if (any(c in text for c in opens) and not (wildcards and ("*" in pattern or "?" in pattern))
+        if (any(c in text for c in opens) and not globbing
                 and _regex(text, False, opens).fullmatch(pattern)):
             return None
         return False
@@ -130,6 +133,7 @@ def _last(special: re.Pattern, value: str) -> int:
     return found
 
 
+_NOT_SEPARATOR = re.compile("[^:/]+")
 _ESCAPED = re.compile(r"\\U(000f[0-9a-f]{4})")
 _CACHE: dict[tuple[str, bool, str], re.Pattern] = {}
 

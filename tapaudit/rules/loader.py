@@ -7,11 +7,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from tapaudit.config import Config, ConfigError, RuleSettings, did_you_mean
 from tapaudit.findings import Severity
 from tapaudit.model.values import shape_of
+from tapaudit.rules import parsed_cache
 from tapaudit.rules.model import Check, Fix, FixVariant, Rule
 from tapaudit.rules.predicates import PREDICATES, REGEX_ARGS
 from tapaudit.rules.selectors import SelectorError, compile_selector
@@ -19,7 +18,6 @@ from tapaudit.rules.selectors import SelectorError, compile_selector
 _PLACEHOLDER = re.compile(r"^\{(\w+)\}$")
 _REQUIRED = ("id", "title", "severity", "rationale", "why", "resource_types", "fix", "checks")
 _ID = re.compile(r"^[A-Z][A-Z0-9_-]{1,31}$")
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class RuleFileError(Exception):
@@ -51,10 +49,19 @@ def load_rules(extra_dirs: Iterable[Path] = (), config: Config | None = None) ->
     return sorted(rules.values(), key=lambda r: r.id)
 
 
+def _parse_yaml(text: str) -> Any:
+    import yaml  # only when the parsed-rule cache misses: the import alone costs ~20 ms
+
+    try:
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        raise ValueError(str(exc)) from None
+
+
 def load_rule_file(path: Path, config: Config | None = None) -> Rule:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        data = parsed_cache.load(path.read_text(encoding="utf-8"), _parse_yaml)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise RuleFileError(f"{path}: cannot read rule file: {exc}") from None
     try:
         return _build(data, path, config)
