@@ -20,7 +20,7 @@ def test_wheel_carries_rules_and_runs_anywhere(tmp_path):
     for i in range(1, 7):
         assert f"tapaudit/builtin_rules/TAP00{i}.yaml" in names
     assert "tapaudit/rules/predicates/s3.py" in names
-    assert "tapaudit/model/data/aws_managed_policies.jsonl.gz" in names  # the dated snapshot
+    assert "tapaudit/model/data/aws_managed_policies.jsonl.zblocks" in names  # the dated snapshot
 
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)

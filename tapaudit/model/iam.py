@@ -155,13 +155,11 @@ def _managed(template: Template, arn: Branch, policies: RolePolicies) -> None:
         if concrete.startswith("arn:") and marker in concrete:
             name = concrete.split(marker, 1)[1]
             document = managed_policies.document(name)
-            date = managed_policies.snapshot_date()
-            if document is None:
-                policies.unverifiable.append(f"policy {name} is not in the managed-policy snapshot "
-                                             f"(as of {date})")
+            if document is None:  # not in the snapshot, or the snapshot is unreadable: says which
+                policies.unverifiable.append(f"policy {name} {managed_policies.why_missing(name)}")
                 continue
             policies.snapshot.append(name)
-            origin = f"AWS managed policy {name} (as of {date})"
+            origin = f"AWS managed policy {name} (as of {managed_policies.snapshot_date()})"
             policies.statements.extend(
                 statements_of(template, Branch(document, (), conditions), origin))
         else:
