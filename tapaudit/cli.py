@@ -374,6 +374,8 @@ def _parsers() -> tuple[_Parser, dict[str, _Parser]]:
 
 def _run(argv: list[str]) -> int:
     root, commands = _parsers()
+    if argv[:1] == ["--"]:  # click took `tapaudit -- scan ...`
+        argv = argv[1:]
     if not argv:  # as with click: the help on stdout, exit 2
         root.print_help()
         return EXIT_ERROR

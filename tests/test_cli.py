@@ -213,6 +213,12 @@ def test_options_may_come_before_between_and_after_the_paths():
     assert {f["rule_id"] for f in report["findings"]} == {"TAP002"}
 
 
+def test_double_dash_before_the_command_or_the_paths():
+    assert run_cli("--", "rules").returncode == 0
+    proc = run_cli("scan", "-f", "json", "--", PRIMARY)
+    assert proc.returncode == 1 and len(json.loads(proc.stdout)["templates"]) == 1
+
+
 def test_stdin_path_between_options():
     proc = run_cli("scan", "-f", "json", "-", "--fail-on", "none", stdin=TAP006_CASES.read_text())
     assert proc.returncode == 0 and json.loads(proc.stdout)["templates"] == ["<stdin>"]
