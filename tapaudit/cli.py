@@ -1,54 +1,35 @@
-"""Command line: `tapaudit scan`, `tapaudit rules`, `tapaudit explain`, `tapaudit --version`.
+"""Command line: `tapaudit scan`, `tapaudit rules`, `tapaudit explain`, `tapaudit config`,
+`tapaudit --version`.
 
 Exit codes: 0 nothing at or above the gate, 1 a finding at or above it, 2 an input could not be
-scanned or the command line is wrong (2 wins over 1). Heavy modules are imported inside the
-commands so `--version` and `rules` start fast.
+scanned or the command line is wrong (2 wins over 1). The parser is the standard library's argparse
+and heavy modules are imported inside the commands, so `--version` and `rules` start fast.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
-from dataclasses import replace
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
-
-import typer
+from typing import TYPE_CHECKING, NoReturn
 
 from tapaudit import __version__
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tapaudit.config import Config
     from tapaudit.rules.model import Rule
 
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2  # gate.py's, repeated so `--version` need not import it
 PROGRESS_MIN_TEMPLATES = 20
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Audit CloudFormation templates and CDK cloud assemblies (TAP001-TAP006).")
-
-
-class ReportFormat(StrEnum):
-    console = "console"
-    json = "json"
-    sarif = "sarif"
-    junit = "junit"
-    github = "github"
-    gitlab = "gitlab"
-    markdown = "markdown"
-
-
-class ListFormat(StrEnum):
-    console = "console"
-    json = "json"
-
-
-class Gate(StrEnum):
-    critical = "critical"
-    high = "high"
-    medium = "medium"
-    low = "low"
-    none = "none"
+# The names of tapaudit.reporting.formats.FORMATS, repeated so the parser is built without importing
+# the report code (tests/test_cli.py keeps the two equal).
+REPORT_FORMATS = ("console", "json", "sarif", "junit", "github", "gitlab", "markdown")
+LIST_FORMATS = ("console", "json")
+GATES = ("critical", "high", "medium", "low", "none")
 
 
 def _error(message: str) -> None:
@@ -59,16 +40,9 @@ def _note(message: str) -> None:
     print(f"tapaudit: note: {message}", file=sys.stderr)
 
 
-def _version(value: bool) -> None:
-    if value:
-        print(f"tapaudit {__version__}")
-        raise typer.Exit(EXIT_OK)
-
-
-@app.callback()
-def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                                help="Show the version and exit.")] = False) -> None:
-    """tapaudit: compliance auditor for CloudFormation and CDK."""
+def _fail(message: str) -> NoReturn:
+    _error(message)
+    raise SystemExit(EXIT_ERROR)
 
 
 def _configure(config_file: Path | None, no_config: bool, **given) -> Config:
@@ -77,27 +51,23 @@ def _configure(config_file: Path | None, no_config: bool, **given) -> Config:
     from tapaudit.config import ConfigError, load_config
 
     if config_file is not None and no_config:
-        _error("--config and --no-config exclude each other")
-        raise typer.Exit(EXIT_ERROR)
+        _fail("--config and --no-config exclude each other")
     try:
         config = load_config(config_file, use_files=not no_config)
     except ConfigError as exc:
-        _error(str(exc))
-        raise typer.Exit(EXIT_ERROR) from None
+        _fail(str(exc))
     for key, value in given.items():
         if value not in (None, [], False):
             config.override(key, value)
     return config
 
 
-def _scan_config(config_file: Path | None, no_config: bool, fail_on: Gate | None, rule: list[str],
-                 skip_rule: list[str], rules_dir: list[Path], baseline: Path | None,
-                 strict_suppressions: bool) -> Config:
+def _scan_config(args: argparse.Namespace) -> Config:
     """The configuration of `scan` and `config`: the same options, so both show the same thing."""
-    return _configure(config_file, no_config, fail_on=fail_on.value if fail_on else None,
-                      rules=list(rule), skip_rules=list(skip_rule), rules_dirs=[str(d) for d in rules_dir],
-                      baseline=str(baseline) if baseline else None,
-                      strict_suppressions=strict_suppressions)
+    return _configure(args.config_file, args.no_config, fail_on=args.fail_on, rules=list(args.rule),
+                      skip_rules=list(args.skip_rule), rules_dirs=[str(d) for d in args.rules_dir],
+                      baseline=str(args.baseline) if args.baseline else None,
+                      strict_suppressions=args.strict_suppressions)
 
 
 def _every_rule(rules_dirs: list[Path], config: Config) -> list[Rule]:
@@ -110,76 +80,24 @@ def _every_rule(rules_dirs: list[Path], config: Config) -> list[Rule]:
     try:
         return load_all_rules(config)
     except UsageError as exc:
-        _error(str(exc))
-        raise typer.Exit(EXIT_ERROR) from None
+        _fail(str(exc))
 
 
-Paths = Annotated[list[str], typer.Argument(help="Templates, folders, cdk.out assemblies, - for stdin.")]
-FormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")]
-OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")]
-GateOption = Annotated[Gate | None, typer.Option("--fail-on", show_default="high",
-                                                 help="Exit 1 on findings at or above this.")]
-RuleOption = Annotated[list[str], typer.Option("--rule", help="Run only this rule (repeatable).")]
-SkipOption = Annotated[list[str], typer.Option("--skip-rule", help="Do not run this rule (repeatable).")]
-RulesDirOption = Annotated[list[Path], typer.Option("--rules-dir", help="Load more rule files from DIR.")]
-JobsOption = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes (0: one per core).")]
-ProgressOption = Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on a terminal.")]
-ReportOption = Annotated[list[str], typer.Option(
-    "--report", metavar="FORMAT=FILE",
-    help="Also write a report in FORMAT to FILE, from the same scan (repeatable).")]
-DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
-ConfigOption = Annotated[Path | None, typer.Option(
-    "--config", help="Read the configuration from FILE (pyproject.toml or .tapaudit.toml).")]
-NoConfigOption = Annotated[bool, typer.Option(
-    "--no-config", help="Ignore pyproject.toml and .tapaudit.toml.")]
-BaselineOption = Annotated[Path | None, typer.Option(
-    "--baseline", help="Findings in this baseline file do not count for the gate.")]
-StrictOption = Annotated[bool, typer.Option(
-    "--strict-suppressions", help="Any suppression problem fails the gate (exit 1).")]
-AllowNoTemplatesOption = Annotated[bool, typer.Option(
-    "--allow-no-templates", help="Exit 0 with a note when no input is a template; named files that "
-    "cannot be parsed and never mention a template section are skipped (for hooks).")]
-MissingOkOption = Annotated[bool, typer.Option(
-    "--missing-ok", help="A path that does not exist is noted, not an error (e.g. cdk.out before synth).")]
-
-
-@app.command()
-def scan(
-    paths: Paths,
-    format: FormatOption = ReportFormat.console,
-    output: OutputOption = None,
-    fail_on: GateOption = None,
-    rule: RuleOption = [],  # noqa: B006 (typer reads the default, never mutates it)
-    skip_rule: SkipOption = [],  # noqa: B006
-    rules_dir: RulesDirOption = [],  # noqa: B006
-    jobs: JobsOption = 0,
-    progress: ProgressOption = True,
-    report: ReportOption = [],  # noqa: B006
-    debug: DebugOption = False,
-    config_file: ConfigOption = None,
-    no_config: NoConfigOption = False,
-    baseline: BaselineOption = None,
-    write_baseline: Annotated[Path | None, typer.Option(
-        "--write-baseline", help="Write the current findings to FILE as a baseline (exit 0).")] = None,
-    show_suppressed: Annotated[bool, typer.Option(
-        "--show-suppressed", help="List suppressed and baselined findings in the console report.")] = False,
-    strict_suppressions: StrictOption = False,
-    allow_no_templates: AllowNoTemplatesOption = False,
-    missing_ok: MissingOkOption = False,
-) -> None:
+def scan(args: argparse.Namespace) -> int:
     """Scan templates and report findings."""
+    from dataclasses import replace
+
     from tapaudit import pipeline
 
-    extra_reports = _parse_reports(report)
-    config = _scan_config(config_file, no_config, fail_on, rule, skip_rule, rules_dir, baseline,
-                          strict_suppressions)
-    if write_baseline is not None:
+    extra_reports = _parse_reports(args.report)
+    config = _scan_config(args)
+    if args.write_baseline is not None:
         config.baseline = None  # the new baseline holds every current finding
     bar = None
 
     def start_progress(total: int):
         nonlocal bar
-        if not (progress and format is ReportFormat.console and total >= PROGRESS_MIN_TEMPLATES
+        if not (args.progress and args.format == "console" and total >= PROGRESS_MIN_TEMPLATES
                 and sys.stderr.isatty()):
             return None
         from rich.progress import Progress
@@ -189,17 +107,16 @@ def scan(
         bar.start()
         return lambda: bar.advance(task)
 
-    present = _existing(paths) if missing_ok else paths
+    present = _existing(args.paths) if args.missing_ok else args.paths
     try:
-        outcome = pipeline.run(present, config, jobs=jobs, debug=debug,
-                               allow_no_templates=allow_no_templates,
+        outcome = pipeline.run(present, config, jobs=args.jobs, debug=args.debug,
+                               allow_no_templates=args.allow_no_templates,
                                on_error=lambda e: _error(f"{e.file}: {e.message}"),
                                on_skipped=lambda s: print(f"tapaudit: note: {s.file}: skipped, "
                                                           f"{s.reason}", file=sys.stderr),
                                start_progress=start_progress)
     except pipeline.UsageError as exc:
-        _error(str(exc))
-        raise typer.Exit(EXIT_ERROR) from None
+        _fail(str(exc))
     finally:
         if bar is not None:
             bar.stop()
@@ -207,10 +124,12 @@ def scan(
     from tapaudit.reporting.formats import ReportContext
 
     context = ReportContext(outcome.rules, config.fail_on, config.strict_suppressions,
-                            allow_no_templates=allow_no_templates, show_suppressed=show_suppressed)
-    if write_baseline is not None:  # first, so the reports end with the exit code the run has
-        context = replace(context, verdict=_write_baseline(write_baseline, outcome, context.gate(result)[0]))
-    _write_report(result, context, format.value, output)
+                            allow_no_templates=args.allow_no_templates,
+                            show_suppressed=args.show_suppressed)
+    if args.write_baseline is not None:  # first, so the reports end with the exit code the run has
+        context = replace(context, verdict=_write_baseline(args.write_baseline, outcome,
+                                                           context.gate(result)[0]))
+    _write_report(result, context, args.format, args.output)
     for name, target in extra_reports:
         _write_report(result, context, name, target)
     for problem in result.suppression_problems:
@@ -219,11 +138,11 @@ def scan(
 
     code, _reason = context.gate(result)
     if not result.templates and not result.errors:
-        if allow_no_templates:
-            _note("no templates to scan in " + ", ".join(paths))
+        if args.allow_no_templates:
+            _note("no templates to scan in " + ", ".join(args.paths))
         else:
-            _error("no templates found in " + ", ".join(paths))
-    raise typer.Exit(code)
+            _error("no templates found in " + ", ".join(args.paths))
+    return code
 
 
 def _write_baseline(path: Path, outcome, code: int) -> tuple[int, str]:
@@ -264,10 +183,8 @@ def _parse_reports(specs: list[str]) -> list[tuple[str, Path]]:
     reports = []
     for spec in specs:
         name, sep, file = spec.partition("=")
-        if not sep or not file or name not in ReportFormat.__members__:
-            _error(f"--report {spec}: expected FORMAT=FILE with FORMAT one of "
-                   f"{', '.join(ReportFormat.__members__)}")
-            raise typer.Exit(EXIT_ERROR)
+        if not sep or not file or name not in REPORT_FORMATS:
+            _fail(f"--report {spec}: expected FORMAT=FILE with FORMAT one of {', '.join(REPORT_FORMATS)}")
         reports.append((name, Path(file)))
     return reports
 
@@ -284,46 +201,33 @@ def _write_report(result, context, name: str, output: Path | None) -> None:
         with output.open("w", encoding="utf-8") as stream:
             write(result, context, stream)
     except OSError as exc:
-        _error(f"{output}: cannot write report: {exc.strerror or exc}")
-        raise typer.Exit(EXIT_ERROR) from None
+        _fail(f"{output}: cannot write report: {exc.strerror or exc}")
 
 
-@app.command("rules")
-def list_rules(
-    format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.console,
-    rules_dir: RulesDirOption = [],  # noqa: B006
-    config_file: ConfigOption = None,
-    no_config: NoConfigOption = False,
-) -> None:
+def list_rules(args: argparse.Namespace) -> int:
     """List every rule with its id, severity and title (as the configuration sets them)."""
-    rules = _every_rule(rules_dir, _configure(config_file, no_config))
-    if format is ListFormat.json:
+    rules = _every_rule(args.rules_dir, _configure(args.config_file, args.no_config))
+    if args.format == "json":
         import json
 
         print(json.dumps([{"id": r.id, "title": r.title, "severity": r.severity.label,
                            "resource_types": list(r.resource_types)} for r in rules], indent=2))
-        return
+        return EXIT_OK
     for r in rules:
         print(f"{r.id}  {r.severity.label:<8} {r.title}")
+    return EXIT_OK
 
 
-@app.command()
-def explain(
-    rule_id: Annotated[str, typer.Argument(help="A rule id, e.g. TAP001.")],
-    rules_dir: RulesDirOption = [],  # noqa: B006
-    config_file: ConfigOption = None,
-    no_config: NoConfigOption = False,
-) -> None:
+def explain(args: argparse.Namespace) -> int:
     """Show a rule's rationale, what passes, what fails, the fix and its parameters."""
     from rich.markdown import Markdown
 
     from tapaudit.reporting.console import make_console
 
-    rules = {r.id: r for r in _every_rule(rules_dir, _configure(config_file, no_config))}
-    rule = rules.get(rule_id.upper())
+    rules = {r.id: r for r in _every_rule(args.rules_dir, _configure(args.config_file, args.no_config))}
+    rule = rules.get(args.rule_id.upper())
     if rule is None:
-        _error(f"unknown rule id {rule_id} (known: {', '.join(sorted(rules))})")
-        raise typer.Exit(EXIT_ERROR)
+        _fail(f"unknown rule id {args.rule_id} (known: {', '.join(sorted(rules))})")
     params = "\n".join(f"- `{k}`: `{v}`" for k, v in rule.parameters.items())
     text = (
         f"# {rule.id}: {rule.title}\n\nSeverity: **{rule.severity.label}** · resources: "
@@ -334,57 +238,173 @@ def explain(
         f"## Parameters\n\n{params or 'none'}\n"
     )
     make_console(sys.stdout).print(Markdown(text))
+    return EXIT_OK
 
 
-@app.command("config")
-def show_config(
-    format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.console,
-    config_file: ConfigOption = None,
-    no_config: NoConfigOption = False,
-    fail_on: GateOption = None,
-    rule: RuleOption = [],  # noqa: B006
-    skip_rule: SkipOption = [],  # noqa: B006
-    rules_dir: RulesDirOption = [],  # noqa: B006
-    baseline: BaselineOption = None,
-    strict_suppressions: StrictOption = False,
-) -> None:
+def show_config(args: argparse.Namespace) -> int:
     """Print the effective configuration and where each value comes from."""
+    import json
+
     from tapaudit.config import effective
     from tapaudit.pipeline import UsageError, load_configured_rules
 
-    config = _scan_config(config_file, no_config, fail_on, rule, skip_rule, rules_dir, baseline,
-                          strict_suppressions)
+    config = _scan_config(args)
     try:
         load_configured_rules(config)  # rule ids and per-rule settings are checked as `scan` does
     except UsageError as exc:
-        _error(str(exc))
-        raise typer.Exit(EXIT_ERROR) from None
+        _fail(str(exc))
     rows = effective(config)
-    if format is ListFormat.json:
-        import json
-
+    if args.format == "json":
         print(json.dumps({"file": config.file_name if config.source else None,
                           "settings": [{"key": k, "value": v, "origin": o} for k, v, o in rows]},
                          indent=2))
-        return
-    import json
-
+        return EXIT_OK
     print(f"# configuration file: {config.file_name if config.source else 'none'}")
     lines = [(f"{k} = {json.dumps(v) if v is not None else '(not set)'}", o) for k, v, o in rows]
     width = max(len(line) for line, _ in lines)
     for line, origin in lines:
         print(f"{line:<{width}}  # {origin}")
+    return EXIT_OK
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse as click behaved: no abbreviated options (`--form` is not `--format`), and a usage
+    error is one line in tapaudit's style, exit 2."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(allow_abbrev=False, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        _fail(f"{message} (see '{self.prog} --help')")
+
+
+def _jobs(text: str) -> int:
+    """`--jobs`: a whole number, 0 or more (click's IntRange(min=0))."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
+def _add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...], what: str) -> None:
+    parser.add_argument("-f", "--format", choices=choices, default="console", metavar="FORMAT",
+                        help=f"{what} format: %(choices)s (default: %(default)s).")
+
+
+def _add_rule_source_options(parser: argparse.ArgumentParser) -> None:
+    """Where rules and settings come from: every command has these."""
+    parser.add_argument("--rules-dir", action="append", default=[], type=Path, metavar="DIR",
+                        help="Load more rule files from DIR (repeatable).")
+    parser.add_argument("--config", dest="config_file", type=Path, metavar="FILE",
+                        help="Read the configuration from FILE (pyproject.toml or .tapaudit.toml).")
+    parser.add_argument("--no-config", action="store_true",
+                        help="Ignore pyproject.toml and .tapaudit.toml.")
+
+
+def _add_gate_options(parser: argparse.ArgumentParser) -> None:
+    """What runs and what fails the gate: `scan` and `config` (which shows what `scan` would use)."""
+    parser.add_argument("--fail-on", choices=GATES, metavar="SEVERITY",
+                        help="Exit 1 on findings at or above this: %(choices)s "
+                             "(default: high, or as configured).")
+    parser.add_argument("--rule", action="append", default=[], metavar="RULE_ID",
+                        help="Run only this rule (repeatable).")
+    parser.add_argument("--skip-rule", action="append", default=[], metavar="RULE_ID",
+                        help="Do not run this rule (repeatable).")
+    parser.add_argument("--baseline", type=Path, metavar="FILE",
+                        help="Findings in this baseline file do not count for the gate.")
+    parser.add_argument("--strict-suppressions", action="store_true",
+                        help="Any suppression problem fails the gate (exit 1).")
+
+
+def _parsers() -> tuple[_Parser, dict[str, _Parser]]:
+    """The root parser and each command's parser by name."""
+    root = _Parser(prog="tapaudit",
+                   description="Audit CloudFormation templates and CDK cloud assemblies (TAP001-TAP006).")
+    root.add_argument("--version", action="version", version=f"tapaudit {__version__}",
+                      help="Show the version and exit.")
+    commands = root.add_subparsers(title="commands", metavar="COMMAND")
+
+    def command(run: Callable[[argparse.Namespace], int], name: str, usage: str) -> _Parser:
+        summary = run.__doc__
+        parser = commands.add_parser(name, help=summary, description=summary, usage=usage)
+        parser.set_defaults(run=run)
+        return parser
+
+    p = command(scan, "scan", "%(prog)s [options] PATH...")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="Templates, folders, cdk.out assemblies, - for stdin.")
+    _add_format(p, REPORT_FORMATS, "Report")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="Write the report to FILE.")
+    _add_gate_options(p)
+    _add_rule_source_options(p)
+    p.add_argument("-j", "--jobs", type=_jobs, default=0, metavar="N",
+                   help="Worker processes (0: one per core; default: %(default)s).")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
+                   help="Progress bar on a terminal (default: on).")
+    p.add_argument("--report", action="append", default=[], metavar="FORMAT=FILE",
+                   help="Also write a report in FORMAT to FILE, from the same scan (repeatable).")
+    p.add_argument("--debug", action="store_true", help="Show tracebacks of internal errors.")
+    p.add_argument("--write-baseline", type=Path, metavar="FILE",
+                   help="Write the current findings to FILE as a baseline (exit 0).")
+    p.add_argument("--show-suppressed", action="store_true",
+                   help="List suppressed and baselined findings in the console report.")
+    p.add_argument("--allow-no-templates", action="store_true",
+                   help="Exit 0 with a note when no input is a template; named files that cannot be "
+                        "parsed and never mention a template section are skipped (for hooks).")
+    p.add_argument("--missing-ok", action="store_true",
+                   help="A path that does not exist is noted, not an error (e.g. cdk.out before synth).")
+
+    p = command(list_rules, "rules", "%(prog)s [options]")
+    _add_format(p, LIST_FORMATS, "Output")
+    _add_rule_source_options(p)
+
+    p = command(explain, "explain", "%(prog)s [options] RULE_ID")
+    p.add_argument("rule_id", metavar="RULE_ID", help="A rule id, e.g. TAP001.")
+    _add_rule_source_options(p)
+
+    p = command(show_config, "config", "%(prog)s [options]")
+    _add_format(p, LIST_FORMATS, "Output")
+    _add_gate_options(p)
+    _add_rule_source_options(p)
+    return root, commands.choices
+
+
+def _run(argv: list[str]) -> int:
+    root, commands = _parsers()
+    if argv[:1] == ["--"]:  # click took `tapaudit -- scan ...`
+        argv = argv[1:]
+    if not argv:  # as with click: the help on stdout, exit 2
+        root.print_help()
+        return EXIT_ERROR
+    if argv[0] in commands:
+        # Intermixed: options may come before, between and after the paths, as click allowed.
+        args = commands[argv[0]].parse_intermixed_args(argv[1:])
+    else:
+        args = root.parse_args(argv)  # --version and --help exit here, and so does a usage error
+        if "run" not in args:  # not `required=True`, which would hide an unknown option's error
+            root.error("the following arguments are required: COMMAND")
+    return args.run(args)
 
 
 def main() -> None:
-    debug = "--debug" in sys.argv
+    argv = sys.argv[1:]
+    debug = "--debug" in argv
     try:
-        app()
+        code = _run(argv)
     except KeyboardInterrupt:
         _error("interrupted")
-        sys.exit(130)
+        code = 130
+    except BrokenPipeError:
+        # The reader left (`| head`): exit 1 quietly as click did, and point stdout at devnull so
+        # the interpreter's own flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 1
     except Exception as exc:  # never a traceback for the user
         if debug:
             raise
         _error(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug)")
-        sys.exit(EXIT_ERROR)
+        code = EXIT_ERROR
+    sys.exit(code)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 
 from tapaudit import __version__
-from tests.conftest import FIXTURES, run_cli
+from tests.conftest import FIXTURES, ROOT, run_cli
 
 FLAWED = str(FIXTURES / "flawed")
 TAP006_CASES = FIXTURES / "TAP006" / "yaml-cases.yaml"
@@ -193,3 +196,113 @@ def test_parallel_and_serial_scans_agree(tmp_path):
     parallel = run_cli("scan", str(tmp_path), "-f", "json", "--jobs", "2")
     assert json.loads(serial.stdout) == json.loads(parallel.stdout)
     assert len(json.loads(serial.stdout)["findings"]) == 24
+
+
+# The command line is argparse set up to behave as click did; these pin what argparse alone would
+# do differently.
+
+PRIMARY = str(FIXTURES / "flawed" / "TransactionMigration-Primary.template.json")
+REPLICA = str(FIXTURES / "flawed" / "TransactionMigration-Replica.template.json")
+
+
+def test_options_may_come_before_between_and_after_the_paths():
+    proc = run_cli("scan", "--fail-on", "none", PRIMARY, "-f", "json", REPLICA, "--rule", "TAP002")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert len(report["templates"]) == 2
+    assert {f["rule_id"] for f in report["findings"]} == {"TAP002"}
+
+
+def test_double_dash_before_the_command_or_the_paths():
+    assert run_cli("--", "rules").returncode == 0
+    proc = run_cli("scan", "-f", "json", "--", PRIMARY)
+    assert proc.returncode == 1 and len(json.loads(proc.stdout)["templates"]) == 1
+
+
+def test_stdin_path_between_options():
+    proc = run_cli("scan", "-f", "json", "-", "--fail-on", "none", stdin=TAP006_CASES.read_text())
+    assert proc.returncode == 0 and json.loads(proc.stdout)["templates"] == ["<stdin>"]
+
+
+@pytest.mark.parametrize("flag", ["--progress", "--no-progress"])
+def test_progress_flags(flag):
+    proc = run_cli("scan", FLAWED, "-f", "json", flag, "-j", "1")
+    assert proc.returncode == 1 and len(json.loads(proc.stdout)["findings"]) == 6
+
+
+@pytest.mark.parametrize(("args", "mentions"), [
+    (["scan", FLAWED, "--jobs", "-1"], "--jobs"),
+    (["scan", FLAWED, "-j", "many"], "--jobs"),
+    (["scan", FLAWED, "--form", "json"], "--form"),  # no abbreviations, as with click
+    (["scan", FLAWED, "--format", "xml"], "xml"),
+    (["scan", FLAWED, "--bogus"], "--bogus"),
+    (["scan"], "PATH"),
+    (["rules", "--format", "sarif"], "sarif"),
+    (["config", "--fail-on", "severe"], "severe"),
+    (["explain"], "RULE_ID"),
+    (["rules", "extra"], "extra"),
+    (["bogus"], "bogus"),
+    (["--bogus"], "--bogus"),
+])
+def test_usage_error_is_one_line_and_exit_2(args, mentions):
+    proc = run_cli(*args)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tapaudit: error: ") and mentions in lines[0]
+
+
+def test_no_arguments_prints_the_help_and_exits_2():
+    proc = run_cli()
+    assert proc.returncode == 2
+    assert proc.stdout.startswith("usage: tapaudit")
+    for command in ("scan", "rules", "explain", "config"):
+        assert command in proc.stdout
+
+
+def test_version_wins_over_a_command():
+    proc = run_cli("--version", "scan")
+    assert proc.returncode == 0 and proc.stdout == f"tapaudit {__version__}\n"
+
+
+RULE_SOURCE = ["--rules-dir DIR", "--config FILE", "--no-config"]
+GATE = ["--fail-on SEVERITY", "--rule RULE_ID", "--skip-rule RULE_ID", "--baseline FILE",
+        "--strict-suppressions"]
+
+
+@pytest.mark.parametrize(("command", "options"), [
+    ("scan", ["PATH", "-f FORMAT, --format FORMAT", "-o FILE, --output FILE", *GATE, *RULE_SOURCE,
+              "-j N, --jobs N", "--progress, --no-progress", "--report FORMAT=FILE", "--debug",
+              "--write-baseline FILE", "--show-suppressed", "--allow-no-templates", "--missing-ok",
+              "console, json, sarif, junit, github, gitlab, markdown", "default: high"]),
+    ("rules", ["-f FORMAT, --format FORMAT", "console, json", *RULE_SOURCE]),
+    ("explain", ["RULE_ID", *RULE_SOURCE]),
+    ("config", ["-f FORMAT, --format FORMAT", *GATE, *RULE_SOURCE]),
+])
+def test_help_of_each_command_lists_its_options(command, options):
+    proc = run_cli(command, "--help", env={"COLUMNS": "200"})
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert proc.stdout.startswith(f"usage: tapaudit {command} ")
+    for option in options:
+        assert option in proc.stdout, option
+
+
+def test_report_format_choices_follow_the_registry():
+    from tapaudit.cli import REPORT_FORMATS
+    from tapaudit.reporting.formats import FORMATS
+
+    assert list(REPORT_FORMATS) == list(FORMATS)
+
+
+@pytest.mark.parametrize("args", [["--version"], ["scan", FLAWED, "--format", "json"], ["rules"]])
+def test_start_imports_no_typer_click_or_rich(args):
+    """Start-up time: the CLI is argparse, and rich is imported only by what draws with it."""
+    code = ("import sys\nfrom tapaudit.cli import main\n"
+            f"sys.argv = ['tapaudit', *{args!r}]\n"
+            "try:\n    main()\nfinally:\n"
+            "    print(sorted({m.partition('.')[0] for m in sys.modules} & {'typer', 'click', 'rich'}),"
+            " file=sys.stderr)\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert proc.returncode in (0, 1), proc.stderr
+    assert proc.stderr.splitlines()[-1] == "[]"
