@@ -155,7 +155,7 @@ def _write_baseline(path: Path, outcome, code: int) -> tuple[int, str]:
         return EXIT_ERROR, f"exit 2: baseline {path} not written, not every input could be scanned"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        count = baseline.write(path, outcome.result.findings, outcome.origins or {})
+        count = baseline.write(path, outcome.result.findings, outcome.origins)
     except OSError as exc:
         _error(f"{path}: cannot write baseline: {exc.strerror or exc}")
         return EXIT_ERROR, f"exit 2: cannot write baseline {path}"

@@ -7,7 +7,7 @@ suppressions and baseline mean the same thing wherever tapaudit runs.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tapaudit.config import Config, ConfigError, path_excluded, resolve_path
@@ -23,7 +23,14 @@ class UsageError(Exception):
 class ScanOutcome:
     result: ScanResult
     rules: list[Rule]
-    origins: dict | None = None  # report name -> baseline.Origin, to write a baseline
+    sources: list = field(default_factory=list)  # the TemplateSources scanned
+
+    @property
+    def origins(self) -> dict:
+        """Report name -> baseline.Origin, to write a baseline."""
+        from tapaudit.triage import baseline
+
+        return {s.display: baseline.Origin(s.path, s.stack) for s in self.sources}
 
 
 def load_all_rules(config: Config) -> list[Rule]:
@@ -60,16 +67,11 @@ def run(paths: Sequence[str], config: Config | None = None, *, jobs: int = 0, de
     section are skipped, not errors."""
     from tapaudit.loading.discovery import discover
     from tapaudit.scan import ScanOptions, SourceReport, scan_sources
-    from tapaudit.triage import baseline
-
     config = config or Config()
     every_rule = load_all_rules(config)
     rules = load_configured_rules(config, every_rule)
     baseline_file = Path(resolve_path(config, config.baseline, "baseline")) if config.baseline else None
-    try:
-        baseline_rows = baseline.read(baseline_file) if baseline_file else None
-    except baseline.BaselineError as exc:
-        raise UsageError(str(exc)) from None
+    baseline_rows = _read_baseline(baseline_file) if baseline_file else None
     sources, discovery_errors = discover(paths)
     sources, excluded = _exclude(sources, config)
     for error in discovery_errors:
@@ -91,11 +93,23 @@ def run(paths: Sequence[str], config: Config | None = None, *, jobs: int = 0, de
     result = scan_sources(sources, rules, jobs=jobs, debug=debug, progress=each, options=options)
     result.errors.extend(discovery_errors)
     result.skipped.extend(excluded)
-    origins = {s.display: baseline.Origin(s.path, s.stack) for s in sources}
+    outcome = ScanOutcome(result, rules, sources)
     if baseline_file and baseline_rows is not None:
-        baseline.apply(result, baseline_rows, origins, baseline_file.parent, [rule.id for rule in rules])
+        from tapaudit.triage import baseline
+
+        baseline.apply(result, baseline_rows, outcome.origins, baseline_file.parent,
+                       [rule.id for rule in rules])
     result.sort()
-    return ScanOutcome(result, rules, origins)
+    return outcome
+
+
+def _read_baseline(path: Path) -> list[dict]:
+    from tapaudit.triage import baseline  # only a run with a baseline pays for its code
+
+    try:
+        return baseline.read(path)
+    except baseline.BaselineError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _exclude(sources: list, config: Config) -> tuple[list, list[Skipped]]:

@@ -27,7 +27,7 @@ from tapaudit.model.template import Template
 from tapaudit.rules.engine import Verdict, evaluate_rule, to_finding
 from tapaudit.rules.model import Rule
 from tapaudit.transforms import expand, might_transform
-from tapaudit.triage.suppressions import apply_to_report
+from tapaudit.triage import has_suppressions
 
 PARALLEL_MIN_SOURCES = 8
 _TEMPLATE_HINTS = ("AWSTemplateFormatVersion", "Resources")
@@ -113,7 +113,10 @@ def scan_source(source: TemplateSource, rules: Sequence[Rule], debug: bool = Fal
             template.provenance = expansion.provenance
         report = scan_template(template, rules, source.display, document.source_map, options)
         # Metadata of the document as written (and of what only a transform writes).
-        apply_to_report(report, data, rules, options, expansion.data if expansion else None)
+        if has_suppressions(data) or (expansion and has_suppressions(expansion.data)):
+            from tapaudit.triage.suppressions import apply_to_report
+
+            apply_to_report(report, data, rules, options, expansion.data if expansion else None)
     except InputError as exc:
         # In a folder walk, files that do not even mention a template section are not ours.
         mentions_template = text is not None and any(h in text for h in _TEMPLATE_HINTS)

@@ -10,7 +10,8 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from tapaudit.triage.suppressions import METADATA_KEY, MIN_REASON
+from tapaudit.triage import METADATA_KEY
+from tapaudit.triage.suppressions import MIN_REASON
 
 
 def suppress(construct: Any, rule_id: str, reason: str, expires: str | date | None = None,

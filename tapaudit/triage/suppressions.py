@@ -13,12 +13,12 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from tapaudit.findings import Finding, Suppression, SuppressionProblem
+from tapaudit.triage import METADATA_KEY
 
 if TYPE_CHECKING:
     from tapaudit.rules.model import Rule
     from tapaudit.scan import ScanOptions, SourceReport
 
-METADATA_KEY = "tapaudit"
 MIN_REASON = 10
 _ENTRY_KEYS = {"id", "reason", "expires"}
 
