@@ -110,14 +110,17 @@ def find_config(start: Path) -> Path | None:
 def _has_tool_table(path: Path) -> bool:
     """Whether a pyproject.toml configures tapaudit; a broken one that mentions it counts (so its
     error is reported rather than the file passed by)."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return True
+    if b"tapaudit" not in raw:
+        return False  # the common case: decided without importing or running a TOML parser
     import tomllib
 
     try:
-        raw = path.read_bytes()
-        if b"tapaudit" not in raw:
-            return False
         return isinstance(tomllib.loads(raw.decode("utf-8")).get("tool", {}).get("tapaudit"), dict)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError):
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError):
         return True
 
 

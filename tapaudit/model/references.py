@@ -53,21 +53,29 @@ def _collect(node: Any, found: set[str]) -> None:
     while stack:
         current = stack.pop()
         if isinstance(current, dict):
-            for key, value in current.items():
-                if key == "Ref" and isinstance(value, str):
-                    found.add(value)
-                elif key == "Fn::GetAtt":
-                    if isinstance(value, list) and value and isinstance(value[0], str):
-                        found.add(value[0])
-                    elif isinstance(value, str):
-                        found.add(value.split(".", 1)[0])
-                elif key == "Fn::Sub":
-                    text = value[0] if isinstance(value, list) and value else value
-                    if isinstance(text, str):
-                        found.update(_SUB_VARIABLE.findall(text))
-                    if isinstance(value, list):
-                        stack.extend(value[1:])
-                    continue
-                stack.append(value)
+            # Most mappings hold no intrinsic: their values are queued without a look at each key.
+            if "Ref" in current or "Fn::GetAtt" in current or "Fn::Sub" in current:
+                _read_intrinsics(current, found, stack)
+            else:
+                stack.extend(current.values())
         elif isinstance(current, list):
             stack.extend(current)
+
+
+def _read_intrinsics(mapping: dict, found: set[str], stack: list) -> None:
+    for key, value in mapping.items():
+        if key == "Ref" and isinstance(value, str):
+            found.add(value)
+        elif key == "Fn::GetAtt":
+            if isinstance(value, list) and value and isinstance(value[0], str):
+                found.add(value[0])
+            elif isinstance(value, str):
+                found.add(value.split(".", 1)[0])
+        elif key == "Fn::Sub":
+            text = value[0] if isinstance(value, list) and value else value
+            if isinstance(text, str):
+                found.update(_SUB_VARIABLE.findall(text))
+            if isinstance(value, list):
+                stack.extend(value[1:])
+            continue
+        stack.append(value)

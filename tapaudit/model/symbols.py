@@ -13,6 +13,7 @@ import re
 
 _FIRST = 0xF0000  # Supplementary Private Use Area-A: never in a real template value
 _LAST = 0xFFFFD
+_TOKEN = re.compile("[\U000f0000-\U0010ffff]")  # any character from _FIRST up: found in C, not per character
 
 PARTITION = "AWS::Partition"
 URL_SUFFIX = "AWS::URLSuffix"
@@ -50,7 +51,7 @@ class Symbols:
         """`text` for a message: placeholders become `${Name}` (also where repr() escaped them)."""
         if "\\U000f" in text:
             text = _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
-        if not any(ord(c) >= _FIRST for c in text):
+        if not _TOKEN.search(text):
             return text
         return "".join("${" + self._names[c] + "}" if c in self._names else c for c in text)
 
@@ -67,7 +68,7 @@ class Symbols:
     def splittable(self, text: str, delimiter: str) -> bool:
         """Can `text` be split on `delimiter` now? Only if no placeholder in it may hold one:
         names, ids, regions and accounts never contain ':' '/' '|' or ','; a stack id does."""
-        tokens = [c for c in text if ord(c) >= _FIRST]
+        tokens = _TOKEN.findall(text)
         if not tokens:
             return True
         if any(self._names.get(c) == "AWS::StackId" for c in tokens):
@@ -75,7 +76,7 @@ class Symbols:
         return all(d in ":/|," for d in delimiter)
 
     def has_tokens(self, text: str) -> bool:
-        return any(ord(c) >= _FIRST for c in text)
+        return _TOKEN.search(text) is not None
 
     def open_tokens(self) -> set[str]:
         return {self._chars[n] for n in OPEN_PSEUDO if n in self._chars}
