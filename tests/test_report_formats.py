@@ -159,6 +159,25 @@ def test_junit_report_has_a_suite_per_rule_and_a_case_per_checked_resource(flawe
     assert failure.get("type") in {"high", "medium", "low"} and "Fix: " in failure.text
 
 
+def test_json_rules_count_what_junit_counts(flawed_reports):
+    """The JSON report's per-rule rows: a row for every rule that ran, with the console's columns,
+    and `checked` equal to the JUnit test cases of the rule's suite."""
+    rows = {row["id"]: row for row in json.loads(flawed_reports[1]["json"])["rules"]}
+    junit = ET.fromstring(flawed_reports[1]["junit"])
+    suites = {s.get("name").split(":")[0]: s for s in junit.iter("testsuite")}
+    assert sorted(rows) == sorted(suites) == [f"TAP00{i}" for i in range(1, 7)]
+    for rule_id, row in rows.items():
+        assert set(row) == {"id", "title", "severity", "checked", "findings", "suppressed", "baselined",
+                            "unknown", "exempt"}
+        assert row["checked"] == len(suites[rule_id].findall("testcase")) and row["findings"] == 1
+    assert rows["TAP002"]["severity"] == "high" and rows["TAP004"]["checked"] == 2
+
+
+def test_json_rules_list_only_the_rules_that_ran():
+    report = json.loads(run_cli("scan", FLAWED, "-f", "json", "--skip-rule", "TAP006").stdout)
+    assert [row["id"] for row in report["rules"]] == [f"TAP00{i}" for i in range(1, 6)]
+
+
 def test_junit_reports_unknown_exempt_and_unscannable_inputs():
     stream = io.StringIO()
     junit.report(_result(), ReportContext(), stream)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from tapaudit import __version__
 from tapaudit.findings import ScanResult
 from tapaudit.reporting.formats import ReportContext
+from tapaudit.reporting.tally import COLUMNS, tally
+from tapaudit.rules.model import Rule
 
 
-def as_dict(result: ScanResult) -> dict[str, Any]:
+def as_dict(result: ScanResult, rules: Sequence[Rule] = ()) -> dict[str, Any]:
+    """The report; `rules` (those that ran) gives every rule a row in `rules`, even with nothing
+    to count."""
     return {
         "version": __version__,
         "templates": list(result.templates),
@@ -24,13 +29,16 @@ def as_dict(result: ScanResult) -> dict[str, Any]:
         "skipped": [s.to_dict() for s in result.skipped],
         "not_checked": [n.to_dict() for n in result.not_checked],
         "summary": result.summary(),
+        "rules": [{"id": row.rule_id, "title": row.title,
+                   "severity": row.severity.label if row.severity else None,
+                   **dict(zip(COLUMNS, row.counts(), strict=True))} for row in tally(result, rules)],
     }
 
 
-def write(result: ScanResult, stream: TextIO) -> None:
-    json.dump(as_dict(result), stream, indent=2)
+def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = ()) -> None:
+    json.dump(as_dict(result, rules), stream, indent=2)
     stream.write("\n")
 
 
 def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:
-    write(result, stream)
+    write(result, stream, context.rules)
