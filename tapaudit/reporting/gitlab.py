@@ -31,5 +31,5 @@ def as_list(result: ScanResult) -> list[dict[str, Any]]:
 
 
 def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:
-    json.dump(as_list(result), stream, indent=2)
+    stream.write(json.dumps(as_list(result), indent=2))  # one write, not one per token
     stream.write("\n")

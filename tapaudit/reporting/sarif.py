@@ -125,7 +125,7 @@ def as_dict(result: ScanResult, rules: Sequence[Rule]) -> dict[str, Any]:
 
 
 def write(result: ScanResult, rules: Sequence[Rule], stream: TextIO) -> None:
-    json.dump(as_dict(result, rules), stream, indent=2)
+    stream.write(json.dumps(as_dict(result, rules), indent=2))  # one write, not one per token
     stream.write("\n")
 
 
