@@ -334,7 +334,8 @@ def _parsers() -> tuple[_Parser, dict[str, _Parser]]:
         return parser
 
     p = command(scan, "scan", "%(prog)s [options] PATH...")
-    p.add_argument("paths", nargs="+", metavar="PATH",
+    # "*": paths after `--` are added by _run; it requires one at least.
+    p.add_argument("paths", nargs="*", metavar="PATH",
                    help="Templates, folders, cdk.out assemblies, - for stdin.")
     _add_format(p, REPORT_FORMATS, "Report")
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="Write the report to FILE.")
@@ -380,8 +381,18 @@ def _run(argv: list[str]) -> int:
         root.print_help()
         return EXIT_ERROR
     if argv[0] in commands:
+        parser, words, operands = commands[argv[0]], argv[1:], []
+        if "--" in words:  # what follows `--` is paths, even `-x.json` (argparse 3.11 loses them)
+            cut = words.index("--")
+            words, operands = words[:cut], words[cut + 1:]
         # Intermixed: options may come before, between and after the paths, as click allowed.
-        args = commands[argv[0]].parse_intermixed_args(argv[1:])
+        args = parser.parse_intermixed_args(words)
+        if operands and "paths" not in args:
+            parser.error(f"unrecognized arguments: {' '.join(operands)}")
+        if "paths" in args:
+            args.paths += operands
+            if not args.paths:
+                parser.error("the following arguments are required: PATH")
     else:
         args = root.parse_args(argv)  # --version and --help exit here, and so does a usage error
         if "run" not in args:  # not `required=True`, which would hide an unknown option's error

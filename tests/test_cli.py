@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -217,6 +218,15 @@ def test_double_dash_before_the_command_or_the_paths():
     assert run_cli("--", "rules").returncode == 0
     proc = run_cli("scan", "-f", "json", "--", PRIMARY)
     assert proc.returncode == 1 and len(json.loads(proc.stdout)["templates"]) == 1
+
+
+def test_paths_after_double_dash_may_start_with_a_dash(tmp_path):
+    (tmp_path / "-primary.json").write_text(Path(PRIMARY).read_text())
+    proc = run_cli("scan", "-f", "json", "--", "-primary.json", REPLICA, cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(proc.stdout)["templates"] == sorted(["-primary.json", REPLICA])
+    assert run_cli("scan", "-f", "json", "--", cwd=tmp_path).returncode == 2  # still one path at least
+    assert run_cli("rules", "--", "x").returncode == 2
 
 
 def test_stdin_path_between_options():
