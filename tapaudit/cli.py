@@ -273,6 +273,28 @@ class _Parser(argparse.ArgumentParser):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(allow_abbrev=False, **kwargs)
+        self.valued: set[str] = set()  # option strings that take a value
+
+    def add_argument(self, *args, **kwargs) -> argparse.Action:
+        action = super().add_argument(*args, **kwargs)
+        if action.option_strings and action.nargs is None:
+            self.valued.update(action.option_strings)
+        return action
+
+    def attach_values(self, words: list[str]) -> list[str]:
+        """`-o -out.json` as click read it: the word after an option that takes a value is that
+        value, even when it starts with a dash (argparse would take it for an option)."""
+        attached: list[str] = []
+        words = iter(words)
+        for word in words:
+            value = next(words, None) if word in self.valued else None
+            if value is None:
+                attached.append(word)
+            else:
+                attached.append(f"{word}={value}" if word.startswith("--") else f"{word}{value}")
+            if word == "--":
+                attached.extend(words)
+        return attached
 
     def error(self, message: str) -> NoReturn:
         _fail(f"{message} (see '{self.prog} --help')")
@@ -381,15 +403,17 @@ def _run(argv: list[str]) -> int:
         root.print_help()
         return EXIT_ERROR
     if argv[0] in commands:
-        parser, words, operands = commands[argv[0]], argv[1:], []
-        if "--" in words:  # what follows `--` is paths, even `-x.json` (argparse 3.11 loses them)
+        parser = commands[argv[0]]
+        words, operands = parser.attach_values(argv[1:]), []
+        if "--" in words:  # what follows `--` is operands, even `-x.json`
             cut = words.index("--")
             words, operands = words[:cut], words[cut + 1:]
-        # Intermixed: options may come before, between and after the paths, as click allowed.
-        args = parser.parse_intermixed_args(words)
-        if operands and "paths" not in args:
-            parser.error(f"unrecognized arguments: {' '.join(operands)}")
-        if "paths" in args:
+        if argv[0] != "scan":
+            args = parser.parse_args([*words, "--", *operands] if operands else words)
+        else:
+            # Intermixed: options may come before, between and after the paths, as click allowed.
+            # (argparse 3.11's intermixed parsing loses what follows `--`: added here.)
+            args = parser.parse_intermixed_args(words)
             args.paths += operands
             if not args.paths:
                 parser.error("the following arguments are required: PATH")

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from tapaudit.errors import InputError
+from tapaudit.errors import InputError, InstallError
 from tapaudit.findings import (
     Checked,
     Exemption,
@@ -125,6 +125,8 @@ def scan_source(source: TemplateSource, rules: Sequence[Rule], debug: bool = Fal
             report.error = ScanError(source.display, str(exc))
         elif source.explicit:
             report.skipped = Skipped(source.display, f"not a CloudFormation template ({exc})")
+    except InstallError as exc:  # e.g. a damaged managed-policy snapshot: not a pass, not a crash
+        report.error = ScanError(source.display, str(exc))
     except RecursionError:
         report.error = ScanError(source.display, "nesting too deep to scan")
     except Exception as exc:  # the last guard: a scanner bug must not hide other inputs

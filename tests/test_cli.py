@@ -229,6 +229,23 @@ def test_paths_after_double_dash_may_start_with_a_dash(tmp_path):
     assert run_cli("rules", "--", "x").returncode == 2
 
 
+def test_an_option_value_may_start_with_a_dash(tmp_path):
+    """As click read it: the word after an option that takes a value is its value."""
+    proc = run_cli("scan", PRIMARY, "-o", "-report.json", "-f", "json", "--write-baseline",
+                   "-baseline.json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((tmp_path / "-report.json").read_text())["findings"]
+    assert (tmp_path / "-baseline.json").is_file()
+    proc = run_cli("scan", PRIMARY, "--rule", "-x")
+    assert proc.returncode == 2 and "unknown rule id -X" in proc.stderr
+
+
+def test_double_dash_before_a_rule_id():
+    assert run_cli("explain", "--", "TAP001").returncode == 0
+    proc = run_cli("explain", "--", "-TAP001")
+    assert proc.returncode == 2 and "unknown rule id -TAP001" in proc.stderr
+
+
 def test_stdin_path_between_options():
     proc = run_cli("scan", "-f", "json", "-", "--fail-on", "none", stdin=TAP006_CASES.read_text())
     assert proc.returncode == 0 and json.loads(proc.stdout)["templates"] == ["<stdin>"]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import zlib
 
 import pytest
@@ -10,11 +13,12 @@ import pytest
 from tapaudit.model import managed_policies
 from tapaudit.model.iam import role_policies
 from tapaudit.model.template import Template
+from tests.conftest import ROOT
 
 
 def _reset() -> None:
     managed_policies._index.cache_clear()
-    managed_policies._lookup.cache_clear()
+    managed_policies.document.cache_clear()
 
 
 @pytest.fixture
@@ -58,7 +62,6 @@ def test_known_policies_have_their_real_statements():
     assert {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"} <= set(statement["Action"])
     assert not any(action.startswith(("dynamodb:Put", "dynamodb:Delete"))
                    for action in statement["Action"])
-    assert managed_policies.why_missing("AmazonDynamoDBReadOnlyAccess") is None
 
 
 @pytest.mark.parametrize("name", [
@@ -67,14 +70,16 @@ def test_known_policies_have_their_real_statements():
     "AAAA", "zzzz",                # before the first block, after the last
     'Admin"istratorAccess\n',      # characters that JSON escapes
 ])
-def test_unknown_policy_is_none_with_the_reason(name):
+def test_unknown_policy_is_none_and_unverifiable(name):
     assert managed_policies.document(name) is None
-    assert managed_policies.why_missing(name) == (
-        f"is not in the managed-policy snapshot (as of {managed_policies.snapshot_date()})")
+    template = Template({"Resources": {"Role": {"Type": "AWS::IAM::Role", "Properties": {
+        "ManagedPolicyArns": [f"arn:aws:iam::aws:policy/{name}"]}}}})
+    assert role_policies(template, "Role").unverifiable == [
+        f"policy {name} is not in the managed-policy snapshot (as of {managed_policies.snapshot_date()})"]
 
 
 @pytest.mark.parametrize("damage", ["missing", "header", "block"])
-def test_damaged_snapshot_makes_the_answer_unknown_not_a_crash(tmp_path, snapshot_at, damage):
+def test_a_damaged_snapshot_is_an_error_not_an_unknown(tmp_path, snapshot_at, damage):
     path = tmp_path / managed_policies.SNAPSHOT.name
     raw = managed_policies.SNAPSHOT.read_bytes()
     if damage == "header":
@@ -82,10 +87,31 @@ def test_damaged_snapshot_makes_the_answer_unknown_not_a_crash(tmp_path, snapsho
     elif damage == "block":
         path.write_bytes(raw[:raw.index(b"\n") + 1] + bytes(len(raw) - raw.index(b"\n") - 1))
     snapshot_at(path)
-    assert managed_policies.document("AdministratorAccess") is None
-    template = Template({"Resources": {"Role": {"Type": "AWS::IAM::Role", "Properties": {
-        "ManagedPolicyArns": ["arn:aws:iam::aws:policy/AdministratorAccess"]}}}})
-    [why] = role_policies(template, "Role").unverifiable
-    assert why.startswith("policy AdministratorAccess cannot be read: the managed-policy snapshot "
-                          f"{path} is missing or corrupt (")
-    assert why.endswith("); reinstall tapaudit")
+    with pytest.raises(managed_policies.SnapshotError) as caught:
+        managed_policies.document("AdministratorAccess")
+    assert str(caught.value).startswith(f"the AWS managed-policy snapshot {path} is missing or corrupt (")
+    assert str(caught.value).endswith("); reinstall tapaudit")
+
+
+def test_a_damaged_installation_fails_the_scan_with_one_line(tmp_path):
+    """Exit 2 naming the template and the file, while templates that need no snapshot still pass."""
+    damaged = tmp_path / "snapshot.zblocks"
+    damaged.write_bytes(b"{not json\n")
+    needs = tmp_path / "needs.yaml"
+    needs.write_text("Resources:\n  HealthCheck:\n    Type: AWS::Lambda::Function\n    Properties:\n"
+                     "      Role: !GetAtt Role.Arn\n      ReservedConcurrentExecutions: 1\n"
+                     "  Role:\n    Type: AWS::IAM::Role\n    Properties:\n      ManagedPolicyArns:\n"
+                     "        - arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole\n")
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n")
+    code = ("import sys\nfrom tapaudit.model import managed_policies\n"
+            f"managed_policies.SNAPSHOT = __import__('pathlib').Path({str(damaged)!r})\n"
+            "from tapaudit.cli import main\n"
+            f"sys.argv = ['tapaudit', 'scan', {str(needs)!r}, {str(plain)!r}, '-f', 'json']\nmain()\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert proc.returncode == 2
+    [line] = [line for line in proc.stderr.splitlines() if line]
+    assert line.startswith(f"tapaudit: error: {needs}: the AWS managed-policy snapshot {damaged} is "
+                           "missing or corrupt (") and line.endswith("); reinstall tapaudit")
+    assert json.loads(proc.stdout)["templates"] == [str(plain)]

@@ -95,6 +95,11 @@ def test_json_decoding_with_positions_equals_json_loads(value, indent, ensure_as
     ('{"a": 1} x', "invalid JSON: Extra data at line 1 column 10"),
     ('{"a" 1}', "invalid JSON: Expecting ':' delimiter at line 1 column 6"),
     ("[1, 2", "invalid JSON: Expecting ',' delimiter at line 1 column 6"),
+    # A repeated key is raised when its object closes, as json's object_pairs_hook raises it.
+    ('{"A":1,"A":2,"B":}', "invalid JSON: Expecting value at line 1 column 18"),
+    ('{"A":1,"A":NaN}', "NaN is not a number CloudFormation accepts at line 1"),
+    ('{"A":1,"A":2', "invalid JSON: Expecting ',' delimiter at line 1 column 13"),
+    ('{"A":1,"A":2,"R":{"X":{"Y":1,"Y":2}}}', "duplicate key 'Y' at line 1 (first at line 1)"),
     ('{"a": 1,}', {"a": 1}),
     ('{"Resources": {"A": [1 2]}}', {"Resources": {"A": ["1 2"]}}),
 ])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from tapaudit.rules import parsed_cache
 from tests.conftest import FIXTURES, ROOT
@@ -41,6 +42,48 @@ def test_a_corrupt_or_unwritable_cache_is_ignored(tmp_path, monkeypatch):
     blocked.write_text("")
     monkeypatch.setenv("TAPAUDIT_CACHE_DIR", str(blocked / "cache"))  # a file where a folder should be
     assert parsed_cache.load("id: A", parse) == {"text": "id: A"}
+
+
+def test_a_folder_others_may_write_to_is_not_used(tmp_path, monkeypatch):
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o777)
+    monkeypatch.setenv("TAPAUDIT_CACHE_DIR", str(folder))
+    parse = Parser()
+    parsed_cache.load("id: A", parse)
+    parsed_cache.load("id: A", parse)
+    assert parse.calls == 2 and list(folder.iterdir()) == []
+
+
+def test_no_cache_without_an_absolute_folder(monkeypatch):
+    monkeypatch.delenv("TAPAUDIT_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")  # ignored, as the XDG spec says
+    monkeypatch.setenv("HOME", "/home/someone")
+    assert parsed_cache.cache_dir() == Path("/home/someone/.cache/tapaudit")
+    monkeypatch.setenv("TAPAUDIT_CACHE_DIR", "relative")
+    assert parsed_cache.cache_dir() is None
+
+
+def test_an_alias_bomb_is_parsed_every_time_not_expanded_into_the_cache(tmp_path, monkeypatch):
+    import yaml
+
+    monkeypatch.setenv("TAPAUDIT_CACHE_DIR", str(tmp_path))
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 7)]
+    data = parsed_cache.load("\n".join(lines), yaml.safe_load)  # 10^7 values once expanded
+    assert len(data["a6"]) == 10 and list(tmp_path.iterdir()) == []
+
+
+def test_a_damaged_entry_is_replaced_by_the_rule_file_itself(tmp_path, monkeypatch):
+    from tapaudit.rules.loader import builtin_rules_dir, load_rule_file
+
+    monkeypatch.setenv("TAPAUDIT_CACHE_DIR", str(tmp_path))
+    path = builtin_rules_dir() / "TAP006.yaml"
+    expected = load_rule_file(path)
+    (entry,) = tmp_path.iterdir()
+    entry.write_text("{}")  # parses as JSON, but is no rule
+    assert load_rule_file(path) == expected
+    assert json.loads(entry.read_text())["id"] == "TAP006"
 
 
 def test_data_json_would_change_is_not_cached(tmp_path, monkeypatch):

@@ -77,6 +77,8 @@ class JsonSourceMap:
             if _SPACE.match(text, end).end() != len(text):
                 raise _Malformed
         except (_Malformed, json.JSONDecodeError):
+            if text.startswith("\ufeff"):  # json.loads refuses a BOM first; the decoder does not
+                raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0) from None
             return decoder.decode(text), cls(text)  # raises the decoder's own error
         return data, source_map
 
@@ -93,6 +95,7 @@ class JsonSourceMap:
         is_object = text[start] == "{"
         data: Any = {} if is_object else []
         members: dict[str | int, tuple[int, int]] = {}
+        repeated: str | None = None  # raised when the object closes, as object_pairs_hook would
         pos = _SPACE.match(text, start + 1).end()
         if text.startswith("}" if is_object else "]", pos):
             self._members[start] = members
@@ -107,8 +110,8 @@ class JsonSourceMap:
                 if not text.startswith(":", pos):
                     raise _Malformed
                 pos = _SPACE.match(text, pos + 1).end()
-                if key in data:
-                    raise DuplicateKey(key)
+                if repeated is None and key in data:
+                    repeated = key
                 data[key], end = value_at(pos)
             else:
                 key = len(data)
@@ -119,6 +122,8 @@ class JsonSourceMap:
             if text.startswith(",", pos):
                 pos = _SPACE.match(text, pos + 1).end()
             elif text.startswith("}" if is_object else "]", pos):
+                if repeated is not None:
+                    raise DuplicateKey(repeated)
                 self._members[start] = members
                 return data, pos + 1
             else:

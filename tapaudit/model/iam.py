@@ -155,8 +155,9 @@ def _managed(template: Template, arn: Branch, policies: RolePolicies) -> None:
         if concrete.startswith("arn:") and marker in concrete:
             name = concrete.split(marker, 1)[1]
             document = managed_policies.document(name)
-            if document is None:  # not in the snapshot, or the snapshot is unreadable: says which
-                policies.unverifiable.append(f"policy {name} {managed_policies.why_missing(name)}")
+            if document is None:
+                policies.unverifiable.append(f"policy {name} is not in the managed-policy snapshot "
+                                             f"(as of {managed_policies.snapshot_date()})")
                 continue
             policies.snapshot.append(name)
             origin = f"AWS managed policy {name} (as of {managed_policies.snapshot_date()})"

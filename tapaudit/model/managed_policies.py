@@ -7,8 +7,8 @@ compressed on its own with zlib. A lookup reads the header once, bisects the fir
 decompresses one ~16 KB block: well under a millisecond, where gunzipping the whole snapshot
 took ~15 ms on every scan that attaches an AWS managed policy.
 
-A missing or corrupt file never raises from a lookup: `document()` gives None and `why_missing()`
-says what is wrong, so the IAM answer becomes unknown with that reason.
+A missing or corrupt file raises SnapshotError, which fails the scan of the template that needs
+it (exit 2): a damaged installation must not turn IAM verdicts into quiet unknowns.
 """
 
 from __future__ import annotations
@@ -20,11 +20,17 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from tapaudit.errors import InstallError
+
 SNAPSHOT = Path(__file__).resolve().parent / "data" / "aws_managed_policies.jsonl.zblocks"
 
 
-class SnapshotError(Exception):
+class SnapshotError(InstallError):
     """The snapshot file is missing or corrupt: tapaudit's installation is damaged."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(f"the AWS managed-policy snapshot {SNAPSHOT} is missing or corrupt "
+                         f"({error}); reinstall tapaudit")
 
 
 @cache
@@ -38,7 +44,7 @@ def _index() -> tuple[dict[str, Any], list[str], list[list], int]:
         blocks = head.pop("blocks")
         firsts = [first for first, _, _ in blocks]
     except (OSError, ValueError, LookupError, TypeError, AttributeError) as error:
-        raise SnapshotError(f"{SNAPSHOT}: {error}") from error
+        raise SnapshotError(error) from error
     return head, firsts, blocks, len(line)
 
 
@@ -52,36 +58,21 @@ def snapshot_date() -> str:
 
 
 @cache
-def _lookup(name: str) -> dict | str:
-    """The document of a policy, or why there is none (to follow `policy <name>` in a message)."""
-    try:
-        _, firsts, blocks, start = _index()
-        block = bisect_right(firsts, name) - 1  # names are sorted: the block it would be in
-        if block >= 0:
-            _, offset, length = blocks[block]
-            with SNAPSHOT.open("rb") as file:
-                file.seek(start + offset)
-                data = zlib.decompress(file.read(length))
-            prefix = json.dumps([name]).encode()[:-1] + b","  # its line starts `["<name>",`
-            for line in data.splitlines():
-                if line.startswith(prefix):
-                    return json.loads(line)[1]
-        return f"is not in the managed-policy snapshot (as of {snapshot_date()})"
-    except (SnapshotError, OSError, ValueError, LookupError, TypeError, zlib.error) as error:
-        detail = error.__cause__ if isinstance(error, SnapshotError) else error  # without the path
-        return (f"cannot be read: the managed-policy snapshot {SNAPSHOT} is missing or corrupt "
-                f"({detail}); reinstall tapaudit")
-
-
 def document(name: str) -> dict | None:
     """The document of an AWS managed policy, by the part of its ARN after `policy/`
-    (`service-role/AWSLambdaBasicExecutionRole`); None when the snapshot does not have it or
-    cannot be read (why_missing() says which)."""
-    found = _lookup(name)
-    return found if isinstance(found, dict) else None
-
-
-def why_missing(name: str) -> str | None:
-    """Why document(name) is None, worded to follow `policy <name>`; None when it is not."""
-    found = _lookup(name)
-    return found if isinstance(found, str) else None
+    (`service-role/AWSLambdaBasicExecutionRole`); None when the snapshot does not have it.
+    SnapshotError when the snapshot cannot be read."""
+    _, firsts, blocks, start = _index()
+    block = bisect_right(firsts, name) - 1  # names are sorted: the block it would be in
+    if block < 0:
+        return None
+    prefix = json.dumps([name]).encode()[:-1] + b","  # its line starts `["<name>",`
+    try:
+        _, offset, length = blocks[block]
+        with SNAPSHOT.open("rb") as file:
+            file.seek(start + offset)
+            data = zlib.decompress(file.read(length))
+        line = next((line for line in data.splitlines() if line.startswith(prefix)), None)
+        return json.loads(line)[1] if line is not None else None
+    except (OSError, ValueError, LookupError, TypeError, zlib.error) as error:
+        raise SnapshotError(error) from error

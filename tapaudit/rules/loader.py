@@ -60,9 +60,14 @@ def _parse_yaml(text: str) -> Any:
 
 def load_rule_file(path: Path, config: Config | None = None) -> Rule:
     try:
-        data = parsed_cache.load(path.read_text(encoding="utf-8"), _parse_yaml)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise RuleFileError(f"{path}: cannot read rule file: {exc}") from None
+    try:
+        return _build(_parsed(path, text), path, config)
+    except (KeyError, TypeError, ValueError, SelectorError):
+        pass  # a damaged cache entry reads like a broken file: the file itself decides
+    data = _parsed(path, text, fresh=True)
     try:
         return _build(data, path, config)
     except (KeyError, TypeError, ValueError, SelectorError) as exc:
@@ -71,6 +76,13 @@ def load_rule_file(path: Path, config: Config | None = None) -> Rule:
         hint = (f" (with the parameters set in {config.file_name})"
                 if config is not None and settings is not None and settings.parameters else "")
         raise RuleFileError(f"{path}: {exc}{hint}") from None
+
+
+def _parsed(path: Path, text: str, fresh: bool = False) -> Any:
+    try:
+        return parsed_cache.load(text, _parse_yaml, fresh=fresh)
+    except ValueError as exc:
+        raise RuleFileError(f"{path}: cannot read rule file: {exc}") from None
 
 
 def _build(data: Any, path: Path, config: Config | None = None) -> Rule:
