@@ -69,6 +69,13 @@ def product(parts: list[list[Alternative]]) -> list[tuple[list[Any], Conditions]
     return combos
 
 
+def _pairs(first: list[Alternative], second: list[Alternative]) -> Iterator[tuple[Any, Any, Conditions]]:
+    """`product` of two parts, as (value of the first, value of the second, conditions). Past
+    MAX_BRANCHES, one pair whose two sides are the Unknown that says so."""
+    for values, conds in product([first, second]):
+        yield (values[0], values[1], conds) if len(values) == 2 else (values[0], values[0], conds)
+
+
 def alternatives(template: Template, value: Any, depth: int = 0) -> list[Alternative]:
     if depth > _MAX_DEPTH:
         return [(Unknown("intrinsic functions nested too deep"), ())]
@@ -257,11 +264,7 @@ def _on_custom_bus(template: Template, rule: str, found: list[Alternative],
     if bus is None:
         return found
     result = []
-    for pair, merged in product([found, strings(template, bus, depth)]):
-        if len(pair) != 2:  # too many combinations: the one Unknown says so
-            result.append((pair[0], merged))
-            continue
-        arn, name = pair
+    for arn, name, merged in _pairs(found, strings(template, bus, depth)):
         if isinstance(name, Unknown) or isinstance(arn, Unknown):
             result.append((name if isinstance(name, Unknown) else arn, merged))
         elif name == "default" or name.startswith("arn:"):
@@ -363,11 +366,7 @@ def _select(template: Template, arg: Any, depth: int) -> list[Alternative]:
     if not (isinstance(arg, list) and len(arg) == 2):
         return [(Unknown("malformed Fn::Select"), ())]
     found = []
-    for pair, conds in product([alternatives(template, arg[0], depth), _list(template, arg[1], depth)]):
-        if len(pair) != 2:  # too many combinations: the one Unknown says so
-            found.append((pair[0], conds))
-            continue
-        index, listed = pair
+    for index, listed, conds in _pairs(alternatives(template, arg[0], depth), _list(template, arg[1], depth)):
         if isinstance(index, Unknown) or isinstance(listed, Unknown):
             found.append((index if isinstance(index, Unknown) else listed, conds))
             continue
@@ -403,11 +402,7 @@ def _find_in_map(template: Template, arg: Any, depth: int) -> list[Alternative]:
         return [(Unknown(f"Fn::FindInMap: mapping {arg[0]} is not defined"), ())]
     default = arg[3].get("DefaultValue", MISSING) if len(arg) == 4 and isinstance(arg[3], dict) else MISSING
     found = []
-    for pair, conds in product([strings(template, arg[1], depth), strings(template, arg[2], depth)]):
-        if len(pair) != 2:  # too many combinations: the one Unknown says so
-            found.append((pair[0], conds))
-            continue
-        top, second = pair
+    for top, second, conds in _pairs(strings(template, arg[1], depth), strings(template, arg[2], depth)):
         if isinstance(second, Unknown):
             found.append((second, conds))
             continue
