@@ -54,7 +54,7 @@ SAM_RESOURCES_NOT_CHECKED = 2
 def test_sam_resources_of_the_corpus_are_checked():
     from tapaudit.errors import InputError
     from tapaudit.transforms import expand
-    from tests.sam_oracle import sam_templates
+    from tests.transforms.sam_oracle import sam_templates
 
     checked = dict.fromkeys(SAM_RESOURCES_CHECKED, 0)
     not_checked = 0

@@ -14,7 +14,7 @@ import pytest
 
 from tapaudit.loading.parse import parse_document
 from tests.conftest import CORPUS, FIXTURES, require_module
-from tests.sam_oracle import sam_templates
+from tests.transforms.sam_oracle import sam_templates
 
 # Where tapaudit and the translator's output must differ, and why.
 EXCEPTIONS = {
@@ -40,7 +40,12 @@ def test_verdicts_on_sam_source_equal_verdicts_on_translated_template(rules):
     require_module("samtranslator")
     if not CORPUS.is_dir() and not os.environ.get("CI"):
         pytest.skip("../shared/corpus is not here")
-    from tests.sam_oracle import sam_resources_checked, source_verdicts, translate, translated_verdicts
+    from tests.transforms.sam_oracle import (
+        sam_resources_checked,
+        source_verdicts,
+        translate,
+        translated_verdicts,
+    )
 
     logging.getLogger("samtranslator").setLevel(logging.CRITICAL)
     translated = checked = findings = exempt = 0
@@ -74,7 +79,7 @@ FIXTURES_REFUSED = {
 
 def test_sam_fixtures_agree_with_the_translator(rules):
     require_module("samtranslator")
-    from tests.sam_oracle import source_verdicts, translate, translated_verdicts
+    from tests.transforms.sam_oracle import source_verdicts, translate, translated_verdicts
 
     logging.getLogger("samtranslator").setLevel(logging.CRITICAL)
     paths = sorted(FIXTURES.glob("TAP*/sam-*.yaml"))

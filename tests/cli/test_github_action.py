@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.cli.repo_snapshot import snapshot_worktree
 from tests.conftest import FIXTURES, ROOT, SARIF_SCHEMA, require_command, require_module
-from tests.repo_snapshot import snapshot_worktree
 
 pytestmark = pytest.mark.hooks
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())

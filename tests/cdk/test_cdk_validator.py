@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.cdk.test_reference_stack import EXPECTED_FLAWED
 from tests.conftest import FIXTURES, ROOT, require_command, require_module, run_cli
-from tests.test_reference_stack import EXPECTED_FLAWED
 
 pytestmark = pytest.mark.cdk
-DRIVER = ROOT / "tests" / "cdk_app_with_tapaudit.py"
+DRIVER = ROOT / "tests" / "cdk" / "cdk_app_with_tapaudit.py"
 PRIMARY = "TransactionMigration-Primary"
 # CDK's own CloudFormation validation is not under test here: it adds ~15 s to every synth.
 ENV = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CDK_VALIDATION": "false",

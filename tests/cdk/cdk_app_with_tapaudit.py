@@ -1,6 +1,6 @@
 """Synthesize the reference app with tapaudit's validation plugin (context `tapaudit=true`).
 
-    python tests/cdk_app_with_tapaudit.py VARIANT OUTDIR [--acknowledge RULE=CONSTRUCT]...
+    python tests/cdk/cdk_app_with_tapaudit.py VARIANT OUTDIR [--acknowledge RULE=CONSTRUCT]...
                                                           [--suppress RULE=CONSTRUCT]...
 
 CONSTRUCT is a construct id under the primary stack (e.g. HealthCheck). `--acknowledge` uses CDK's
@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-STACK_DIR = Path(__file__).resolve().parent.parent / "reference_stack"
+STACK_DIR = Path(__file__).resolve().parents[2] / "reference_stack"
 REASON = "accepted for the test of the validation plugin"
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.repo_snapshot import commit_all, git, init_repo, snapshot_worktree
 from tests.conftest import FIXTURES, require_module
-from tests.repo_snapshot import commit_all, git, init_repo, snapshot_worktree
 
 pytestmark = pytest.mark.hooks
 
