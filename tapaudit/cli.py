@@ -49,7 +49,7 @@ def _printable(text: str) -> str:
 
 
 def _say(kind: str, message: str) -> None:
-    print(f"{PROG}: {kind}{_printable(message)}", file=sys.stderr)
+    print(f"{PROG}: {kind}{_printable(message)}", file=sys.stderr, flush=True)  # in order with stdout
 
 
 def _error(message: str) -> None:
