@@ -13,12 +13,17 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from typer import _click as click  # typer's own click: its exceptions are what typer raises
 from typer.core import TyperGroup
+
+try:  # what typer raises for a wrong command line: its own since typer 0.26 (click vendored) ...
+    from typer import TyperException as _CommandLineError
+except ImportError:  # ... click's before
+    from click import ClickException as _CommandLineError
 
 from tapaudit import __version__
 from tapaudit.gate import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, GATE_LEVELS
@@ -35,10 +40,10 @@ PROG = "tapaudit"
 EXIT_INTERRUPTED = 130
 PROGRESS_MIN_TEMPLATES = 20
 
-# Choices as types, so typer validates them, lists them in the help and completes them.
-ReportFormat = Literal[tuple(FORMATS)]  # type: ignore[valid-type]
-GateLevel = Literal[GATE_LEVELS]  # type: ignore[valid-type]
-ListFormat = Literal["console", "json"]  # what `rules` and `config` print
+# Choices as enums (strings), so typer validates them, lists them in the help and completes them.
+ReportFormat = StrEnum("ReportFormat", {name: name for name in FORMATS})
+GateLevel = StrEnum("GateLevel", {level: level for level in GATE_LEVELS})
+ListFormat = StrEnum("ListFormat", {"console": "console", "json": "json"})  # `rules`, `config`
 
 
 def _printable(text: str) -> str:
@@ -74,13 +79,9 @@ class _Group(TyperGroup):
         argv = list(sys.argv[1:] if args is None else args)
         try:
             code = super().main(argv, prog_name or PROG, complete_var, standalone_mode=False, **extra)
-        except click.exceptions.NoArgsIsHelpError as exc:  # bare `tapaudit`: the help, exit 2
-            if exc.format_message():  # rich help has already printed itself, plain help has not
-                print(exc.format_message())
-            code = EXIT_ERROR
-        except click.ClickException as exc:
+        except _CommandLineError as exc:
             _error(_usage_message(exc))
-            code = exc.exit_code
+            code = getattr(exc, "exit_code", EXIT_ERROR)
         except typer.Abort:
             _error("aborted")
             code = EXIT_ERROR
@@ -93,7 +94,7 @@ class _Group(TyperGroup):
             return code
         sys.exit(code if isinstance(code, int) else EXIT_OK)
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
@@ -106,15 +107,16 @@ class _Group(TyperGroup):
             return EXIT_FINDINGS
 
 
-def _usage_message(exc: click.ClickException) -> str:
+def _usage_message(exc: Exception) -> str:
     """click's message on one line, with where to look for help."""
+    text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
     # typer checks values with pydantic, whose messages start with its own error kind
-    message = " ".join(exc.format_message().replace("Value error, ", "").split())
+    message = " ".join(text.replace("Value error, ", "").split())
     ctx = getattr(exc, "ctx", None)
     return f"{message} (see '{ctx.command_path} --help')" if ctx is not None else message
 
 
-app = typer.Typer(name=PROG, cls=_Group, no_args_is_help=True, rich_markup_mode="rich",
+app = typer.Typer(name=PROG, cls=_Group, invoke_without_command=True, rich_markup_mode="rich",
                   pretty_exceptions_enable=False,
                   context_settings={"help_option_names": ["-h", "--help"]},
                   help="Audit CloudFormation templates and CDK cloud assemblies (TAP001-TAP006).")
@@ -127,10 +129,15 @@ def _show_version(value: bool) -> None:
 
 
 @app.callback()
-def _root(version: Annotated[bool, typer.Option(
+def _root(ctx: typer.Context, version: Annotated[bool, typer.Option(
         "--version", callback=_show_version, is_eager=True, help="Show the version and exit.")] = False,
           ) -> None:
     """Audit CloudFormation templates and CDK cloud assemblies (TAP001-TAP006)."""
+    if ctx.invoked_subcommand is None:  # bare `tapaudit`: the help, exit 2
+        help_text = ctx.get_help()  # rich help prints itself and returns nothing
+        if help_text:
+            print(help_text)
+        raise typer.Exit(EXIT_ERROR)
 
 
 # Options several commands share.
@@ -168,7 +175,8 @@ class _GateOptions:
     strict_suppressions: bool
 
     def configure(self) -> Config:
-        return _configure(self.config_file, self.no_config, fail_on=self.fail_on, rules=self.rules,
+        fail_on = str(self.fail_on) if self.fail_on is not None else None  # the plain string
+        return _configure(self.config_file, self.no_config, fail_on=fail_on, rules=self.rules,
                           skip_rules=self.skip_rules, rules_dirs=[str(d) for d in self.rules_dirs],
                           baseline=str(self.baseline) if self.baseline else None,
                           strict_suppressions=self.strict_suppressions)
@@ -210,7 +218,7 @@ def scan(
         metavar="PATH", show_default=False, help="Templates, folders, cdk.out assemblies, - for stdin.")],
     format: Annotated[ReportFormat, typer.Option(
         "-f", "--format", metavar="FORMAT",
-        help=f"Report format: {', '.join(FORMATS)}.")] = "console",
+        help=f"Report format: {', '.join(FORMATS)}.")] = ReportFormat.console,
     output: Annotated[Path | None, typer.Option(
         "-o", "--output", metavar="FILE", help="Write the report to FILE.")] = None,
     fail_on: FailOn = None,
@@ -248,7 +256,7 @@ def scan(
     from tapaudit import pipeline
     from tapaudit.reporting.formats import ReportContext
 
-    targets = [(format, output), *_parse_reports(report or [])]
+    targets = [(format.value, output), *_parse_reports(report or [])]
     config = _GateOptions(config_file, no_config, fail_on, rule or [], skip_rule or [], rules_dir or [],
                           baseline, strict_suppressions).configure()
     if write_baseline is not None:
@@ -423,7 +431,7 @@ def _parse_reports(specs: list[str]) -> list[tuple[str, Path | None]]:
 
 
 @app.command("rules")
-def list_rules(format: ListFormatOption = "console", rules_dir: RulesDirs = None,
+def list_rules(format: ListFormatOption = ListFormat.console, rules_dir: RulesDirs = None,
                config_file: ConfigFile = None, no_config: NoConfig = False) -> int:
     """List every rule with its id, severity and title (as the configuration sets them)."""
     rules = _every_rule(rules_dir or [], _configure(config_file, no_config))
@@ -465,7 +473,7 @@ def explain(rule_id: Annotated[str, typer.Argument(metavar="RULE_ID", help="A ru
 
 
 @app.command("config")
-def show_config(format: ListFormatOption = "console", fail_on: FailOn = None, rule: Rules = None,
+def show_config(format: ListFormatOption = ListFormat.console, fail_on: FailOn = None, rule: Rules = None,
                 skip_rule: SkipRules = None, baseline: Baseline = None,
                 strict_suppressions: StrictSuppressions = False, rules_dir: RulesDirs = None,
                 config_file: ConfigFile = None, no_config: NoConfig = False) -> int:
