@@ -82,9 +82,6 @@ class _Group(TyperGroup):
         except _CommandLineError as exc:
             _error(_usage_message(exc))
             code = getattr(exc, "exit_code", EXIT_ERROR)
-        except typer.Abort:
-            _error("aborted")
-            code = EXIT_ERROR
         except Exception as exc:  # never a traceback for the user
             if "--debug" in argv:
                 raise
@@ -118,8 +115,7 @@ def _usage_message(exc: Exception) -> str:
 
 app = typer.Typer(name=PROG, cls=_Group, invoke_without_command=True, rich_markup_mode="rich",
                   pretty_exceptions_enable=False,
-                  context_settings={"help_option_names": ["-h", "--help"]},
-                  help="Audit CloudFormation templates and CDK cloud assemblies (TAP001-TAP006).")
+                  context_settings={"help_option_names": ["-h", "--help"]})
 
 
 def _show_version(value: bool) -> None:
@@ -308,8 +304,9 @@ def scan(
 def _write_reports(result: ScanResult, context: ReportContext, targets: list[tuple[str, Path | None]],
                    console_wanted: bool) -> int:
     """Write every report: the files first (each named on stderr), then the one on stdout, so the
-    run ends with the console's exit line. The run's exit code: 2 when a report could not be
-    written, and then the last line says so."""
+    run ends with the console's exit line; without one, a last line on stderr states the exit code
+    when reports were written to files or one failed. The run's exit code: 2 when a report could
+    not be written. The console is left out when nothing was scanned (the error lines say it)."""
     from dataclasses import replace
 
     gate = context.gate(result)
@@ -324,8 +321,9 @@ def _write_reports(result: ScanResult, context: ReportContext, targets: list[tup
         if target is None and (name != "console" or console_wanted):
             _write_stdout_report(result, replace(context, verdict=final), name)
             stated = final if name == "console" else None
-    went_to_a_file = targets[0][1] is not None
-    if stated != final and (final != gate or went_to_a_file):
+    # Unless the console just said it: a failure after the gate, or reports named on stderr last.
+    wrote_files = any(target is not None for _, target in targets)
+    if stated != final and (final != gate or wrote_files):
         _say("", final[1])
     return final[0]
 

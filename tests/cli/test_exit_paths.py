@@ -161,3 +161,17 @@ def test_an_internal_error_is_one_line(monkeypatch):
         "tapaudit: error: internal error: RuntimeError: boom (rerun with --debug)"]
     with pytest.raises(RuntimeError):
         invoke("scan", FLAWED, "--debug")
+
+
+def test_nothing_scanned_with_a_report_file_ends_with_the_exit_line(tmp_path):
+    result = run("scan", "nothere", "--report", f"sarif={tmp_path / 'x.sarif'}", cwd=tmp_path)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert lines(result.stderr) == ["tapaudit: error: nothere: no such file or directory",
+                                    f"tapaudit: wrote sarif report to {tmp_path / 'x.sarif'}",
+                                    "tapaudit: exit 2: 1 input could not be scanned"]
+
+
+def test_a_machine_report_on_stdout_and_a_file_end_with_the_exit_line(tmp_path):
+    result = run("scan", FLAWED, "-f", "github", "--report", f"markdown={tmp_path / 'summary.md'}")
+    assert result.exit_code == 1 and result.stdout.startswith("::")
+    assert lines(result.stderr)[-1] == "tapaudit: exit 1: 1 high finding at or above --fail-on high"
