@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 
 import typer
 from typer.core import TyperGroup
@@ -357,12 +357,13 @@ def _write_file_report(result: ScanResult, context: ReportContext, name: str, ta
     return True
 
 
-def _replace_atomically(target: Path, write: Any) -> None:
+def _replace_atomically(target: Path, write: Callable[[TextIO], None]) -> None:
     """Call `write(stream)` on a temporary file in target's folder, then rename it to target."""
     import tempfile
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:100]}.",
+                                suffix=".tmp")  # [:100]: a long name leaves room for the suffixes
     try:
         os.fchmod(fd, _new_file_mode(target))
         with open(fd, "w", encoding="utf-8", errors="backslashreplace") as stream:
