@@ -1,51 +1,184 @@
 """Command line: `tapaudit scan`, `tapaudit rules`, `tapaudit explain`, `tapaudit config`,
-`tapaudit --version`.
+`tapaudit --version`, shell completion (`--install-completion`, `--show-completion`).
 
-Exit codes: 0 nothing at or above the gate, 1 a finding at or above it, 2 an input could not be
-scanned or the command line is wrong (2 wins over 1). The parser is the standard library's argparse
-and heavy modules are imported inside the commands, so `--version` and `rules` start fast.
+Exit codes are the gate's (tapaudit.gate): 0 nothing at or above the gate, 1 a finding at or above
+it, 2 an input could not be scanned, a report could not be written or the command line is wrong (2
+wins over 1). The CLI is typer; a usage error is one line on stderr in tapaudit's style (exit 2),
+not click's box. The scan machinery is imported inside the commands.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
+
+import typer
+from typer.core import TyperGroup
+
+try:  # what typer raises for a wrong command line: its own since typer 0.26 (click vendored) ...
+    from typer import TyperException as _CommandLineError
+except ImportError:  # ... click's before
+    from click import ClickException as _CommandLineError
 
 from tapaudit import __version__
+from tapaudit.gate import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, GATE_LEVELS
+from tapaudit.reporting.formats import FORMATS
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from tapaudit.config import Config
+    from tapaudit.findings import ScanResult
+    from tapaudit.pipeline import ScanOutcome
+    from tapaudit.reporting.formats import ReportContext
     from tapaudit.rules.model import Rule
 
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2  # gate.py's, repeated so `--version` need not import it
+PROG = "tapaudit"
+EXIT_INTERRUPTED = 130
 PROGRESS_MIN_TEMPLATES = 20
 
-# The names of tapaudit.reporting.formats.FORMATS, repeated so the parser is built without importing
-# the report code (tests/test_cli.py keeps the two equal).
-REPORT_FORMATS = ("console", "json", "sarif", "junit", "github", "gitlab", "markdown")
-LIST_FORMATS = ("console", "json")
-GATES = ("critical", "high", "medium", "low", "none")
+# Choices as enums (strings), so typer validates them, lists them in the help and completes them.
+ReportFormat = StrEnum("ReportFormat", {name: name for name in FORMATS})
+GateLevel = StrEnum("GateLevel", {level: level for level in GATE_LEVELS})
+ListFormat = StrEnum("ListFormat", {"console": "console", "json": "json"})  # `rules`, `config`
+
+
+def _printable(text: str) -> str:
+    """Text from the input (file names, messages) made safe for one line of a terminal or CI log:
+    newlines and other control characters are written as escapes (`\\n`, `\\x1b`)."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)
+
+
+def _say(kind: str, message: str) -> None:
+    print(f"{PROG}: {kind}{_printable(message)}", file=sys.stderr, flush=True)  # in order with stdout
 
 
 def _error(message: str) -> None:
-    print(f"tapaudit: error: {message}", file=sys.stderr)
+    _say("error: ", message)
 
 
 def _note(message: str) -> None:
-    print(f"tapaudit: note: {message}", file=sys.stderr)
+    _say("note: ", message)
 
 
 def _fail(message: str) -> NoReturn:
     _error(message)
-    raise SystemExit(EXIT_ERROR)
+    raise typer.Exit(EXIT_ERROR)
 
 
-def _configure(config_file: Path | None, no_config: bool, **given) -> Config:
+class _Group(TyperGroup):
+    """typer's group, with tapaudit's exits: commands return their exit code; a usage error is one
+    line (`tapaudit: error: ...`, exit 2); an internal error is one line too unless `--debug`."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        try:
+            code = super().main(argv, prog_name or PROG, complete_var, standalone_mode=False, **extra)
+        except _CommandLineError as exc:
+            _error(_usage_message(exc))
+            code = getattr(exc, "exit_code", EXIT_ERROR)
+        except Exception as exc:  # never a traceback for the user
+            if "--debug" in argv:
+                raise
+            _error(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug)")
+            code = EXIT_ERROR
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            _error("interrupted")
+            return EXIT_INTERRUPTED
+        except BrokenPipeError:
+            # The reader left (`| head`): exit 1 quietly, and point stdout at devnull so the
+            # interpreter's own flush at exit does not fail again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_FINDINGS
+
+
+def _usage_message(exc: Exception) -> str:
+    """click's message on one line, with where to look for help."""
+    text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    # typer checks values with pydantic, whose messages start with its own error kind
+    message = " ".join(text.replace("Value error, ", "").split())
+    ctx = getattr(exc, "ctx", None)
+    return f"{message} (see '{ctx.command_path} --help')" if ctx is not None else message
+
+
+app = typer.Typer(name=PROG, cls=_Group, invoke_without_command=True, rich_markup_mode="rich",
+                  pretty_exceptions_enable=False,
+                  context_settings={"help_option_names": ["-h", "--help"]})
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"{PROG} {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _root(ctx: typer.Context, version: Annotated[bool, typer.Option(
+        "--version", callback=_show_version, is_eager=True, help="Show the version and exit.")] = False,
+          ) -> None:
+    """Audit CloudFormation templates and CDK cloud assemblies (TAP001-TAP006)."""
+    if ctx.invoked_subcommand is None:  # bare `tapaudit`: the help, exit 2
+        help_text = ctx.get_help()  # rich help prints itself and returns nothing
+        if help_text:
+            print(help_text)
+        raise typer.Exit(EXIT_ERROR)
+
+
+# Options several commands share.
+RulesDirs = Annotated[list[Path] | None, typer.Option(
+    "--rules-dir", metavar="DIR", help="Load more rule files from DIR (repeatable).")]
+ConfigFile = Annotated[Path | None, typer.Option(
+    "--config", metavar="FILE", help="Read the configuration from FILE (pyproject.toml or .tapaudit.toml).")]
+NoConfig = Annotated[bool, typer.Option("--no-config", help="Ignore pyproject.toml and .tapaudit.toml.")]
+FailOn = Annotated[GateLevel | None, typer.Option(
+    "--fail-on", metavar="SEVERITY",
+    help=f"Exit 1 on findings at or above this: {', '.join(GATE_LEVELS)} (default: high, or as configured).")]
+Rules = Annotated[list[str] | None, typer.Option(
+    "--rule", metavar="RULE_ID", help="Run only this rule (repeatable).")]
+SkipRules = Annotated[list[str] | None, typer.Option(
+    "--skip-rule", metavar="RULE_ID", help="Do not run this rule (repeatable).")]
+Baseline = Annotated[Path | None, typer.Option(
+    "--baseline", metavar="FILE", help="Findings in this baseline file do not count for the gate.")]
+StrictSuppressions = Annotated[bool, typer.Option(
+    "--strict-suppressions", help="Any suppression problem fails the gate (exit 1).")]
+ListFormatOption = Annotated[ListFormat, typer.Option(
+    "-f", "--format", metavar="FORMAT", help="Output format: console, json.")]
+
+
+@dataclass(frozen=True)
+class _GateOptions:
+    """What runs and what fails the gate: `scan` and `config` (which shows what `scan` would use)."""
+
+    config_file: Path | None
+    no_config: bool
+    fail_on: str | None
+    rules: list[str]
+    skip_rules: list[str]
+    rules_dirs: list[Path]
+    baseline: Path | None
+    strict_suppressions: bool
+
+    def configure(self) -> Config:
+        fail_on = str(self.fail_on) if self.fail_on is not None else None  # the plain string
+        return _configure(self.config_file, self.no_config, fail_on=fail_on, rules=self.rules,
+                          skip_rules=self.skip_rules, rules_dirs=[str(d) for d in self.rules_dirs],
+                          baseline=str(self.baseline) if self.baseline else None,
+                          strict_suppressions=self.strict_suppressions)
+
+
+def _configure(config_file: Path | None, no_config: bool, **given: Any) -> Config:
     """The project's configuration with what the command line gives on top (the command line wins).
     `given` holds option values; None or an empty list means the option was not used."""
     from tapaudit.config import ConfigError, load_config
@@ -62,14 +195,6 @@ def _configure(config_file: Path | None, no_config: bool, **given) -> Config:
     return config
 
 
-def _scan_config(args: argparse.Namespace) -> Config:
-    """The configuration of `scan` and `config`: the same options, so both show the same thing."""
-    return _configure(args.config_file, args.no_config, fail_on=args.fail_on, rules=list(args.rule),
-                      skip_rules=list(args.skip_rule), rules_dirs=[str(d) for d in args.rules_dir],
-                      baseline=str(args.baseline) if args.baseline else None,
-                      strict_suppressions=args.strict_suppressions)
-
-
 def _every_rule(rules_dirs: list[Path], config: Config) -> list[Rule]:
     """Every rule, as the configuration shapes it (severity, parameters), whatever it runs: `rules`
     and `explain` describe rules a project skips too."""
@@ -83,21 +208,60 @@ def _every_rule(rules_dirs: list[Path], config: Config) -> list[Rule]:
         _fail(str(exc))
 
 
-def scan(args: argparse.Namespace) -> int:
+@app.command()
+def scan(
+    paths: Annotated[list[str], typer.Argument(
+        metavar="PATH", show_default=False, help="Templates, folders, cdk.out assemblies, - for stdin.")],
+    format: Annotated[ReportFormat, typer.Option(
+        "-f", "--format", metavar="FORMAT",
+        help=f"Report format: {', '.join(FORMATS)}.")] = ReportFormat.console,
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", metavar="FILE", help="Write the report to FILE.")] = None,
+    fail_on: FailOn = None,
+    rule: Rules = None,
+    skip_rule: SkipRules = None,
+    baseline: Baseline = None,
+    strict_suppressions: StrictSuppressions = False,
+    rules_dir: RulesDirs = None,
+    config_file: ConfigFile = None,
+    no_config: NoConfig = False,
+    jobs: Annotated[int, typer.Option(
+        "-j", "--jobs", metavar="N", min=0, help="Worker processes (0: one per core).")] = 0,
+    progress: Annotated[bool, typer.Option(
+        "--progress/--no-progress", help="Progress bar on a terminal.")] = True,
+    report: Annotated[list[str] | None, typer.Option(
+        "--report", metavar="FORMAT=FILE",
+        help="Also write a report in FORMAT to FILE, from the same scan (repeatable).")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+    write_baseline: Annotated[Path | None, typer.Option(
+        "--write-baseline", metavar="FILE",
+        help="Write the current findings to FILE as a baseline (exit 0).")] = None,
+    show_suppressed: Annotated[bool, typer.Option(
+        "--show-suppressed", help="List suppressed and baselined findings in the console report.")] = False,
+    allow_no_templates: Annotated[bool, typer.Option(
+        "--allow-no-templates",
+        help="Exit 0 with a note when no input is a template; named files that cannot be parsed and "
+             "never mention a template section are skipped (for hooks).")] = False,
+    missing_ok: Annotated[bool, typer.Option(
+        "--missing-ok",
+        help="A path that does not exist is noted, not an error (e.g. cdk.out before synth).")] = False,
+) -> int:
     """Scan templates and report findings."""
     from dataclasses import replace
 
     from tapaudit import pipeline
+    from tapaudit.reporting.formats import ReportContext
 
-    extra_reports = _parse_reports(args.report)
-    config = _scan_config(args)
-    if args.write_baseline is not None:
+    targets = [(format.value, output), *_parse_reports(report or [])]
+    config = _GateOptions(config_file, no_config, fail_on, rule or [], skip_rule or [], rules_dir or [],
+                          baseline, strict_suppressions).configure()
+    if write_baseline is not None:
         config.baseline = None  # the new baseline holds every current finding
     bar = None
 
     def start_progress(total: int):
         nonlocal bar
-        if not (args.progress and args.format == "console" and total >= PROGRESS_MIN_TEMPLATES
+        if not (progress and format == "console" and total >= PROGRESS_MIN_TEMPLATES
                 and sys.stderr.isatty()):
             return None
         from rich.progress import Progress
@@ -107,13 +271,12 @@ def scan(args: argparse.Namespace) -> int:
         bar.start()
         return lambda: bar.advance(task)
 
-    present = _existing(args.paths) if args.missing_ok else args.paths
+    present = _existing(paths) if missing_ok else paths
     try:
-        outcome = pipeline.run(present, config, jobs=args.jobs, debug=args.debug,
-                               allow_no_templates=args.allow_no_templates,
+        outcome = pipeline.run(present, config, jobs=jobs, debug=debug,
+                               allow_no_templates=allow_no_templates,
                                on_error=lambda e: _error(f"{e.file}: {e.message}"),
-                               on_skipped=lambda s: print(f"tapaudit: note: {s.file}: skipped, "
-                                                          f"{s.reason}", file=sys.stderr),
+                               on_skipped=lambda s: _note(f"{s.file}: skipped, {s.reason}"),
                                start_progress=start_progress)
     except pipeline.UsageError as exc:
         _fail(str(exc))
@@ -121,31 +284,108 @@ def scan(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.stop()
     result = outcome.result
-    from tapaudit.reporting.formats import ReportContext
-
     context = ReportContext(outcome.rules, config.fail_on, config.strict_suppressions,
-                            allow_no_templates=args.allow_no_templates,
-                            show_suppressed=args.show_suppressed)
-    if args.write_baseline is not None:  # first, so the reports end with the exit code the run has
-        context = replace(context, verdict=_write_baseline(args.write_baseline, outcome,
+                            allow_no_templates=allow_no_templates, show_suppressed=show_suppressed)
+    if write_baseline is not None:  # first, so the reports end with the exit code the run has
+        context = replace(context, verdict=_write_baseline(write_baseline, outcome,
                                                            context.gate(result)[0]))
-    _write_report(result, context, args.format, args.output)
-    for name, target in extra_reports:
-        _write_report(result, context, name, target)
     for problem in result.suppression_problems:
-        print(f"tapaudit: suppression problem: {problem.file}: {problem.resource or '(template)'}: "
-              f"{problem.rule_id or '-'}: {problem.problem}: {problem.detail}", file=sys.stderr)
-
-    code, _reason = context.gate(result)
+        _say("suppression problem: ", f"{problem.file}: {problem.resource or '(template)'}: "
+                                      f"{problem.rule_id or '-'}: {problem.problem}: {problem.detail}")
     if not result.templates and not result.errors:
-        if args.allow_no_templates:
-            _note("no templates to scan in " + ", ".join(args.paths))
+        if allow_no_templates:
+            _note("no templates to scan in " + ", ".join(paths))
         else:
-            _error("no templates found in " + ", ".join(args.paths))
-    return code
+            _error("no templates found in " + ", ".join(paths))
+    nothing_scanned = not result.templates and context.gate(result)[0] == EXIT_ERROR
+    return _write_reports(result, context, targets, console_wanted=not nothing_scanned)
 
 
-def _write_baseline(path: Path, outcome, code: int) -> tuple[int, str]:
+def _write_reports(result: ScanResult, context: ReportContext, targets: list[tuple[str, Path | None]],
+                   console_wanted: bool) -> int:
+    """Write every report: the files first (each named on stderr), then the one on stdout, so the
+    run ends with the console's exit line; without one, a last line on stderr states the exit code
+    when reports were written to files or one failed. The run's exit code: 2 when a report could
+    not be written. The console is left out when nothing was scanned (the error lines say it)."""
+    from dataclasses import replace
+
+    gate = context.gate(result)
+    failed = [f"{name}={target}" for name, target in targets
+              if target is not None and not _write_file_report(result, context, name, target)]
+    final = gate
+    if failed:
+        final = (EXIT_ERROR, f"exit 2: {len(failed)} report{'s' if len(failed) != 1 else ''} "
+                             f"could not be written ({', '.join(failed)})")
+    stated = None
+    for name, target in targets:
+        if target is None and (name != "console" or console_wanted):
+            _write_stdout_report(result, replace(context, verdict=final), name)
+            stated = final if name == "console" else None
+    # Unless the console just said it: a failure after the gate, or reports named on stderr last.
+    wrote_files = any(target is not None for _, target in targets)
+    if stated != final and (final != gate or wrote_files):
+        _say("", final[1])
+    return final[0]
+
+
+def _write_stdout_report(result: ScanResult, context: ReportContext, name: str) -> None:
+    from tapaudit.reporting.formats import writer
+
+    if hasattr(sys.stdout, "reconfigure"):  # a lone surrogate from a template is escaped, not fatal
+        sys.stdout.reconfigure(errors="backslashreplace")
+    writer(name)(result, context, sys.stdout)
+    sys.stdout.flush()
+
+
+def _write_file_report(result: ScanResult, context: ReportContext, name: str, target: Path) -> bool:
+    """Write one report whole or not at all: into a temporary file beside the target, renamed over
+    it once complete, so a failure never leaves a truncated or stale report. A character device or
+    a pipe (`/dev/stdout`, `/dev/full`) is written directly. False, with one error line, on failure."""
+    from tapaudit.reporting.formats import writer
+
+    write = writer(name)
+    try:
+        if target.exists() and not target.is_file() and not target.is_dir():
+            with target.open("w", encoding="utf-8", errors="backslashreplace") as stream:
+                write(result, context, stream)
+        else:
+            _replace_atomically(target, lambda stream: write(result, context, stream))
+    except OSError as exc:
+        _error(f"{target}: cannot write report: {exc.strerror or exc}")
+        return False
+    _say("", f"wrote {name} report to {target}")
+    return True
+
+
+def _replace_atomically(target: Path, write: Callable[[TextIO], None]) -> None:
+    """Call `write(stream)` on a temporary file in target's folder, then rename it to target."""
+    import tempfile
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:100]}.",
+                                suffix=".tmp")  # [:100]: a long name leaves room for the suffixes
+    try:
+        os.fchmod(fd, _new_file_mode(target))
+        with open(fd, "w", encoding="utf-8", errors="backslashreplace") as stream:
+            write(stream)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _new_file_mode(target: Path) -> int:
+    """The mode a report gets: the one it replaces, else what the umask gives a new file
+    (mkstemp's 0600 would hide a report from the CI steps that read it)."""
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _write_baseline(path: Path, outcome: ScanOutcome, code: int) -> tuple[int, str]:
     """Write the baseline unless an input could not be scanned (it would be incomplete): the exit
     code and its reason for the reports."""
     from tapaudit.triage import baseline
@@ -162,9 +402,9 @@ def _write_baseline(path: Path, outcome, code: int) -> tuple[int, str]:
     except baseline.BaselineError as exc:
         _error(str(exc))
         return EXIT_ERROR, f"exit 2: cannot write baseline {path}"
-    print(f"tapaudit: wrote {count} finding{'s' if count != 1 else ''} to baseline {path}",
-          file=sys.stderr)
-    return EXIT_OK, f"exit 0: wrote {count} finding{'s' if count != 1 else ''} to baseline {path}"
+    plural = "s" if count != 1 else ""
+    _say("", f"wrote {count} finding{plural} to baseline {path}")
+    return EXIT_OK, f"exit 0: wrote {count} finding{plural} to baseline {path}"
 
 
 def _existing(paths: list[str]) -> list[str]:
@@ -178,36 +418,23 @@ def _existing(paths: list[str]) -> list[str]:
     return kept
 
 
-def _parse_reports(specs: list[str]) -> list[tuple[str, Path]]:
+def _parse_reports(specs: list[str]) -> list[tuple[str, Path | None]]:
     """`--report FORMAT=FILE` values, checked before anything is scanned."""
-    reports = []
+    reports: list[tuple[str, Path | None]] = []
     for spec in specs:
         name, sep, file = spec.partition("=")
-        if not sep or not file or name not in REPORT_FORMATS:
-            _fail(f"--report {spec}: expected FORMAT=FILE with FORMAT one of {', '.join(REPORT_FORMATS)}")
+        if not sep or not file or name not in FORMATS:
+            _fail(f"--report {spec}: expected FORMAT=FILE with FORMAT one of {', '.join(FORMATS)}")
         reports.append((name, Path(file)))
     return reports
 
 
-def _write_report(result, context, name: str, output: Path | None) -> None:
-    from tapaudit.reporting.formats import writer
-
-    write = writer(name)
-    if output is None:
-        write(result, context, sys.stdout)
-        return
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        with output.open("w", encoding="utf-8") as stream:
-            write(result, context, stream)
-    except OSError as exc:
-        _fail(f"{output}: cannot write report: {exc.strerror or exc}")
-
-
-def list_rules(args: argparse.Namespace) -> int:
+@app.command("rules")
+def list_rules(format: ListFormatOption = ListFormat.console, rules_dir: RulesDirs = None,
+               config_file: ConfigFile = None, no_config: NoConfig = False) -> int:
     """List every rule with its id, severity and title (as the configuration sets them)."""
-    rules = _every_rule(args.rules_dir, _configure(args.config_file, args.no_config))
-    if args.format == "json":
+    rules = _every_rule(rules_dir or [], _configure(config_file, no_config))
+    if format == "json":
         import json
 
         print(json.dumps([{"id": r.id, "title": r.title, "severity": r.severity.label,
@@ -218,16 +445,19 @@ def list_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def explain(args: argparse.Namespace) -> int:
+@app.command()
+def explain(rule_id: Annotated[str, typer.Argument(metavar="RULE_ID", help="A rule id, e.g. TAP001.")],
+            rules_dir: RulesDirs = None, config_file: ConfigFile = None,
+            no_config: NoConfig = False) -> int:
     """Show a rule's rationale, what passes, what fails, the fix and its parameters."""
     from rich.markdown import Markdown
 
     from tapaudit.reporting.console import make_console
 
-    rules = {r.id: r for r in _every_rule(args.rules_dir, _configure(args.config_file, args.no_config))}
-    rule = rules.get(args.rule_id.upper())
+    rules = {r.id: r for r in _every_rule(rules_dir or [], _configure(config_file, no_config))}
+    rule = rules.get(rule_id.upper())
     if rule is None:
-        _fail(f"unknown rule id {args.rule_id} (known: {', '.join(sorted(rules))})")
+        _fail(f"unknown rule id {rule_id} (known: {', '.join(sorted(rules))})")
     params = "\n".join(f"- `{k}`: `{v}`" for k, v in rule.parameters.items())
     text = (
         f"# {rule.id}: {rule.title}\n\nSeverity: **{rule.severity.label}** · resources: "
@@ -241,20 +471,25 @@ def explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def show_config(args: argparse.Namespace) -> int:
+@app.command("config")
+def show_config(format: ListFormatOption = ListFormat.console, fail_on: FailOn = None, rule: Rules = None,
+                skip_rule: SkipRules = None, baseline: Baseline = None,
+                strict_suppressions: StrictSuppressions = False, rules_dir: RulesDirs = None,
+                config_file: ConfigFile = None, no_config: NoConfig = False) -> int:
     """Print the effective configuration and where each value comes from."""
     import json
 
     from tapaudit.config import effective
     from tapaudit.pipeline import UsageError, load_configured_rules
 
-    config = _scan_config(args)
+    config = _GateOptions(config_file, no_config, fail_on, rule or [], skip_rule or [], rules_dir or [],
+                          baseline, strict_suppressions).configure()
     try:
         load_configured_rules(config)  # rule ids and per-rule settings are checked as `scan` does
     except UsageError as exc:
         _fail(str(exc))
     rows = effective(config)
-    if args.format == "json":
+    if format == "json":
         print(json.dumps({"file": config.file_name if config.source else None,
                           "settings": [{"key": k, "value": v, "origin": o} for k, v, o in rows]},
                          indent=2))
@@ -267,179 +502,7 @@ def show_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse as click behaved: no abbreviated options (`--form` is not `--format`), and a usage
-    error is one line in tapaudit's style, exit 2."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(allow_abbrev=False, **kwargs)
-        self.valued: set[str] = set()  # option strings that take a value
-
-    def add_argument(self, *args, **kwargs) -> argparse.Action:
-        action = super().add_argument(*args, **kwargs)
-        if action.option_strings and action.nargs is None:
-            self.valued.update(action.option_strings)
-        return action
-
-    def attach_values(self, words: list[str]) -> list[str]:
-        """`-o -out.json` as click read it: the word after an option that takes a value is that
-        value, even when it starts with a dash (argparse would take it for an option)."""
-        attached: list[str] = []
-        words = iter(words)
-        for word in words:
-            value = next(words, None) if word in self.valued else None
-            if value is None:
-                attached.append(word)
-            else:
-                attached.append(f"{word}={value}" if word.startswith("--") else f"{word}{value}")
-            if word == "--":
-                attached.extend(words)
-        return attached
-
-    def error(self, message: str) -> NoReturn:
-        _fail(f"{message} (see '{self.prog} --help')")
-
-
-def _jobs(text: str) -> int:
-    """`--jobs`: a whole number, 0 or more (click's IntRange(min=0))."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
-    return value
-
-
-def _add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...], what: str) -> None:
-    parser.add_argument("-f", "--format", choices=choices, default="console", metavar="FORMAT",
-                        help=f"{what} format: %(choices)s (default: %(default)s).")
-
-
-def _add_rule_source_options(parser: argparse.ArgumentParser) -> None:
-    """Where rules and settings come from: every command has these."""
-    parser.add_argument("--rules-dir", action="append", default=[], type=Path, metavar="DIR",
-                        help="Load more rule files from DIR (repeatable).")
-    parser.add_argument("--config", dest="config_file", type=Path, metavar="FILE",
-                        help="Read the configuration from FILE (pyproject.toml or .tapaudit.toml).")
-    parser.add_argument("--no-config", action="store_true",
-                        help="Ignore pyproject.toml and .tapaudit.toml.")
-
-
-def _add_gate_options(parser: argparse.ArgumentParser) -> None:
-    """What runs and what fails the gate: `scan` and `config` (which shows what `scan` would use)."""
-    parser.add_argument("--fail-on", choices=GATES, metavar="SEVERITY",
-                        help="Exit 1 on findings at or above this: %(choices)s "
-                             "(default: high, or as configured).")
-    parser.add_argument("--rule", action="append", default=[], metavar="RULE_ID",
-                        help="Run only this rule (repeatable).")
-    parser.add_argument("--skip-rule", action="append", default=[], metavar="RULE_ID",
-                        help="Do not run this rule (repeatable).")
-    parser.add_argument("--baseline", type=Path, metavar="FILE",
-                        help="Findings in this baseline file do not count for the gate.")
-    parser.add_argument("--strict-suppressions", action="store_true",
-                        help="Any suppression problem fails the gate (exit 1).")
-
-
-def _parsers() -> tuple[_Parser, dict[str, _Parser]]:
-    """The root parser and each command's parser by name."""
-    root = _Parser(prog="tapaudit",
-                   description="Audit CloudFormation templates and CDK cloud assemblies (TAP001-TAP006).")
-    root.add_argument("--version", action="version", version=f"tapaudit {__version__}",
-                      help="Show the version and exit.")
-    commands = root.add_subparsers(title="commands", metavar="COMMAND")
-
-    def command(run: Callable[[argparse.Namespace], int], name: str, usage: str) -> _Parser:
-        summary = run.__doc__
-        parser = commands.add_parser(name, help=summary, description=summary, usage=usage)
-        parser.set_defaults(run=run)
-        return parser
-
-    p = command(scan, "scan", "%(prog)s [options] PATH...")
-    # "*": paths after `--` are added by _run; it requires one at least.
-    p.add_argument("paths", nargs="*", metavar="PATH",
-                   help="Templates, folders, cdk.out assemblies, - for stdin.")
-    _add_format(p, REPORT_FORMATS, "Report")
-    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="Write the report to FILE.")
-    _add_gate_options(p)
-    _add_rule_source_options(p)
-    p.add_argument("-j", "--jobs", type=_jobs, default=0, metavar="N",
-                   help="Worker processes (0: one per core; default: %(default)s).")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
-                   help="Progress bar on a terminal (default: on).")
-    p.add_argument("--report", action="append", default=[], metavar="FORMAT=FILE",
-                   help="Also write a report in FORMAT to FILE, from the same scan (repeatable).")
-    p.add_argument("--debug", action="store_true", help="Show tracebacks of internal errors.")
-    p.add_argument("--write-baseline", type=Path, metavar="FILE",
-                   help="Write the current findings to FILE as a baseline (exit 0).")
-    p.add_argument("--show-suppressed", action="store_true",
-                   help="List suppressed and baselined findings in the console report.")
-    p.add_argument("--allow-no-templates", action="store_true",
-                   help="Exit 0 with a note when no input is a template; named files that cannot be "
-                        "parsed and never mention a template section are skipped (for hooks).")
-    p.add_argument("--missing-ok", action="store_true",
-                   help="A path that does not exist is noted, not an error (e.g. cdk.out before synth).")
-
-    p = command(list_rules, "rules", "%(prog)s [options]")
-    _add_format(p, LIST_FORMATS, "Output")
-    _add_rule_source_options(p)
-
-    p = command(explain, "explain", "%(prog)s [options] RULE_ID")
-    p.add_argument("rule_id", metavar="RULE_ID", help="A rule id, e.g. TAP001.")
-    _add_rule_source_options(p)
-
-    p = command(show_config, "config", "%(prog)s [options]")
-    _add_format(p, LIST_FORMATS, "Output")
-    _add_gate_options(p)
-    _add_rule_source_options(p)
-    return root, commands.choices
-
-
-def _run(argv: list[str]) -> int:
-    root, commands = _parsers()
-    if argv[:1] == ["--"]:  # click took `tapaudit -- scan ...`
-        argv = argv[1:]
-    if not argv:  # as with click: the help on stdout, exit 2
-        root.print_help()
-        return EXIT_ERROR
-    if argv[0] in commands:
-        parser = commands[argv[0]]
-        words, operands = parser.attach_values(argv[1:]), []
-        if "--" in words:  # what follows `--` is operands, even `-x.json`
-            cut = words.index("--")
-            words, operands = words[:cut], words[cut + 1:]
-        if argv[0] != "scan":
-            args = parser.parse_args([*words, "--", *operands] if operands else words)
-        else:
-            # Intermixed: options may come before, between and after the paths, as click allowed.
-            # (argparse 3.11's intermixed parsing loses what follows `--`: added here.)
-            args = parser.parse_intermixed_args(words)
-            args.paths += operands
-            if not args.paths:
-                parser.error("the following arguments are required: PATH")
-    else:
-        args = root.parse_args(argv)  # --version and --help exit here, and so does a usage error
-        if "run" not in args:  # not `required=True`, which would hide an unknown option's error
-            root.error("the following arguments are required: COMMAND")
-    return args.run(args)
-
-
 def main() -> None:
-    argv = sys.argv[1:]
-    debug = "--debug" in argv
-    try:
-        code = _run(argv)
-    except KeyboardInterrupt:
-        _error("interrupted")
-        code = 130
-    except BrokenPipeError:
-        # The reader left (`| head`): exit 1 quietly as click did, and point stdout at devnull so
-        # the interpreter's own flush at exit does not fail again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        code = 1
-    except Exception as exc:  # never a traceback for the user
-        if debug:
-            raise
-        _error(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug)")
-        code = EXIT_ERROR
-    sys.exit(code)
+    """The `tapaudit` entry point."""
+    app(prog_name=PROG)
+

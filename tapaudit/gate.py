@@ -6,6 +6,9 @@ from tapaudit.findings import ScanResult, Severity
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
+# What `--fail-on` and `fail_on` accept: a severity, highest first, or none (nothing fails).
+GATE_LEVELS: tuple[str, ...] = (*(severity.label for severity in sorted(Severity, reverse=True)), "none")
+
 
 def decide(result: ScanResult, fail_on: str, strict_suppressions: bool = False,
            allow_no_templates: bool = False) -> tuple[int, str]:

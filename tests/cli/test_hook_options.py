@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import FIXTURES, run_cli
+from tests.cli.inprocess import invoke
+from tests.conftest import FIXTURES
 
 FLAWED = str(FIXTURES / "flawed")
 
@@ -12,36 +13,36 @@ FLAWED = str(FIXTURES / "flawed")
 def test_nothing_to_scan_is_exit_2_unless_allowed(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert run_cli("scan", str(empty)).returncode == 2
-    proc = run_cli("scan", "--allow-no-templates", str(empty), "-f", "json")
-    assert proc.returncode == 0
+    assert invoke("scan", str(empty)).exit_code == 2
+    proc = invoke("scan", "--allow-no-templates", str(empty), "-f", "json")
+    assert proc.exit_code == 0
     assert "tapaudit: note: no templates to scan in " in proc.stderr
     assert json.loads(proc.stdout)["templates"] == []
 
 
 def test_allow_no_templates_changes_nothing_when_templates_are_scanned():
-    proc = run_cli("scan", "--allow-no-templates", FLAWED)
-    assert proc.returncode == 1 and "note" not in proc.stderr
+    proc = invoke("scan", "--allow-no-templates", FLAWED)
+    assert proc.exit_code == 1 and "note" not in proc.stderr
 
 
 def test_allow_no_templates_never_hides_an_unreadable_input(tmp_path):
     broken = tmp_path / "broken.yaml"
     broken.write_text("Resources: [\n")
-    proc = run_cli("scan", "--allow-no-templates", str(broken))
-    assert proc.returncode == 2 and "broken.yaml" in proc.stderr
+    proc = invoke("scan", "--allow-no-templates", str(broken))
+    assert proc.exit_code == 2 and "broken.yaml" in proc.stderr
 
 
 def test_missing_path_is_a_note_with_missing_ok(tmp_path):
     missing = str(tmp_path / "cdk.out")
-    proc = run_cli("scan", missing)
-    assert proc.returncode == 2 and "no such file or directory" in proc.stderr
-    proc = run_cli("scan", "--missing-ok", missing)
-    assert proc.returncode == 2  # nothing scanned at all is still not a pass ...
+    proc = invoke("scan", missing)
+    assert proc.exit_code == 2 and "no such file or directory" in proc.stderr
+    proc = invoke("scan", "--missing-ok", missing)
+    assert proc.exit_code == 2  # nothing scanned at all is still not a pass ...
     assert f"tapaudit: note: {missing}: does not exist, not scanned (--missing-ok)" in proc.stderr
-    proc = run_cli("scan", "--missing-ok", "--allow-no-templates", missing)
-    assert proc.returncode == 0, proc.stderr  # ... unless allowed, as the tapaudit-cdk hook does
-    proc = run_cli("scan", "--missing-ok", missing, FLAWED, "-f", "json")
-    assert proc.returncode == 1 and len(json.loads(proc.stdout)["templates"]) == 2
+    proc = invoke("scan", "--missing-ok", "--allow-no-templates", missing)
+    assert proc.exit_code == 0, proc.stderr  # ... unless allowed, as the tapaudit-cdk hook does
+    proc = invoke("scan", "--missing-ok", missing, FLAWED, "-f", "json")
+    assert proc.exit_code == 1 and len(json.loads(proc.stdout)["templates"]) == 2
 
 
 def test_allow_no_templates_skips_unparsable_files_that_are_no_templates(tmp_path):
@@ -50,9 +51,9 @@ def test_allow_no_templates_skips_unparsable_files_that_are_no_templates(tmp_pat
     k8s.write_text("apiVersion: v1\nkind: A\n---\napiVersion: v1\nkind: B\n")
     helm = tmp_path / "values.yaml"
     helm.write_text("image: {{ .Values.image }}\n")
-    proc = run_cli("scan", "--allow-no-templates", "-f", "json", str(k8s), str(helm),
+    proc = invoke("scan", "--allow-no-templates", "-f", "json", str(k8s), str(helm),
                    str(FIXTURES / "TAP006" / "yaml-cases.yaml"))
     report = json.loads(proc.stdout)
-    assert proc.returncode == 0 and report["errors"] == [] and len(report["templates"]) == 1
+    assert proc.exit_code == 0 and report["errors"] == [] and len(report["templates"]) == 1
     assert sorted(s["file"].rsplit("/", 1)[-1] for s in report["skipped"]) == ["k8s.yaml", "values.yaml"]
-    assert run_cli("scan", str(k8s)).returncode == 2  # without the option, still an error
+    assert invoke("scan", str(k8s)).exit_code == 2  # without the option, still an error

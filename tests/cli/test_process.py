@@ -1,0 +1,99 @@
+"""Where the process itself is the point: the entry point, exit codes as a shell sees them, real
+standard input, a signal, and what start-up imports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+
+import pytest
+
+from tapaudit import __version__
+from tests.conftest import FIXTURES, ROOT, run_cli
+
+FLAWED = str(FIXTURES / "flawed")
+TAP006_CASES = FIXTURES / "TAP006" / "yaml-cases.yaml"
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+
+
+def test_the_entry_point_is_the_cli():
+    """`tapaudit` as pip installs it: the console script pyproject.toml declares, run as one."""
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"tapaudit": "tapaudit.cli:main"}
+    code = ("import sys\nfrom importlib import import_module\n"
+            f"module, _, name = {scripts['tapaudit']!r}.partition(':')\n"
+            "sys.argv = ['tapaudit', *sys.argv[1:]]\nsys.exit(getattr(import_module(module), name)())\n")
+    proc = subprocess.run([sys.executable, "-c", code, "--version"], cwd=ROOT, env=ENV,
+                          capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, f"tapaudit {__version__}\n", "")
+    proc = subprocess.run([sys.executable, "-c", code, "scan", FLAWED], cwd=ROOT, env=ENV,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines()[-1] == "exit 1: 1 high finding at or above --fail-on high"
+
+
+@pytest.mark.parametrize(("args", "code"), [
+    (["scan", FLAWED, "--fail-on", "none"], 0),
+    (["scan", FLAWED], 1),
+    (["scan", FLAWED, "does-not-exist.yaml"], 2),
+    (["scan", FLAWED, "--format", "xml"], 2),
+    ([], 2),
+    (["--version"], 0),
+])
+def test_exit_codes_end_to_end(args, code):
+    assert run_cli(*args).returncode == code
+
+
+def test_stdin():
+    proc = run_cli("scan", "-", "-f", "json", "--fail-on", "medium", stdin=TAP006_CASES.read_text())
+    assert proc.returncode == 1
+    report = json.loads(proc.stdout)
+    assert report["templates"] == ["<stdin>"]
+    assert {f["resource"] for f in report["findings"]} == {"Zero", "OnlyInProduction"}
+    assert [f["resource"] for f in report["unknown"]] == ["FromParameterWithoutDefault"]
+
+
+def _reading_stdin(pid: int) -> bool:
+    """Whether the process is blocked reading a pipe (its start-up is over)."""
+    try:
+        wchan = open(f"/proc/{pid}/wchan").read()  # noqa: SIM115
+        call = open(f"/proc/{pid}/syscall").read().split()[:2]  # noqa: SIM115
+    except OSError:
+        return False
+    return "pipe" in wchan or call == ["0", "0x0"]
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/wchan"), reason="needs Linux /proc")
+def test_interrupt_is_one_line_and_exit_130():
+    proc = subprocess.Popen([sys.executable, "-m", "tapaudit", "scan", "-"], cwd=ROOT, env=ENV,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for _ in range(6000):  # a bound on the wait, not an assertion on time
+            if _reading_stdin(proc.pid):
+                break
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert err.decode() == "tapaudit: error: interrupted\n" and out == b""
+
+
+def test_version_imports_no_scan_machinery():
+    """`--version` and `--help` pay for typer, not for YAML, rich or the scan pipeline."""
+    code = ("import sys\nfrom tapaudit.cli import main\n"
+            "sys.argv = ['tapaudit', '--version']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted({m.partition('.')[0] for m in sys.modules} & {'yaml', 'rich', 'jsonpath_ng'}),"
+            " sorted(m for m in sys.modules if m.startswith(('tapaudit.pipeline', 'tapaudit.scan',"
+            " 'tapaudit.loading'))))\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          env=ENV, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "[] []"
