@@ -453,20 +453,16 @@ def explain(rule_id: Annotated[str, typer.Argument(metavar="RULE_ID", help="A ru
     from rich.markdown import Markdown
 
     from tapaudit.reporting.console import make_console
+    from tapaudit.reporting.explain import render_rule
 
     rules = {r.id: r for r in _every_rule(rules_dir or [], _configure(config_file, no_config))}
     rule = rules.get(rule_id.upper())
     if rule is None:
         _fail(f"unknown rule id {rule_id} (known: {', '.join(sorted(rules))})")
-    params = "\n".join(f"- `{k}`: `{v}`" for k, v in rule.parameters.items())
-    text = (
-        f"# {rule.id}: {rule.title}\n\nSeverity: **{rule.severity.label}** · resources: "
-        f"{', '.join(rule.resource_types)}\n\nFrom the failure analysis: {rule.analysis_item}\n\n"
-        f"## Why\n\n{rule.rationale}\n\n## Passes\n\n{rule.passes}\n\n## Fails\n\n{rule.fails}\n\n"
-        f"## Fix\n\n{rule.fix.summary}\n\nCDK (Python):\n\n```python\n{rule.fix.cdk_python}```\n\n"
-        f"CDK (TypeScript):\n\n```typescript\n{rule.fix.cdk_typescript}```\n\n"
-        f"## Parameters\n\n{params or 'none'}\n"
-    )
+    text = render_rule(rule)
+    if not sys.stdout.isatty():  # piped (less, a file, CI): the Markdown itself, never cut to a width
+        sys.stdout.write(text)
+        return EXIT_OK
     make_console(sys.stdout).print(Markdown(text))
     return EXIT_OK
 
