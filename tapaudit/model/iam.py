@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 from tapaudit.model import managed_policies
 from tapaudit.model.arns import glob_match, shown
+from tapaudit.model.derived import RolePolicies, Statement
 from tapaudit.model.intrinsics import merge, product, strings
 from tapaudit.model.lookup import denoted, naming_index
 from tapaudit.model.symbols import URL_SUFFIXES
@@ -59,27 +60,6 @@ class Decision:
 
 
 @dataclass(frozen=True)
-class Statement:
-    effect: str
-    actions: tuple[str | Unknown, ...]  # rendered
-    not_action: bool
-    resources: tuple[str | Unknown, ...]  # rendered
-    not_resource: bool
-    branch_conditions: Conditions
-    origin: str
-    condition: Any = None  # the statement's Condition block, None when it has none
-    principal: Any = None  # resource policies only
-    not_principal: bool = False
-
-
-@dataclass
-class RolePolicies:
-    statements: list[Statement]
-    unverifiable: list[str]  # why some attached policy's content cannot be seen
-    snapshot: list[str] = field(default_factory=list)  # AWS managed policies read from the snapshot
-
-
-@dataclass(frozen=True)
 class RequestContext:
     """What IAM knows about the request. `caller_chooses`: keys not listed here are the caller's
     to satisfy (a function choosing its metric namespace), so an Allow conditioned on them counts;
@@ -104,7 +84,7 @@ def service_context(template: Template, source_arn: str | None) -> RequestContex
 def role_policies(template: Template, role_id: str) -> RolePolicies:
     """Everything that grants or denies the role anything (built once per template and role;
     callers read it, never change it)."""
-    memo = template.__dict__.setdefault("_role_policies", {})
+    memo = template.memo.role_policies
     if role_id not in memo:
         memo[role_id] = _role_policies(template, role_id)
     return memo[role_id]

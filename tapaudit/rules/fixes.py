@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tapaudit.model.arns import render
-from tapaudit.model.references import ReferenceGraph
+from tapaudit.model.graph import ReferenceGraph
 from tapaudit.model.template import Template
 from tapaudit.model.values import Unknown, intrinsic
 from tapaudit.rules.model import Fix, FixVariant

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tapaudit.model.arns import shown
+from tapaudit.model.intrinsics import resolve
 from tapaudit.model.template import Template
 from tapaudit.model.values import Branch, Unknown, as_list, child, items
 from tapaudit.rules.outcome import Outcome
@@ -31,8 +32,8 @@ def dynamodb_gsi(ctx: Context, branch: Branch, partition_key: dict, sort_key: di
             if problem:
                 return [problem]
             if isinstance(definition.value, dict) and isinstance(definition.value.get("AttributeName"), str):
-                types[definition.value["AttributeName"]] = template.resolve(
-                    definition.value.get("AttributeType"))
+                types[definition.value["AttributeName"]] = resolve(
+                    template, definition.value.get("AttributeType"))
     want = f"{partition_key['name']} ({partition_key['type']}) / {sort_key['name']} ({sort_key['type']})"
     # Judged per Fn::If branch of the index list: the index must exist whichever way it goes.
     return [Outcome.of_value(indexes, "GlobalSecondaryIndexes")
@@ -69,9 +70,9 @@ def _index_problem(template: Template, index: Any, types: dict, pk: dict, sk: di
     keys = {}
     for element in as_list(index.get("KeySchema")):
         if isinstance(element, dict):
-            key_type = template.resolve(element.get("KeyType"))
+            key_type = resolve(template, element.get("KeyType"))
             if isinstance(key_type, str):  # a list or mapping here is a shape problem, not a key
-                keys[key_type] = template.resolve(element.get("AttributeName"))
+                keys[key_type] = resolve(template, element.get("AttributeName"))
     name = shown(template, index.get("IndexName", "?"))
     if keys.get("HASH") != pk["name"]:
         return ""
@@ -92,7 +93,7 @@ def _index_problem(template: Template, index: Any, types: dict, pk: dict, sk: di
         if found != key["type"]:
             return f"attribute '{key['name']}' is type {found}, not {key['type']}"
     proj = index.get("Projection")
-    kind = template.resolve(proj.get("ProjectionType", "KEYS_ONLY")) if isinstance(proj, dict) \
+    kind = resolve(template, proj.get("ProjectionType", "KEYS_ONLY")) if isinstance(proj, dict) \
         else "KEYS_ONLY"
     if isinstance(kind, Unknown):
         return Unknown(f"ProjectionType of index '{name}' {kind.reason}")

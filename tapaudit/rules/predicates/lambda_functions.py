@@ -55,13 +55,13 @@ def covers_dynamodb_index(template: Template, pattern: str) -> bool | None:
 
 def _index_probes(template: Template) -> list[str]:
     """An index ARN of every table of the template, and of a table outside it (built once)."""
-    probes = template.__dict__.get("_index_probes")
+    probes = template.memo.dynamodb_index_probes
     if probes is None:
         tables = [*template.by_type.get("AWS::DynamoDB::Table", ()),
                   *template.by_type.get("AWS::DynamoDB::GlobalTable", ())]
         probes = [arn_of(template, t) + "/index/probe-index" for t in tables]
         probes.append(_PROBE_TABLE + "/index/probe-index")
-        template.__dict__["_index_probes"] = probes
+        template.memo.dynamodb_index_probes = probes
     return probes
 
 
