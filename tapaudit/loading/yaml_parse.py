@@ -16,13 +16,12 @@ import yaml
 
 from tapaudit.errors import InputError
 from tapaudit.loading.cfn_tags import short_form_name
-from tapaudit.loading.parse import MAX_NESTING
+from tapaudit.loading.limits import MAX_EXPANDED_NODES, MAX_NESTING
 from tapaudit.loading.positions import YamlSourceMap
 
 # libyaml's C composer overflows the stack somewhere past 20,000 levels: text that could nest
 # that deep is checked event by event before the composer sees it.
 COMPOSER_SAFE_DEPTH = 10_000
-MAX_EXPANDED_NODES = 1_000_000
 # An anchor token as libyaml scans it; `&&` in inline code or `&` in URLs is not one.
 _ANCHOR = re.compile(r"(?<![^\s\[{,:])&[0-9A-Za-z_-]")
 
