@@ -6,7 +6,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING
 
 from tapaudit.findings import Finding
 from tapaudit.loading.positions import SourceMap
@@ -18,9 +17,6 @@ from tapaudit.rules.model import Check, Rule
 from tapaudit.rules.outcome import Outcome, Status
 from tapaudit.rules.predicates import Context, run
 from tapaudit.rules.selectors import select
-
-if TYPE_CHECKING:
-    from tapaudit.scan import ScanOptions
 
 
 class Verdict(Enum):
@@ -175,7 +171,7 @@ UNKNOWN_FIX = ("check it by hand once deployed, or make the value visible in the
 
 
 def to_finding(result: ResourceResult, template: Template, file: str,
-               source_map: SourceMap, options: ScanOptions | None = None) -> Finding | None:
+               source_map: SourceMap, cdk_language: str = "typescript") -> Finding | None:
     rule = result.rule
     entries = result.failures or result.unknowns
     if not entries:
@@ -192,8 +188,7 @@ def to_finding(result: ResourceResult, template: Template, file: str,
         fix = UNKNOWN_FIX
     else:
         message = f"{result.logical_id}: {details}."
-        fix = select_fix(rule.fix, template, result.logical_id,
-                         options.cdk_language if options else "typescript",
+        fix = select_fix(rule.fix, template, result.logical_id, cdk_language,
                          [(check, outcome.path) for check, outcome in entries])
     path = entries[0][1].path or ("Resources", result.logical_id)
     line, column = source_map.locate(path)
