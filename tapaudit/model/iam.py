@@ -27,6 +27,7 @@ from tapaudit.model.template import Template
 from tapaudit.model.values import (
     MISSING,
     Branch,
+    Cause,
     Conditions,
     Malformed,
     Unknown,
@@ -38,7 +39,6 @@ from tapaudit.model.values import (
 
 POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy")
 _MAX_SCENARIO_CONDITIONS = 6
-_NO_VALUE = "is AWS::NoValue"
 
 # Covers: does a rendered Resource pattern cover what is asked? True, False, or None (unknown).
 Covers = Callable[[str], "bool | None"]
@@ -127,7 +127,7 @@ def _managed(template: Template, arn: Branch, policies: RolePolicies) -> None:
         if conditions is None:
             continue  # a rendering that contradicts the branch the ARN sits in
         if isinstance(rendered, Unknown):
-            if rendered.reason != _NO_VALUE:
+            if not rendered.is_no_value:
                 policies.unverifiable.append(f"a managed policy that {rendered.reason}")
             continue
         concrete = template.symbols.concrete(rendered)
@@ -197,10 +197,11 @@ def _expand(template: Template, value: dict, conditions: Conditions, origin: str
 def _action(template: Template, rendered: Any) -> str | Unknown:
     """A rendered action pattern, or Unknown when it is only known at deploy time."""
     if isinstance(rendered, str) and template.symbols.has_tokens(rendered):
-        return Unknown(f"its action {template.display(rendered)} is only known at deploy time")
+        return Unknown(f"its action {template.display(rendered)} is only known at deploy time",
+                       Cause.ACTION)
     if isinstance(rendered, str | Unknown):
         return rendered
-    return Unknown(f"its action is {type(rendered).__name__}, not a string")
+    return Unknown(f"its action is {type(rendered).__name__}, not a string", Cause.ACTION)
 
 
 def _listed(template: Template, value: Any, render: bool) -> list[tuple[tuple, Conditions]]:
@@ -221,7 +222,7 @@ def _listed(template: Template, value: Any, render: bool) -> list[tuple[tuple, C
             merged = merge(top.conditions, conds)
             if merged is not None:
                 kept = tuple(v for v in values if v is not MISSING
-                             and not (isinstance(v, Unknown) and v.reason == _NO_VALUE))
+                             and not (isinstance(v, Unknown) and v.is_no_value))
                 found.append((kept, merged))
     return found
 
@@ -233,7 +234,7 @@ def _action_covered(statement: Statement, action: str) -> tuple[bool | None, str
     unknown = next((p for p in statement.actions if isinstance(p, Unknown)), None)
     if unknown is not None and not hit:
         reason = unknown.reason
-        return None, reason if reason.startswith("its ") else f"its action cannot be read: {reason}"
+        return None, reason if unknown.cause is Cause.ACTION else f"its action cannot be read: {reason}"
     return (not hit if statement.not_action else hit), ""
 
 

@@ -16,7 +16,15 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from tapaudit.model.resources import KINDS, VERSIONED, is_custom_resource
-from tapaudit.model.values import MAX_BRANCHES, MISSING, Conditions, Malformed, Unknown, intrinsic
+from tapaudit.model.values import (
+    MAX_BRANCHES,
+    MISSING,
+    NO_VALUE,
+    Conditions,
+    Malformed,
+    Unknown,
+    intrinsic,
+)
 
 if TYPE_CHECKING:
     from tapaudit.model.template import Template
@@ -143,7 +151,7 @@ def _as_text(value: Any) -> str | Unknown:
     if isinstance(value, int | float):
         return str(value)
     if value is MISSING:
-        return Unknown("is AWS::NoValue")
+        return NO_VALUE
     return Unknown(f"is {type(value).__name__}, not a string")
 
 
@@ -257,7 +265,7 @@ def _physical_names(template: Template, logical_id: str, spec: Any,
             if cycle:
                 return [(Unknown(f"the name of {logical_id} refers to itself"), ())]
             named = [(value, conds) for value, conds in strings(template, props[prop], depth)
-                     if not (isinstance(value, Unknown) and value.reason == "is AWS::NoValue")]
+                     if not (isinstance(value, Unknown) and value.is_no_value)]
         if named:
             return named  # type: ignore[return-value]
     label = f"{logical_id}.{spec.name_attribute}" if spec.name_attribute else logical_id

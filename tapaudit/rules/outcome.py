@@ -38,7 +38,7 @@ class Outcome:
             return None
         reason = branch.value.reason
         # A shape problem already names where it is (`Properties.X is a list, ...`).
-        if what and not reason.startswith("Properties"):
+        if what and not branch.value.placed:
             reason = f"{what}: {reason}"
         if isinstance(branch.value, Malformed):
             return cls.fail(reason, branch)
