@@ -8,10 +8,14 @@ from tapaudit.model.arns import shown
 from tapaudit.model.intrinsics import resolve
 from tapaudit.model.template import Template
 from tapaudit.model.values import Branch, Unknown, as_list, child, items
-from tapaudit.rules.outcome import Outcome
+from tapaudit.rules.outcome import Outcome, Status
 from tapaudit.rules.predicates import Context, predicate
 
 ATTRIBUTE_TYPES = ("S", "N", "B")
+# A table SAM makes from a SimpleTable fails in a way its author can only fix by changing the type.
+_SIMPLE_TABLE = "AWS::Serverless::SimpleTable"
+SIMPLE_TABLE_NOTE = ("an AWS::Serverless::SimpleTable cannot have a global secondary index: declare "
+                     "the table as AWS::DynamoDB::Table")
 PROJECTION_TYPES = ("ALL", "KEYS_ONLY", "INCLUDE")
 
 
@@ -19,7 +23,15 @@ PROJECTION_TYPES = ("ALL", "KEYS_ONLY", "INCLUDE")
 def dynamodb_gsi(ctx: Context, branch: Branch, partition_key: dict, sort_key: dict,
                  projection: str) -> list[Outcome]:
     """`branch` is the table's Properties."""
-    template = ctx.template
+    outcomes = _gsi_outcomes(ctx.template, branch, partition_key, sort_key, projection)
+    origin = ctx.template.provenance.origin(ctx.logical_id)
+    if origin is not None and origin.resource_type == _SIMPLE_TABLE:
+        return [o.noted(SIMPLE_TABLE_NOTE) if o.status is Status.FAIL else o for o in outcomes]
+    return outcomes
+
+
+def _gsi_outcomes(template: Template, branch: Branch, partition_key: dict, sort_key: dict,
+                  projection: str) -> list[Outcome]:
     problem = Outcome.of_value(branch, "Properties")
     if problem:
         return [problem]

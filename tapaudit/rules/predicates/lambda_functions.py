@@ -92,6 +92,6 @@ def role_allows(ctx: Context, branch: Branch, action: str, scope: str, what: str
         else:
             detail = message if decision.access is Access.NOT_ALLOWED else decision.detail
             snapshot = f", {decision.note}" if decision.note else ""
-            outcome = Outcome.fail(f"{detail} (role {role}{snapshot})", branch)
+            outcome = Outcome.fail(detail, branch).noted(f"role {role}{snapshot}")
         outcomes.append(outcome.within(decision.conditions))
     return outcomes
