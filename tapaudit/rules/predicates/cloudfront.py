@@ -7,7 +7,7 @@ from tapaudit.model.intrinsics import resolve
 from tapaudit.model.template import Template
 from tapaudit.model.values import MISSING, Branch, Unknown, as_list, child
 from tapaudit.rules.outcome import Outcome, Status
-from tapaudit.rules.predicates import Context, predicate
+from tapaudit.rules.predicates.registry import Context, predicate
 
 # Where code may add response headers: CloudFront Functions on viewer-response, Lambda@Edge on
 # viewer-response or origin-response (the response it returns is what viewers get).

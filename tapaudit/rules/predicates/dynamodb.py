@@ -9,7 +9,7 @@ from tapaudit.model.intrinsics import resolve
 from tapaudit.model.template import Template
 from tapaudit.model.values import Branch, Unknown, as_list, child, items
 from tapaudit.rules.outcome import Outcome, Status
-from tapaudit.rules.predicates import Context, predicate
+from tapaudit.rules.predicates.registry import Context, predicate
 
 ATTRIBUTE_TYPES = ("S", "N", "B")
 # A table SAM makes from a SimpleTable fails in a way its author can only fix by changing the type.

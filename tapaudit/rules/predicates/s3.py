@@ -17,7 +17,7 @@ from tapaudit.model.references import reference_graph
 from tapaudit.model.template import Template
 from tapaudit.model.values import MISSING, Branch, Conditions, Unknown, as_list, branches, child, items
 from tapaudit.rules.outcome import Outcome
-from tapaudit.rules.predicates import Context, predicate
+from tapaudit.rules.predicates.registry import Context, predicate
 
 OBJECT_CREATED = "s3:ObjectCreated"
 STATUSES = ("Enabled", "Disabled")

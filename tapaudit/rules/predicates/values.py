@@ -14,7 +14,7 @@ from typing import Any
 from tapaudit.model.intrinsics import resolve_all
 from tapaudit.model.values import MISSING, Branch, Unknown
 from tapaudit.rules.outcome import Outcome
-from tapaudit.rules.predicates import Context, predicate
+from tapaudit.rules.predicates.registry import Context, predicate
 
 
 def _judge_each(ctx: Context, branch: Branch, judge: Callable[[Any, Branch], Outcome]) -> list[Outcome]:
