@@ -6,9 +6,10 @@ One bad input never stops the others. Large batches fan out over all cores.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from tapaudit.errors import InputError, InstallError
 from tapaudit.findings import (
@@ -75,7 +76,8 @@ def scan_template(template: Template, rules: Sequence[Rule], display: str, sourc
             if result.verdict is not Verdict.NOT_APPLICABLE:
                 report.checked.append(Checked(rule.id, display, result.logical_id, result.resource_type,
                                               template.cdk_path(result.logical_id)))
-            finding = to_finding(result, template, display, source_map, options)
+            finding = to_finding(result, template, display, source_map,
+                                 (options or ScanOptions()).cdk_language)
             if finding is not None:
                 (report.unknown if finding.unknown else report.findings).append(finding)
     return report
@@ -114,9 +116,8 @@ def scan_source(source: TemplateSource, rules: Sequence[Rule], debug: bool = Fal
         report = scan_template(template, rules, source.display, document.source_map, options)
         # Metadata of the document as written (and of what only a transform writes).
         if has_suppressions(data) or (expansion and has_suppressions(expansion.data)):
-            from tapaudit.triage.suppressions import apply_to_report
-
-            apply_to_report(report, data, rules, options, expansion.data if expansion else None)
+            _apply_suppressions(report, data, rules, options or ScanOptions(),
+                                expansion.data if expansion else None)
     except InputError as exc:
         # In a folder walk, files that do not even mention a template section are not ours.
         mentions_template = text is not None and any(h in text for h in _TEMPLATE_HINTS)
@@ -135,6 +136,20 @@ def scan_source(source: TemplateSource, rules: Sequence[Rule], debug: bool = Fal
         report.error = ScanError(source.display, f"internal error while scanning ({type(exc).__name__}:"
                                                  f" {exc}); rerun with --debug for details")
     return report
+
+
+def _apply_suppressions(report: SourceReport, document: Mapping[str, Any], rules: Sequence[Rule],
+                        options: ScanOptions, expanded: Mapping[str, Any] | None) -> None:
+    """Apply one template's suppressions to its report, in place."""
+    # Imported here: most templates carry no suppressions and never pay for the module.
+    from tapaudit.triage.suppressions import apply
+
+    active = [rule.id for rule in rules]
+    report.findings, report.unknown, suppressed, problems = apply(
+        report.findings, report.unknown, document, report.display,
+        options.known_rule_ids or active, active, options.today, expanded)
+    report.suppressed.extend(suppressed)
+    report.suppression_problems.extend(problems)
 
 
 # Worker state: set before the pool forks, so rules are loaded once, not pickled per task.

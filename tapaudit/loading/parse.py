@@ -20,8 +20,6 @@ from tapaudit.loading.positions import JsonSourceMap, SourceMap
 # What CloudFormation refuses is refused: repeated keys, NaN, Infinity, floats out of range.
 _JSON = json.JSONDecoder(object_pairs_hook=no_duplicates, parse_constant=check_json_number,
                          parse_float=check_json_number)
-# Deeper than any real template; keeps the recursive conversion inside Python's recursion limit.
-MAX_NESTING = 500
 
 
 @dataclass

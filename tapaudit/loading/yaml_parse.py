@@ -16,13 +16,12 @@ import yaml
 
 from tapaudit.errors import InputError
 from tapaudit.loading.cfn_tags import short_form_name
-from tapaudit.loading.parse import MAX_NESTING
+from tapaudit.loading.limits import MAX_EXPANDED_NODES, MAX_NESTING
 from tapaudit.loading.positions import YamlSourceMap
 
 # libyaml's C composer overflows the stack somewhere past 20,000 levels: text that could nest
 # that deep is checked event by event before the composer sees it.
 COMPOSER_SAFE_DEPTH = 10_000
-MAX_EXPANDED_NODES = 1_000_000
 # An anchor token as libyaml scans it; `&&` in inline code or `&` in URLs is not one.
 _ANCHOR = re.compile(r"(?<![^\s\[{,:])&[0-9A-Za-z_-]")
 
@@ -43,7 +42,18 @@ def _construct_timestamp_as_text(loader: CfnLoader, node: yaml.Node) -> str:
     return loader.construct_scalar(node)
 
 
+class _RefusedTag(yaml.constructor.ConstructorError):
+    """A tag the safe loader has no constructor for (`!!python/object/apply`, ...): never run."""
+
+
+def _refuse_tag(loader: CfnLoader, node: yaml.Node) -> None:
+    # PyYAML's own wording, raised as a type of its own so parse_yaml need not read the message.
+    raise _RefusedTag(None, None, f"could not determine a constructor for the tag {node.tag!r}",
+                      node.start_mark)
+
+
 CfnLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_as_text)
+CfnLoader.add_constructor(None, _refuse_tag)
 
 
 class _Converter:
@@ -146,9 +156,8 @@ def parse_yaml(text: str) -> tuple[Any, YamlSourceMap]:
             _guard_aliases(root)
         with _recursion_room(4 * MAX_NESTING):
             data = _Converter(loader, has_anchors).convert(root) if root is not None else None
-    except yaml.constructor.ConstructorError as exc:
-        refused = "constructor for the tag" in str(exc)
-        raise InputError(_yaml_message("refused YAML tag" if refused else "invalid YAML", exc)) from None
+    except _RefusedTag as exc:
+        raise InputError(_yaml_message("refused YAML tag", exc)) from None
     except yaml.YAMLError as exc:
         raise InputError(_yaml_message("invalid YAML", exc)) from None
     except RecursionError:

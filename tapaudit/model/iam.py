@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 from tapaudit.model import managed_policies
 from tapaudit.model.arns import glob_match, shown
+from tapaudit.model.derived import RolePolicies, Statement
 from tapaudit.model.intrinsics import merge, product, strings
 from tapaudit.model.lookup import denoted, naming_index
 from tapaudit.model.symbols import URL_SUFFIXES
@@ -26,6 +27,7 @@ from tapaudit.model.template import Template
 from tapaudit.model.values import (
     MISSING,
     Branch,
+    Cause,
     Conditions,
     Malformed,
     Unknown,
@@ -37,7 +39,6 @@ from tapaudit.model.values import (
 
 POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy")
 _MAX_SCENARIO_CONDITIONS = 6
-_NO_VALUE = "is AWS::NoValue"
 
 # Covers: does a rendered Resource pattern cover what is asked? True, False, or None (unknown).
 Covers = Callable[[str], "bool | None"]
@@ -56,27 +57,6 @@ class Decision:
     detail: str = ""
     conditions: Conditions = ()  # the Fn::If branch this decision holds in (empty: every branch)
     note: str = ""  # which dated managed-policy snapshot the decision relied on, if any
-
-
-@dataclass(frozen=True)
-class Statement:
-    effect: str
-    actions: tuple[str | Unknown, ...]  # rendered
-    not_action: bool
-    resources: tuple[str | Unknown, ...]  # rendered
-    not_resource: bool
-    branch_conditions: Conditions
-    origin: str
-    condition: Any = None  # the statement's Condition block, None when it has none
-    principal: Any = None  # resource policies only
-    not_principal: bool = False
-
-
-@dataclass
-class RolePolicies:
-    statements: list[Statement]
-    unverifiable: list[str]  # why some attached policy's content cannot be seen
-    snapshot: list[str] = field(default_factory=list)  # AWS managed policies read from the snapshot
 
 
 @dataclass(frozen=True)
@@ -104,7 +84,7 @@ def service_context(template: Template, source_arn: str | None) -> RequestContex
 def role_policies(template: Template, role_id: str) -> RolePolicies:
     """Everything that grants or denies the role anything (built once per template and role;
     callers read it, never change it)."""
-    memo = template.__dict__.setdefault("_role_policies", {})
+    memo = template.memo.role_policies
     if role_id not in memo:
         memo[role_id] = _role_policies(template, role_id)
     return memo[role_id]
@@ -147,7 +127,7 @@ def _managed(template: Template, arn: Branch, policies: RolePolicies) -> None:
         if conditions is None:
             continue  # a rendering that contradicts the branch the ARN sits in
         if isinstance(rendered, Unknown):
-            if rendered.reason != _NO_VALUE:
+            if not rendered.is_no_value:
                 policies.unverifiable.append(f"a managed policy that {rendered.reason}")
             continue
         concrete = template.symbols.concrete(rendered)
@@ -217,10 +197,11 @@ def _expand(template: Template, value: dict, conditions: Conditions, origin: str
 def _action(template: Template, rendered: Any) -> str | Unknown:
     """A rendered action pattern, or Unknown when it is only known at deploy time."""
     if isinstance(rendered, str) and template.symbols.has_tokens(rendered):
-        return Unknown(f"its action {template.display(rendered)} is only known at deploy time")
+        return Unknown(f"its action {template.display(rendered)} is only known at deploy time",
+                       Cause.ACTION)
     if isinstance(rendered, str | Unknown):
         return rendered
-    return Unknown(f"its action is {type(rendered).__name__}, not a string")
+    return Unknown(f"its action is {type(rendered).__name__}, not a string", Cause.ACTION)
 
 
 def _listed(template: Template, value: Any, render: bool) -> list[tuple[tuple, Conditions]]:
@@ -241,7 +222,7 @@ def _listed(template: Template, value: Any, render: bool) -> list[tuple[tuple, C
             merged = merge(top.conditions, conds)
             if merged is not None:
                 kept = tuple(v for v in values if v is not MISSING
-                             and not (isinstance(v, Unknown) and v.reason == _NO_VALUE))
+                             and not (isinstance(v, Unknown) and v.is_no_value))
                 found.append((kept, merged))
     return found
 
@@ -253,7 +234,7 @@ def _action_covered(statement: Statement, action: str) -> tuple[bool | None, str
     unknown = next((p for p in statement.actions if isinstance(p, Unknown)), None)
     if unknown is not None and not hit:
         reason = unknown.reason
-        return None, reason if reason.startswith("its ") else f"its action cannot be read: {reason}"
+        return None, reason if unknown.cause is Cause.ACTION else f"its action cannot be read: {reason}"
     return (not hit if statement.not_action else hit), ""
 
 

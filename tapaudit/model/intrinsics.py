@@ -16,7 +16,15 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from tapaudit.model.resources import KINDS, VERSIONED, is_custom_resource
-from tapaudit.model.values import MAX_BRANCHES, MISSING, Conditions, Unknown, intrinsic
+from tapaudit.model.values import (
+    MAX_BRANCHES,
+    MISSING,
+    NO_VALUE,
+    Conditions,
+    Malformed,
+    Unknown,
+    intrinsic,
+)
 
 if TYPE_CHECKING:
     from tapaudit.model.template import Template
@@ -76,6 +84,27 @@ def _pairs(first: list[Alternative], second: list[Alternative]) -> Iterator[tupl
         yield (values[0], values[1], conds) if len(values) == 2 else (values[0], values[0], conds)
 
 
+def resolve_all(template: Template, value: Any) -> list[Alternative]:
+    """Every value `value` can take (parameters, mappings, pseudo parameters, Join, Sub, Select,
+    Split, FindInMap, nested Fn::If), with the conditions that choose it."""
+    return alternatives(template, value)
+
+
+def resolve(template: Template, value: Any) -> Any:
+    """The one value `value` takes; Unknown when it cannot be known or depends on a condition.
+
+    A string with deploy-time parts keeps them as placeholders (see `Template.display`).
+    """
+    if isinstance(value, Malformed):
+        return value
+    found = alternatives(template, value)
+    first = found[0][0]
+    if all(v == first for v, _ in found[1:]):
+        return first
+    names = ", ".join(dict.fromkeys(n for _, conds in found for n, _ in conds))
+    return Unknown(f"depends on condition {names}")
+
+
 def alternatives(template: Template, value: Any, depth: int = 0) -> list[Alternative]:
     if depth > _MAX_DEPTH:
         return [(Unknown("intrinsic functions nested too deep"), ())]
@@ -122,7 +151,7 @@ def _as_text(value: Any) -> str | Unknown:
     if isinstance(value, int | float):
         return str(value)
     if value is MISSING:
-        return Unknown("is AWS::NoValue")
+        return NO_VALUE
     return Unknown(f"is {type(value).__name__}, not a string")
 
 
@@ -236,7 +265,7 @@ def _physical_names(template: Template, logical_id: str, spec: Any,
             if cycle:
                 return [(Unknown(f"the name of {logical_id} refers to itself"), ())]
             named = [(value, conds) for value, conds in strings(template, props[prop], depth)
-                     if not (isinstance(value, Unknown) and value.reason == "is AWS::NoValue")]
+                     if not (isinstance(value, Unknown) and value.is_no_value)]
         if named:
             return named  # type: ignore[return-value]
     label = f"{logical_id}.{spec.name_attribute}" if spec.name_attribute else logical_id
@@ -247,7 +276,7 @@ def _physical_names(template: Template, logical_id: str, spec: Any,
 def _resolving(template: Template, logical_id: str) -> Iterator[bool]:
     """Marks a resource whose physical name is being evaluated; yields True when it already is
     (its name refers, directly or through other resources, to itself)."""
-    active = template.__dict__.setdefault("_resolving", set())
+    active = template.memo.resolving
     if logical_id in active:
         yield True
         return

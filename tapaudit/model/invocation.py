@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from tapaudit.model.graph import ReferenceGraph
 from tapaudit.model.lookup import denoted
+from tapaudit.model.references import reference_graph
 from tapaudit.model.resources import is_custom_resource
 from tapaudit.model.template import Template
 
@@ -51,7 +53,7 @@ def _deployment_only(template: Template, logical_id: str, seen: frozenset[str]) 
 
 def _callers(template: Template, logical_id: str) -> list[str]:
     """Resources whose properties name `logical_id` (by Ref, GetAtt, Sub or literal name/ARN)."""
-    found = {name for name in template.references.referrers(logical_id)
+    found = {name for name in reference_graph(template).referrers(logical_id)
              if _mentions(template, template.resources[name].get("Properties"), logical_id)}
     found.update(_service_tokens(template).get(logical_id, ()))
     found.discard(logical_id)
@@ -60,7 +62,7 @@ def _callers(template: Template, logical_id: str) -> list[str]:
 
 def _service_tokens(template: Template) -> dict[str, list[str]]:
     """Function (or alias) -> the custom resources whose ServiceToken names it (built once)."""
-    index = template.__dict__.get("_service_tokens")
+    index = template.memo.service_tokens
     if index is None:
         index = {}
         for name, body in template.resources.items():
@@ -70,11 +72,9 @@ def _service_tokens(template: Template) -> dict[str, list[str]]:
             found = denoted(template, props.get("ServiceToken"), _HANDLER_TYPES)
             for denotation in found if isinstance(found, list) else ():
                 index.setdefault(denotation.logical_id, []).append(name)
-        template.__dict__["_service_tokens"] = index
+        template.memo.service_tokens = index
     return index
 
 
 def _mentions(template: Template, node: Any, logical_id: str) -> bool:
-    from tapaudit.model.references import ReferenceGraph
-
     return logical_id in ReferenceGraph.mentioned(node)

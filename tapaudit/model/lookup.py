@@ -8,28 +8,20 @@ value is (`Ref`, `Arn`, `QueueUrl`, ...): a queue's `Ref` is its URL, not its AR
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
+from tapaudit.model.derived import Denotation
 from tapaudit.model.intrinsics import strings
 from tapaudit.model.resources import KINDS, VERSIONED
 from tapaudit.model.template import Template
-from tapaudit.model.values import Conditions, Unknown
+from tapaudit.model.values import Unknown
 
 REF = "Ref"
 
 
-@dataclass(frozen=True)
-class Denotation:
-    logical_id: str
-    form: str  # "Ref" or the attribute whose value it is
-    exact: bool = True  # False: the same name, but a literal account/region that may differ
-    conditions: Conditions = ()
-
-
 def forms(template: Template, logical_id: str) -> dict[str, str]:
     """Every rendered form of a resource: what Ref and each modelled attribute return."""
-    cache = template.__dict__.setdefault("_forms", {})
+    cache = template.memo.forms
     found = cache.get(logical_id)
     if found is None:
         kind = template.type_of(logical_id) or ""
@@ -56,7 +48,7 @@ def denoted(template: Template, value: Any, types: tuple[str, ...] = ()) -> list
         key: Any = (value, types)
     else:
         key = (_memo_key(value), types)
-    memo = template.__dict__.setdefault("_denoted", {})
+    memo = template.memo.denoted
     if key not in memo:
         memo[key] = _denoted(template, value, types)
     return memo[key]
@@ -103,7 +95,7 @@ def _direct(template: Template, value: Any, types: tuple[str, ...]) -> Denotatio
 
 def _exact(template: Template, kind: str) -> dict[str, tuple[str, str]]:
     """Every rendered form of the resources of one type, by its text (built once per type)."""
-    indexes = template.__dict__.setdefault("_exact", {})
+    indexes = template.memo.exact
     index = indexes.get(kind)
     if index is None:
         index = {}
@@ -132,7 +124,7 @@ def naming_index(template: Template, sources: tuple[str, ...], properties: tuple
                  targets: tuple[str, ...]) -> dict[str, set[str]]:
     """Target resource -> the resources of `sources` types whose `properties` (a value or a list)
     name it: policies by the roles or queues they cover. Built once per template and question."""
-    memo = template.__dict__.setdefault("_naming", {})
+    memo = template.memo.naming
     key = (sources, properties, targets)
     if key not in memo:
         index: dict[str, set[str]] = {}

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from tapaudit.model.derived import Memo
 from tapaudit.model.provenance import Provenance
 from tapaudit.model.symbols import Symbols
-from tapaudit.model.values import Conditions, Malformed, Unknown, intrinsic, shape_of
-
-if TYPE_CHECKING:
-    from tapaudit.model.references import ReferenceGraph
+from tapaudit.model.values import intrinsic, shape_of
 
 
 class Template:
@@ -47,6 +44,8 @@ class Template:
         self.mappings = _section(data, "Mappings")
         self._cdk_paths = dict(cdk_paths or {})
         self.provenance = Provenance()  # set by the transforms stage for what SAM & co. generated
+        # What the model computes once per template (reference graph, denotations, role policies).
+        self.memo = Memo()
 
     def type_of(self, logical_id: str) -> str | None:
         body = self.resources.get(logical_id)
@@ -72,33 +71,6 @@ class Template:
         if isinstance(metadata, dict) and isinstance(metadata.get("aws:cdk:path"), str):
             return metadata["aws:cdk:path"]
         return self._cdk_paths.get(logical_id)
-
-    @cached_property
-    def references(self) -> ReferenceGraph:
-        from tapaudit.model.references import ReferenceGraph
-
-        return ReferenceGraph(self)
-
-    def resolve_all(self, value: Any) -> list[tuple[Any, Conditions]]:
-        """Every value `value` can take (parameters, mappings, pseudo parameters, Join, Sub, Select,
-        Split, FindInMap, nested Fn::If), with the conditions that choose it."""
-        from tapaudit.model.intrinsics import alternatives
-
-        return alternatives(self, value)
-
-    def resolve(self, value: Any) -> Any:
-        """The one value `value` takes; Unknown when it cannot be known or depends on a condition.
-
-        A string with deploy-time parts keeps them as placeholders (see `display`).
-        """
-        if isinstance(value, Malformed):
-            return value
-        found = self.resolve_all(value)
-        first = found[0][0]
-        if all(v == first for v, _ in found[1:]):
-            return first
-        names = ", ".join(dict.fromkeys(n for _, conds in found for n, _ in conds))
-        return Unknown(f"depends on condition {names}")
 
     def referenced_resource(self, value: Any) -> tuple[str, str | None] | None:
         """(logical id, attribute) when `value` is a Ref or Fn::GetAtt to a resource here."""

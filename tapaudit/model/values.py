@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 Path = tuple[str | int, ...]
@@ -27,11 +28,29 @@ class _Missing:
 MISSING: Any = _Missing()
 
 
+class Cause(Enum):
+    """Why a value is unknown, for code that decides by it (the reason is for people only)."""
+
+    OTHER = "other"
+    NO_VALUE = "no value"  # AWS::NoValue: the property or list element is absent in that branch
+    ACTION = "action"  # an IAM action pattern; the reason already says so ("its action ...")
+
+
 @dataclass(frozen=True)
 class Unknown:
     """A value that cannot be known from the template alone."""
 
     reason: str
+    cause: Cause = Cause.OTHER
+    placed: bool = False  # the reason begins with where the value is (`Properties.X is ...`)
+
+    @property
+    def is_no_value(self) -> bool:
+        return self.cause is Cause.NO_VALUE
+
+
+# What AWS::NoValue renders to where a string is wanted.
+NO_VALUE = Unknown("is AWS::NoValue", Cause.NO_VALUE)
 
 
 @dataclass(frozen=True)
@@ -39,6 +58,7 @@ class Malformed:
     """A value of the wrong shape (a list where CloudFormation wants a mapping, ...): never a pass."""
 
     reason: str
+    placed: bool = False  # the reason begins with where the value is (`Properties.X is ...`)
 
 
 def shape_of(value: Any) -> str:
@@ -58,11 +78,20 @@ def shape_of(value: Any) -> str:
 def where(path: Path) -> str:
     """`Properties.Targets[0].Arn` for a branch path (from the first property on)."""
     shown = ""
-    for key in path[2:] if len(path) > 2 and path[0] == "Resources" else path:
-        if key == "Fn::If":
-            continue
+    for key in _shown_keys(path):
         shown += f"[{key}]" if isinstance(key, int) else (f".{key}" if shown else str(key))
     return shown or "the resource"
+
+
+def _shown_keys(path: Path) -> list[Any]:
+    return [key for key in (path[2:] if len(path) > 2 and path[0] == "Resources" else path)
+            if key != "Fn::If"]
+
+
+def _in_properties(path: Path) -> bool:
+    """Does `where(path)` begin with `Properties`?"""
+    keys = _shown_keys(path)
+    return bool(keys) and keys[0] == "Properties"
 
 
 @dataclass(frozen=True)
@@ -159,10 +188,11 @@ def _container_problem(value: Any, wanted: type, path: Path) -> Malformed | Unkn
     if not fn and isinstance(value, wanted):
         return None
     if fn:
-        return Unknown(f"{where(path)} is computed by {fn[0]}, which the model does not walk")
+        return Unknown(f"{where(path)} is computed by {fn[0]}, which the model does not walk",
+                       placed=_in_properties(path))
     shape = "a mapping" if wanted is Mapping else "a list"
     return Malformed(f"{where(path)} is {shape_of(value)}, not {shape}: CloudFormation rejects "
-                     "that shape")
+                     "that shape", placed=_in_properties(path))
 
 
 def as_list(value: Any) -> list:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING
+from typing import TypeVar
 
 from tapaudit.findings import Finding
 from tapaudit.loading.positions import SourceMap
@@ -18,9 +18,6 @@ from tapaudit.rules.model import Check, Rule
 from tapaudit.rules.outcome import Outcome, Status
 from tapaudit.rules.predicates import Context, run
 from tapaudit.rules.selectors import select
-
-if TYPE_CHECKING:
-    from tapaudit.scan import ScanOptions
 
 
 class Verdict(Enum):
@@ -140,34 +137,45 @@ def out_of_scope(rule: Rule, logical_id: str, cdk_path: str | None) -> str | Non
     return None
 
 
-def _describe(outcome: Outcome) -> str:
-    if not outcome.conditions:
-        return outcome.detail
-    when = ", ".join(f"{name} is {str(flag).lower()}" for name, flag in outcome.conditions)
-    return f"{outcome.detail} (when condition {when})"
+# A detail as a message says it: its text, then its asides, each in parentheses.
+Described = tuple[str, tuple[str, ...]]
 
 
-def _unique(details: Iterable[str]) -> list[str]:
+def _describe(outcome: Outcome) -> Described:
+    notes = outcome.notes
+    if outcome.conditions:
+        when = ", ".join(f"{name} is {str(flag).lower()}" for name, flag in outcome.conditions)
+        notes = (*notes, f"when condition {when}")
+    return outcome.detail, notes
+
+
+def _said(text: str, notes: tuple[str, ...]) -> str:
+    return text + "".join(f" ({note})" for note in notes)
+
+
+_T = TypeVar("_T")
+
+
+def _unique(details: Iterable[_T]) -> list[_T]:
     return list(dict.fromkeys(details))
 
 
 MAX_DETAILS = 3  # a message names this many problems, then counts the rest
 
 
-def _join(details: list[str]) -> str:
-    """Details joined by '; ', the parentheticals they all end with said once, at the end."""
+def _join(details: list[Described]) -> str:
+    """Details joined by '; ', the asides they all end with said once, at the end."""
     if len(details) > MAX_DETAILS:
         rest = len(details) - MAX_DETAILS
         return _join(details[:MAX_DETAILS]) + f"; and {rest} more problem{'s' if rest != 1 else ''}"
-    suffix = ""
-    while len(details) > 1:
-        last = details[-1]
-        group = last[last.rfind(" ("):] if last.endswith(")") and " (" in last else ""
-        if not group or not all(d.endswith(group) and len(d) > len(group) for d in details):
+    shared: tuple[str, ...] = ()
+    while len(details) > 1 and details[-1][1]:
+        last = details[-1][1][-1]
+        if not all(notes and notes[-1] == last for _, notes in details):
             break
-        details = [d[: -len(group)] for d in details]
-        suffix = group + suffix
-    return "; ".join(details) + suffix
+        details = [(text, notes[:-1]) for text, notes in details]
+        shared = (last, *shared)
+    return _said("; ".join(_said(text, notes) for text, notes in details), shared)
 
 
 UNKNOWN_FIX = ("check it by hand once deployed, or make the value visible in the template "
@@ -175,7 +183,7 @@ UNKNOWN_FIX = ("check it by hand once deployed, or make the value visible in the
 
 
 def to_finding(result: ResourceResult, template: Template, file: str,
-               source_map: SourceMap, options: ScanOptions | None = None) -> Finding | None:
+               source_map: SourceMap, cdk_language: str = "typescript") -> Finding | None:
     rule = result.rule
     entries = result.failures or result.unknowns
     if not entries:
@@ -184,7 +192,7 @@ def to_finding(result: ResourceResult, template: Template, file: str,
     # display(): deploy-time values appear symbolically (${AWS::AccountId}), whatever a predicate wrote.
     details = template.display(_join(_unique(_describe(outcome) for _, outcome in entries)))
     # A failing resource still lists what could not be verified: unknowns are never hidden.
-    unverified = () if unknown else tuple(_unique(template.display(f"{check}: {_describe(outcome)}")
+    unverified = () if unknown else tuple(_unique(template.display(f"{check}: {_said(*_describe(outcome))}")
                                                   for check, outcome in result.unknowns))
     # One sentence on this resource; the rule's impact and the fix are fields of their own.
     if unknown:
@@ -192,8 +200,7 @@ def to_finding(result: ResourceResult, template: Template, file: str,
         fix = UNKNOWN_FIX
     else:
         message = f"{result.logical_id}: {details}."
-        fix = select_fix(rule.fix, template, result.logical_id,
-                         options.cdk_language if options else "typescript",
+        fix = select_fix(rule.fix, template, result.logical_id, cdk_language,
                          [(check, outcome.path) for check, outcome in entries])
     path = entries[0][1].path or ("Resources", result.logical_id)
     line, column = source_map.locate(path)
@@ -222,16 +229,14 @@ def _on_sources(results: Iterable[ResourceResult], template: Template) -> Iterat
         into = merged.setdefault(origin.logical_id, ResourceResult(
             result.rule, origin.logical_id, origin.resource_type, Verdict.NOT_APPLICABLE,
             exempt_reason=result.exempt_reason))
-        into.failures += [(check, _moved(o, origin, provenance, True)) for check, o in result.failures]
-        into.unknowns += [(check, _moved(o, origin, provenance, False)) for check, o in result.unknowns]
+        into.failures += [(check, _moved(o, origin, provenance)) for check, o in result.failures]
+        into.unknowns += [(check, _moved(o, origin, provenance)) for check, o in result.unknowns]
         into.verdict = min(into.verdict, result.verdict, key=_VERDICT_ORDER.index)
         if result.exempt_reason is None:
             into.exempt_reason = None
     yield from merged.values()
 
 
-def _moved(outcome: Outcome, origin: Origin, provenance: Provenance, is_failure: bool) -> Outcome:
+def _moved(outcome: Outcome, origin: Origin, provenance: Provenance) -> Outcome:
     detail = f"{origin.label}: {outcome.detail}" if origin.label else outcome.detail
-    if is_failure and origin.note:
-        detail = f"{detail} ({origin.note})"
     return replace(outcome, detail=detail, path=provenance.source_path(outcome.path))

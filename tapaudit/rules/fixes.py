@@ -1,6 +1,7 @@
 """Pick the fix that fits a finding: the input (CDK output, SAM, plain CloudFormation), the CDK
 language, the construct level (L2 such as Table/TableV2, L1 such as CfnGlobalTable), and the
-kind of thing a failing element points at (a queue, a bus, a Lambda alias, ...).
+kind of thing a failing element points at (a queue, a bus, a Lambda alias, ...), as the owning
+rule's predicate module tells it (`fix.subject.kind` names a registered `subject_kind`).
 
 Rule files hold the texts as data (`fix.variants`, each with `when` conditions and `{placeholders}`);
 this module only computes the facts and fills in the first variant that fits. A variant fits when
@@ -14,44 +15,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tapaudit.model.arns import render
-from tapaudit.model.references import ReferenceGraph
+from tapaudit.model.cdk_names import construct_id, construct_level, is_cdk_output
 from tapaudit.model.template import Template
-from tapaudit.model.values import Unknown, intrinsic
+from tapaudit.model.values import branches
 from tapaudit.rules.model import Fix, FixVariant
+from tapaudit.rules.predicates import SUBJECT_KINDS
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 _PLACEHOLDER = re.compile(r"\{(\w+(?:\.\w+)*)\}")
-
-# What a reference points at, in the words a reader uses (TAP004 names the target kind).
-KIND_OF_TYPE = {
-    "AWS::Lambda::Function": "function",
-    "AWS::Lambda::Alias": "alias",
-    "AWS::Lambda::Version": "function",
-    "AWS::SQS::Queue": "queue",
-    "AWS::SNS::Topic": "topic",
-    "AWS::Events::EventBus": "bus",
-    "AWS::Logs::LogGroup": "log group",
-    "AWS::StepFunctions::StateMachine": "state machine",
-    "AWS::Kinesis::Stream": "stream",
-    "AWS::KinesisFirehose::DeliveryStream": "delivery stream",
-    "AWS::ECS::Cluster": "ECS task",
-    "AWS::CodeBuild::Project": "CodeBuild project",
-    "AWS::CodePipeline::Pipeline": "pipeline",
-    "AWS::ApiGateway::RestApi": "API",
-    "AWS::Events::ApiDestination": "API destination",
-    "AWS::Batch::JobQueue": "job queue",
-}
-# Literal ARNs: (service, resource prefix) -> kind; the longest matching prefix wins.
-_KIND_OF_ARN = [
-    ("lambda", "function:", "function"), ("sqs", "", "queue"), ("sns", "", "topic"),
-    ("events", "event-bus/", "bus"), ("events", "api-destination/", "API destination"),
-    ("logs", "log-group:", "log group"), ("states", "stateMachine:", "state machine"),
-    ("kinesis", "stream/", "stream"), ("firehose", "deliverystream/", "delivery stream"),
-    ("ecs", "cluster/", "ECS task"), ("codebuild", "project/", "CodeBuild project"),
-    ("codepipeline", "", "pipeline"), ("execute-api", "", "API"), ("batch", "job-queue/", "job queue"),
-]
-
 
 @dataclass(frozen=True)
 class Subject:
@@ -70,67 +41,12 @@ def input_kind(template: Template, logical_id: str) -> str:
     return "sam" if SAM_TRANSFORM in transforms else "cloudformation"
 
 
-def is_cdk_output(template: Template) -> bool:
-    return bool(template.by_type.get("AWS::CDK::Metadata")) or "BootstrapVersion" in template.parameters
-
-
-_HASHED = re.compile(r"^([A-Za-z0-9]+?)([0-9A-F]{8})$")
-
-
-def construct_level(template: Template, logical_id: str) -> str:
-    """l2 when CDK's `Resource` child (Table, TableV2, Function...), l1 for Cfn* constructs.
-
-    Without construct paths, CDK's 8-hex hash on the logical id tells an L2's resource from an
-    L1 declared at the stack's root."""
-    path = template.cdk_path(logical_id)
-    if path:
-        return "l2" if path.endswith("/Resource") else "l1"
-    return "l2" if _HASHED.match(logical_id) else "l1"
-
-
-def construct_id(template: Template, logical_id: str) -> str:
-    """The construct's own id: `Stack/Table/Resource` -> `Table`; the logical id without CDK."""
-    path = template.cdk_path(logical_id)
-    if not path:
-        hashed = _HASHED.match(logical_id) if is_cdk_output(template) else None
-        return hashed.group(1) if hashed else logical_id
-    parts = [p for p in path.split("/") if p]
-    if len(parts) >= 2 and parts[-1] == "Resource":
-        return parts[-2]
-    return parts[-1] if parts else logical_id
-
-
 def variable(name: str, language: str) -> str:
     """A variable name for a construct id in the fix's language: TransactionTable -> transactionTable."""
     words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+", name) or [name]
     if language == "python":
         return "_".join(w.lower() for w in words)
     return words[0].lower() + "".join(w[:1].upper() + w[1:].lower() for w in words[1:])
-
-
-def kind_of(template: Template, value: Any) -> tuple[str | None, str | None]:
-    """(kind, logical id if in this template) of what an ARN-valued property points at."""
-    refs = ReferenceGraph.mentioned(value) & template.resources.keys()
-    if len(refs) == 1:
-        (ref,) = refs
-        kind = KIND_OF_TYPE.get(template.type_of(ref) or "")
-        if kind:
-            return kind, ref
-    fn = intrinsic(value)
-    if fn and fn[0] == "Fn::ImportValue":
-        return None, None
-    rendered = render(template, value)
-    if isinstance(rendered, Unknown) or not rendered.startswith("arn:"):
-        return None, None
-    parts = rendered.split(":", 5)
-    if len(parts) < 6:
-        return None, None
-    service, resource = parts[2], parts[5]
-    matches = [(len(prefix), kind) for svc, prefix, kind in _KIND_OF_ARN
-               if svc == service and resource.startswith(prefix)]
-    if service == "lambda" and resource.count(":") == 2 and not resource.split(":")[2].isdigit():
-        return "alias", None  # function:name:alias
-    return (max(matches)[1] if matches else None), None
 
 
 def _element(resource: Mapping, path: Sequence[str | int], element: str) -> tuple[Any, str | None]:
@@ -142,11 +58,12 @@ def _element(resource: Mapping, path: Sequence[str | int], element: str) -> tupl
         except (KeyError, IndexError, TypeError):
             return None, None
         if step == element:
-            rest = list(path[i + 1:])
-            while rest[:1] == ["Fn::If"] and len(rest) >= 2:
-                value, rest = value["Fn::If"][rest[1]], rest[2:]
-            if rest and isinstance(rest[0], int) and isinstance(value, list) and rest[0] < len(value):
-                return value[rest[0]], f"#{rest[0]}"
+            rest = tuple(path[i + 1:])
+            for option in branches(value, ()):  # the list, or the Fn::If branch `rest` goes through
+                at = len(option.path)
+                index = rest[at] if rest[:at] == option.path and len(rest) > at else None
+                if isinstance(index, int) and isinstance(option.value, list) and index < len(option.value):
+                    return option.value[index], f"#{index}"
             return None, None
     return None, None
 
@@ -189,7 +106,8 @@ def subjects(fix: Fix, template: Template, logical_id: str, language: str,
             continue
         name = entry.get(spec.get("name", ""))
         name = name if isinstance(name, str) else position or "?"
-        target_kind, target_id = kind_of(template, entry.get(spec["ref"]))
+        kind_of = SUBJECT_KINDS.get(spec.get("kind", ""))
+        target_kind, target_id = kind_of(template, entry.get(spec["ref"])) if kind_of else (None, None)
         more = {"name": name}
         if target_id:
             more["target_resource"] = target_id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from tapaudit.model.values import Branch, Conditions, Malformed, Path, Unknown
@@ -21,6 +21,9 @@ class Outcome:
     detail: str = ""
     path: Path = ()
     conditions: Conditions = ()
+    # Asides said after the detail, each in parentheses ("role R", a note on the source type).
+    # Kept apart so a message can say an aside shared by all its details once, at the end.
+    notes: tuple[str, ...] = ()
 
     @classmethod
     def ok(cls, branch: Branch | None = None, because: str = "") -> Outcome:
@@ -38,7 +41,7 @@ class Outcome:
             return None
         reason = branch.value.reason
         # A shape problem already names where it is (`Properties.X is a list, ...`).
-        if what and not reason.startswith("Properties"):
+        if what and not branch.value.placed:
             reason = f"{what}: {reason}"
         if isinstance(branch.value, Malformed):
             return cls.fail(reason, branch)
@@ -47,7 +50,11 @@ class Outcome:
     def within(self, conditions: Conditions) -> Outcome:
         """The same outcome, holding only under more Fn::If conditions."""
         merged = self.conditions + tuple(c for c in conditions if c not in self.conditions)
-        return Outcome(self.status, self.detail, self.path, merged)
+        return replace(self, conditions=merged)
+
+    def noted(self, note: str) -> Outcome:
+        """The same outcome with one more aside after its detail."""
+        return replace(self, notes=(*self.notes, note))
 
     @classmethod
     def fail(cls, detail: str, branch: Branch) -> Outcome:

@@ -25,6 +25,10 @@ class _Unresolved(Exception):
     pass
 
 
+class _TooMany(_Unresolved):
+    """A loop nest generates more than MAX_GENERATED entries: the template is refused."""
+
+
 def expand_language_extensions(data: dict, provenance: Provenance) -> dict:
     parameters = data.get("Parameters") if isinstance(data.get("Parameters"), dict) else {}
     out = dict(data)
@@ -47,9 +51,9 @@ def _expand_mapping(mapping: dict, parameters: dict, provenance: Provenance,
         loop_path = (*source, key) if source else None
         try:
             generated = _loop(value, parameters)
+        except _TooMany:
+            raise InputError(f"{key} generates more than {MAX_GENERATED} entries") from None
         except _Unresolved as exc:
-            if "generated entries" in str(exc):
-                raise InputError(f"{key} generates more than {MAX_GENERATED} entries") from None
             if source is not None:
                 provenance.unchecked[key] = f"not checked: {key} cannot be expanded ({exc})"
             continue
@@ -84,13 +88,13 @@ def _loop(value: Any, parameters: dict, written: Any = None,
                 generated.extend((name, inner_body, (2, source_keys[position], *inner_path))
                                  for name, inner_body, inner_path in inner)
                 if len(generated) > budget:
-                    raise _Unresolved(f"more than {MAX_GENERATED} generated entries")
+                    raise _TooMany(f"more than {MAX_GENERATED} generated entries")
                 continue
             name = str(fragment_key).replace("${" + identifier + "}", item)
             name = name.replace("&{" + identifier + "}", _NOT_ALNUM.sub("", item))
             generated.append((name, _substitute(body, identifier, item), (2, source_keys[position])))
             if len(generated) > budget:
-                raise _Unresolved(f"more than {MAX_GENERATED} generated entries")
+                raise _TooMany(f"more than {MAX_GENERATED} generated entries")
     return generated
 
 

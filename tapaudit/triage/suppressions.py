@@ -10,14 +10,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tapaudit.findings import Finding, Suppression, SuppressionProblem
 from tapaudit.triage import METADATA_KEY
-
-if TYPE_CHECKING:
-    from tapaudit.rules.model import Rule
-    from tapaudit.scan import ScanOptions, SourceReport
 
 MIN_REASON = 10
 _ENTRY_KEYS = {"id", "reason", "expires"}
@@ -162,15 +158,3 @@ def _parse(block: Any, resource: str | None, scope: str, file: str, known: set[s
             expires = until.isoformat()
         parsed.active.append(Entry(rule_id, Suppression(reason.strip(), expires, scope)))
     return parsed
-
-
-def apply_to_report(report: SourceReport, document: Mapping[str, Any], rules: Collection[Rule],
-                    options: ScanOptions | None, expanded: Mapping[str, Any] | None = None) -> None:
-    """Apply one template's suppressions to its report, in place (called by the scan worker)."""
-    active = [rule.id for rule in rules]
-    known = (options.known_rule_ids if options else ()) or active
-    today = options.today if options else date.today()
-    report.findings, report.unknown, suppressed, problems = apply(
-        report.findings, report.unknown, document, report.display, known, active, today, expanded)
-    report.suppressed.extend(suppressed)
-    report.suppression_problems.extend(problems)

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from tapaudit.errors import InputError
 from tapaudit.loading.discovery import MAX_BYTES, TemplateSource, decode, read_text
-from tapaudit.loading.parse import MAX_NESTING, parse_document
+from tapaudit.loading.limits import MAX_NESTING
+from tapaudit.loading.parse import parse_document
 
 YAML = """\
 AWSTemplateFormatVersion: 2010-09-09

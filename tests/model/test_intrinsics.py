@@ -10,6 +10,7 @@ import pytest
 from tapaudit.loading.discovery import TemplateSource
 from tapaudit.model.arns import render
 from tapaudit.model.iam import Access, RolePolicies, evaluate, service_context, statements_of
+from tapaudit.model.intrinsics import resolve_all
 from tapaudit.model.invocation import deployment_only
 from tapaudit.model.lookup import denoted
 from tapaudit.model.template import Template
@@ -107,7 +108,7 @@ def test_unknown_values_say_exactly_why(value, reason):
 
 def test_fn_if_nested_anywhere_gives_every_branch():
     value = {"Fn::Join": ["", [{"Fn::If": ["IsProd", "p", {"Ref": "AWS::NoValue"}]}, "-x"]]}
-    assert [(v, c) for v, c in T.resolve_all(value)] == [("p-x", (("IsProd", True),)),
+    assert [(v, c) for v, c in resolve_all(T, value)] == [("p-x", (("IsProd", True),)),
                                                         ("-x", (("IsProd", False),))]
 
 

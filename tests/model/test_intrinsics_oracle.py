@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tapaudit.model.intrinsics import resolve_all
 from tapaudit.model.template import Template
 from tapaudit.model.values import Unknown
 from tests.conftest import require_module
@@ -50,7 +51,7 @@ def oracle():
 def ours(expression):
     template = Template(TEMPLATE)
     found = []
-    for value, _ in template.resolve_all(expression):
+    for value, _ in resolve_all(template, expression):
         if isinstance(value, str):
             text = template.display(value)
             for name, sample in SAMPLES.items():

@@ -6,6 +6,7 @@ import pytest
 
 from tapaudit.loading.discovery import TemplateSource
 from tapaudit.model.arns import render
+from tapaudit.model.intrinsics import resolve_all
 from tapaudit.model.template import Template
 from tapaudit.model.values import Unknown
 from tapaudit.scan import ScanOptions, scan_source
@@ -65,7 +66,7 @@ def test_many_parts_on_one_condition_give_two_values_quickly():
     template = Template({"Conditions": {"C": {"Fn::Equals": ["a", "a"]}}, "Resources": {}})
     value = {"Fn::Join": ["", [{"Fn::If": ["C", "a", "b"]}] * 60]}
     start = time.perf_counter()
-    found = template.resolve_all(value)
+    found = resolve_all(template, value)
     assert time.perf_counter() - start < 2
     assert [(v, c) for v, c in found] == [("a" * 60, (("C", True),)), ("b" * 60, (("C", False),))]
 
@@ -225,12 +226,12 @@ COND_T = Template({
 
 def test_find_in_map_drops_contradictory_combinations():
     value = {"Fn::FindInMap": ["M", {"Fn::If": ["C", "a", "b"]}, "k"]}
-    assert COND_T.resolve_all(value) == [("x", (("C", True),)), ("q", (("C", False),))]
+    assert resolve_all(COND_T, value) == [("x", (("C", True),)), ("q", (("C", False),))]
 
 
 def test_getatt_with_computed_attribute_drops_contradictory_combinations():
     value = {"Fn::GetAtt": ["Q", {"Fn::If": ["C", "QueueName", "Arn"]}]}
-    found = [(COND_T.display(v), c) for v, c in COND_T.resolve_all(value)]
+    found = [(COND_T.display(v), c) for v, c in resolve_all(COND_T, value)]
     assert found == [("a", (("C", True),)),
                      ("arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:b", (("C", False),))]
 

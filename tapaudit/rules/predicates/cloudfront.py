@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from tapaudit.model.arns import shown
+from tapaudit.model.intrinsics import resolve
 from tapaudit.model.template import Template
 from tapaudit.model.values import MISSING, Branch, Unknown, as_list, child
 from tapaudit.rules.outcome import Outcome, Status
-from tapaudit.rules.predicates import Context, predicate
+from tapaudit.rules.predicates.registry import Context, predicate
 
 # Where code may add response headers: CloudFront Functions on viewer-response, Lambda@Edge on
 # viewer-response or origin-response (the response it returns is what viewers get).
@@ -61,7 +62,7 @@ def _headers_policy(ctx: Context, branch: Branch, managed_ids: list[str],
                 return Outcome.unknown(f"{name}: response headers policy {ref[0]} is a "
                                        f"{template.type_of(ref[0])}", policy)
             return _custom_policy(template, ref[0], name, required, policy)
-        value = template.resolve(policy.value)
+        value = resolve(template, policy.value)
         if isinstance(value, Unknown):
             return Outcome.unknown(f"{name}: response headers policy {value.reason}", policy)
         if value in managed_ids:
@@ -97,14 +98,14 @@ def viewer_certificate(ctx: Context, branch: Branch, minimum: str, order: list[s
     if not isinstance(cert, dict):
         return Outcome.fail(f"ViewerCertificate is {type(cert).__name__}, not a mapping: "
                             "CloudFormation rejects that shape", branch)
-    default = ctx.template.resolve(cert.get("CloudFrontDefaultCertificate"))
+    default = resolve(ctx.template, cert.get("CloudFrontDefaultCertificate"))
     if default in (True, "true", "True") or not ({"AcmCertificateArn", "IamCertificateId"} & set(cert)):
         return Outcome.fail(f"uses the CloudFront default certificate, {default_note}", branch)
     for version in child(branch, "MinimumProtocolVersion"):
         if version.value is MISSING:
             return Outcome.fail("sets no MinimumProtocolVersion, so viewers may connect with TLSv1",
                                 branch)
-        value = ctx.template.resolve(version.value)
+        value = resolve(ctx.template, version.value)
         if isinstance(value, Unknown):
             return Outcome.unknown(f"MinimumProtocolVersion: {value.reason}", version)
         if value not in order:

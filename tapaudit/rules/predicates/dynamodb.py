@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from tapaudit.model.arns import shown
+from tapaudit.model.intrinsics import resolve
 from tapaudit.model.template import Template
 from tapaudit.model.values import Branch, Unknown, as_list, child, items
-from tapaudit.rules.outcome import Outcome
-from tapaudit.rules.predicates import Context, predicate
+from tapaudit.rules.outcome import Outcome, Status
+from tapaudit.rules.predicates.registry import Context, predicate
 
 ATTRIBUTE_TYPES = ("S", "N", "B")
+# A table SAM makes from a SimpleTable fails in a way its author can only fix by changing the type.
+_SIMPLE_TABLE = "AWS::Serverless::SimpleTable"
+SIMPLE_TABLE_NOTE = ("an AWS::Serverless::SimpleTable cannot have a global secondary index: declare "
+                     "the table as AWS::DynamoDB::Table")
 PROJECTION_TYPES = ("ALL", "KEYS_ONLY", "INCLUDE")
 
 
@@ -18,7 +23,15 @@ PROJECTION_TYPES = ("ALL", "KEYS_ONLY", "INCLUDE")
 def dynamodb_gsi(ctx: Context, branch: Branch, partition_key: dict, sort_key: dict,
                  projection: str) -> list[Outcome]:
     """`branch` is the table's Properties."""
-    template = ctx.template
+    outcomes = _gsi_outcomes(ctx.template, branch, partition_key, sort_key, projection)
+    origin = ctx.template.provenance.origin(ctx.logical_id)
+    if origin is not None and origin.resource_type == _SIMPLE_TABLE:
+        return [o.noted(SIMPLE_TABLE_NOTE) if o.status is Status.FAIL else o for o in outcomes]
+    return outcomes
+
+
+def _gsi_outcomes(template: Template, branch: Branch, partition_key: dict, sort_key: dict,
+                  projection: str) -> list[Outcome]:
     problem = Outcome.of_value(branch, "Properties")
     if problem:
         return [problem]
@@ -31,8 +44,8 @@ def dynamodb_gsi(ctx: Context, branch: Branch, partition_key: dict, sort_key: di
             if problem:
                 return [problem]
             if isinstance(definition.value, dict) and isinstance(definition.value.get("AttributeName"), str):
-                types[definition.value["AttributeName"]] = template.resolve(
-                    definition.value.get("AttributeType"))
+                types[definition.value["AttributeName"]] = resolve(
+                    template, definition.value.get("AttributeType"))
     want = f"{partition_key['name']} ({partition_key['type']}) / {sort_key['name']} ({sort_key['type']})"
     # Judged per Fn::If branch of the index list: the index must exist whichever way it goes.
     return [Outcome.of_value(indexes, "GlobalSecondaryIndexes")
@@ -69,9 +82,9 @@ def _index_problem(template: Template, index: Any, types: dict, pk: dict, sk: di
     keys = {}
     for element in as_list(index.get("KeySchema")):
         if isinstance(element, dict):
-            key_type = template.resolve(element.get("KeyType"))
+            key_type = resolve(template, element.get("KeyType"))
             if isinstance(key_type, str):  # a list or mapping here is a shape problem, not a key
-                keys[key_type] = template.resolve(element.get("AttributeName"))
+                keys[key_type] = resolve(template, element.get("AttributeName"))
     name = shown(template, index.get("IndexName", "?"))
     if keys.get("HASH") != pk["name"]:
         return ""
@@ -92,7 +105,7 @@ def _index_problem(template: Template, index: Any, types: dict, pk: dict, sk: di
         if found != key["type"]:
             return f"attribute '{key['name']}' is type {found}, not {key['type']}"
     proj = index.get("Projection")
-    kind = template.resolve(proj.get("ProjectionType", "KEYS_ONLY")) if isinstance(proj, dict) \
+    kind = resolve(template, proj.get("ProjectionType", "KEYS_ONLY")) if isinstance(proj, dict) \
         else "KEYS_ONLY"
     if isinstance(kind, Unknown):
         return Unknown(f"ProjectionType of index '{name}' {kind.reason}")

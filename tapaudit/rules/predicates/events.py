@@ -2,13 +2,45 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tapaudit.model.arns import arn_of, render, shown
+from tapaudit.model.graph import ReferenceGraph
 from tapaudit.model.iam import Access, RolePolicies, evaluate, service_context, statements_of
 from tapaudit.model.lookup import denoted, naming_index
 from tapaudit.model.template import Template
-from tapaudit.model.values import MISSING, Branch, Unknown, branches, child
+from tapaudit.model.values import MISSING, Branch, Unknown, branches, child, intrinsic
 from tapaudit.rules.outcome import Outcome
-from tapaudit.rules.predicates import Context, predicate
+from tapaudit.rules.predicates.registry import Context, predicate, subject_kind
+
+# What a reference points at, in the words a reader uses (TAP004 names the target kind).
+KIND_OF_TYPE = {
+    "AWS::Lambda::Function": "function",
+    "AWS::Lambda::Alias": "alias",
+    "AWS::Lambda::Version": "function",
+    "AWS::SQS::Queue": "queue",
+    "AWS::SNS::Topic": "topic",
+    "AWS::Events::EventBus": "bus",
+    "AWS::Logs::LogGroup": "log group",
+    "AWS::StepFunctions::StateMachine": "state machine",
+    "AWS::Kinesis::Stream": "stream",
+    "AWS::KinesisFirehose::DeliveryStream": "delivery stream",
+    "AWS::ECS::Cluster": "ECS task",
+    "AWS::CodeBuild::Project": "CodeBuild project",
+    "AWS::CodePipeline::Pipeline": "pipeline",
+    "AWS::ApiGateway::RestApi": "API",
+    "AWS::Events::ApiDestination": "API destination",
+    "AWS::Batch::JobQueue": "job queue",
+}
+# Literal ARNs: (service, resource prefix) -> kind; the longest matching prefix wins.
+_KIND_OF_ARN = [
+    ("lambda", "function:", "function"), ("sqs", "", "queue"), ("sns", "", "topic"),
+    ("events", "event-bus/", "bus"), ("events", "api-destination/", "API destination"),
+    ("logs", "log-group:", "log group"), ("states", "stateMachine:", "state machine"),
+    ("kinesis", "stream/", "stream"), ("firehose", "deliverystream/", "delivery stream"),
+    ("ecs", "cluster/", "ECS task"), ("codebuild", "project/", "CodeBuild project"),
+    ("codepipeline", "", "pipeline"), ("execute-api", "", "API"), ("batch", "job-queue/", "job queue"),
+]
 
 EVENTS = "events.amazonaws.com"
 _QUEUE_POLICIES = ("AWS::SQS::QueuePolicy", "AWS::SQS::QueueInlinePolicy")
@@ -124,3 +156,30 @@ def _queue_receives(ctx: Context, queue: str, name: str, where: Branch,
                 "failed events there", where)
         outcomes.append(outcome.within(decision.conditions))
     return outcomes
+
+
+@subject_kind("event_target")
+def target_kind(template: Template, value: Any) -> tuple[str | None, str | None]:
+    """(kind, logical id if in this template) of what a target's Arn points at: TAP004's fixes
+    name the target by its kind (`when: {target: [queue]}`)."""
+    refs = ReferenceGraph.mentioned(value) & template.resources.keys()
+    if len(refs) == 1:
+        (ref,) = refs
+        kind = KIND_OF_TYPE.get(template.type_of(ref) or "")
+        if kind:
+            return kind, ref
+    fn = intrinsic(value)
+    if fn and fn[0] == "Fn::ImportValue":
+        return None, None
+    rendered = render(template, value)
+    if isinstance(rendered, Unknown) or not rendered.startswith("arn:"):
+        return None, None
+    parts = rendered.split(":", 5)
+    if len(parts) < 6:
+        return None, None
+    service, resource = parts[2], parts[5]
+    matches = [(len(prefix), kind) for svc, prefix, kind in _KIND_OF_ARN
+               if svc == service and resource.startswith(prefix)]
+    if service == "lambda" and resource.count(":") == 2 and not resource.split(":")[2].isdigit():
+        return "alias", None  # function:name:alias
+    return (max(matches)[1] if matches else None), None

@@ -10,7 +10,7 @@ from tapaudit.model.invocation import deployment_only
 from tapaudit.model.template import Template
 from tapaudit.model.values import Branch, Unknown
 from tapaudit.rules.outcome import Outcome
-from tapaudit.rules.predicates import Context, predicate
+from tapaudit.rules.predicates.registry import Context, predicate
 
 _INDEX_ARN = re.compile(r"^arn:[^:]+:dynamodb:[^:]*:[^:]*:table/[^/]+/index/.+$")
 _PROBE_TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/probe-table"  # never shown
@@ -55,13 +55,13 @@ def covers_dynamodb_index(template: Template, pattern: str) -> bool | None:
 
 def _index_probes(template: Template) -> list[str]:
     """An index ARN of every table of the template, and of a table outside it (built once)."""
-    probes = template.__dict__.get("_index_probes")
+    probes = template.memo.dynamodb_index_probes
     if probes is None:
         tables = [*template.by_type.get("AWS::DynamoDB::Table", ()),
                   *template.by_type.get("AWS::DynamoDB::GlobalTable", ())]
         probes = [arn_of(template, t) + "/index/probe-index" for t in tables]
         probes.append(_PROBE_TABLE + "/index/probe-index")
-        template.__dict__["_index_probes"] = probes
+        template.memo.dynamodb_index_probes = probes
     return probes
 
 
@@ -92,6 +92,6 @@ def role_allows(ctx: Context, branch: Branch, action: str, scope: str, what: str
         else:
             detail = message if decision.access is Access.NOT_ALLOWED else decision.detail
             snapshot = f", {decision.note}" if decision.note else ""
-            outcome = Outcome.fail(f"{detail} (role {role}{snapshot})", branch)
+            outcome = Outcome.fail(detail, branch).noted(f"role {role}{snapshot}")
         outcomes.append(outcome.within(decision.conditions))
     return outcomes

@@ -11,11 +11,13 @@ from typing import Any
 
 from tapaudit.model.arns import arn_of
 from tapaudit.model.iam import Access, evaluate, execution_role, role_policies
+from tapaudit.model.intrinsics import resolve
 from tapaudit.model.lookup import denoted
+from tapaudit.model.references import reference_graph
 from tapaudit.model.template import Template
 from tapaudit.model.values import MISSING, Branch, Conditions, Unknown, as_list, branches, child, items
 from tapaudit.rules.outcome import Outcome
-from tapaudit.rules.predicates import Context, predicate
+from tapaudit.rules.predicates.registry import Context, predicate
 
 OBJECT_CREATED = "s3:ObjectCreated"
 STATUSES = ("Enabled", "Disabled")
@@ -52,7 +54,7 @@ def _judge_rule(template: Template, rule: Branch, key: str, value: str,
         return
     name = _rule_name(rule)
     for status in child(rule, "Status"):
-        resolved = template.resolve(status.value)
+        resolved = resolve(template, status.value)
         if isinstance(resolved, Unknown):
             yield Outcome.unknown(f"replication rule {name}: status {resolved.reason}", status)
             continue
@@ -102,7 +104,7 @@ def _judge_filter(template: Template, rule: Branch, flt: Branch, name: str, key:
             flt)
         return
     tags = list(_tag_filters(flt))
-    if any(template.resolve(t.get("Key")) == key and _tag_text(template.resolve(t.get("Value")))
+    if any(resolve(template, t.get("Key")) == key and _tag_text(resolve(template, t.get("Value")))
            == str(value) for t in tags):
         gated.append((rule, _prefix(flt)))
         yield Outcome.ok(rule)
@@ -236,7 +238,7 @@ def _lambda_configs(template: Template, config: Branch, list_key: str, event_key
 def _notification_resources(template: Template, bucket: str) -> list[str]:
     """CDK's Custom::S3BucketNotifications resources that configure this bucket."""
     found = []
-    for name in template.references.referrers(bucket):
+    for name in reference_graph(template).referrers(bucket):
         kind = template.type_of(name) or ""
         if kind.startswith("Custom::S3BucketNotifications") and \
                 _names_bucket(template, template.properties(name).get("BucketName"), bucket):

@@ -11,7 +11,7 @@ from tapaudit.model.iam import Access, evaluate, role_policies
 from tapaudit.model.lookup import denoted
 from tapaudit.model.values import MISSING, Branch, Unknown, child
 from tapaudit.rules.outcome import Outcome
-from tapaudit.rules.predicates import Context, predicate
+from tapaudit.rules.predicates.registry import Context, predicate
 
 _QUEUE = ("AWS::SQS::Queue",)
 

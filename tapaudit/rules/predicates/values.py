@@ -11,9 +11,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from tapaudit.model.intrinsics import resolve_all
 from tapaudit.model.values import MISSING, Branch, Unknown
 from tapaudit.rules.outcome import Outcome
-from tapaudit.rules.predicates import Context, predicate
+from tapaudit.rules.predicates.registry import Context, predicate
 
 
 def _judge_each(ctx: Context, branch: Branch, judge: Callable[[Any, Branch], Outcome]) -> list[Outcome]:
@@ -21,7 +22,7 @@ def _judge_each(ctx: Context, branch: Branch, judge: Callable[[Any, Branch], Out
     if shape:
         return [shape]
     outcomes = []
-    for value, conditions in ctx.template.resolve_all(branch.value):
+    for value, conditions in resolve_all(ctx.template, branch.value):
         if isinstance(value, Unknown):
             outcome = Outcome.unknown(value.reason, branch)
         elif value is MISSING:

@@ -1,0 +1,61 @@
+"""What the model derives from one template and memoises on it: the shapes of those facts, and the
+`Memo` that holds them. Nothing here reads a template, so `Template` can declare its memo without
+importing the evaluators that fill it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tapaudit.model.graph import ReferenceGraph
+from tapaudit.model.values import Conditions, Unknown
+
+
+@dataclass(frozen=True)
+class Denotation:
+    """A resource that a value names, and which of its forms the value is."""
+
+    logical_id: str
+    form: str  # "Ref" or the attribute whose value it is
+    exact: bool = True  # False: the same name, but a literal account/region that may differ
+    conditions: Conditions = ()
+
+
+@dataclass(frozen=True)
+class Statement:
+    effect: str
+    actions: tuple[str | Unknown, ...]  # rendered
+    not_action: bool
+    resources: tuple[str | Unknown, ...]  # rendered
+    not_resource: bool
+    branch_conditions: Conditions
+    origin: str
+    condition: Any = None  # the statement's Condition block, None when it has none
+    principal: Any = None  # resource policies only
+    not_principal: bool = False
+
+
+@dataclass
+class RolePolicies:
+    statements: list[Statement]
+    unverifiable: list[str]  # why some attached policy's content cannot be seen
+    snapshot: list[str] = field(default_factory=list)  # AWS managed policies read from the snapshot
+
+
+# A question to `lookup.naming_index`: (source types, properties, target types).
+NamingQuestion = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+
+@dataclass
+class Memo:
+    """Everything computed once per template. Each field belongs to the function named beside it."""
+
+    reference_graph: ReferenceGraph | None = None  # references.reference_graph
+    forms: dict[str, dict[str, str]] = field(default_factory=dict)  # lookup.forms, by resource
+    denoted: dict[Any, list[Denotation] | Unknown] = field(default_factory=dict)  # lookup.denoted
+    exact: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)  # lookup._exact
+    naming: dict[NamingQuestion, dict[str, set[str]]] = field(default_factory=dict)  # lookup
+    role_policies: dict[str, RolePolicies] = field(default_factory=dict)  # iam.role_policies
+    resolving: set[str] = field(default_factory=set)  # intrinsics: names being evaluated now
+    service_tokens: dict[str, list[str]] | None = None  # invocation._service_tokens
+    dynamodb_index_probes: list[str] | None = None  # predicates.lambda_functions._index_probes

@@ -1,0 +1,79 @@
+"""The reference graph: which resource points at which, through Ref, GetAtt, Sub and DependsOn.
+
+Built from the resources alone (no template object), so the template can memoise it; callers get
+it through `tapaudit.model.references.reference_graph(template)`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+_SUB_VARIABLE = re.compile(r"\$\{(?!!)([^}.]+)(?:\.[^}]*)?\}")
+
+
+class ReferenceGraph:
+    def __init__(self, resources: Mapping[str, dict]) -> None:
+        known = resources
+        self._out: dict[str, set[str]] = {name: set() for name in known}
+        self._in: dict[str, set[str]] = {name: set() for name in known}
+        for name, body in known.items():
+            targets = self._out[name]
+            _collect(body.get("Properties"), targets)
+            depends = body.get("DependsOn")
+            for dep in depends if isinstance(depends, list) else [depends]:
+                if isinstance(dep, str):
+                    targets.add(dep)
+            targets &= known.keys()
+            targets.discard(name)
+            for target in targets:
+                self._in[target].add(name)
+
+    @staticmethod
+    def mentioned(node: Any) -> set[str]:
+        """Names that `node` refers to through Ref, GetAtt or Sub."""
+        found: set[str] = set()
+        _collect(node, found)
+        return found
+
+    def references(self, source: str) -> set[str]:
+        """Resources that `source` refers to."""
+        return self._out.get(source, set())
+
+    def referrers(self, target: str) -> list[str]:
+        """Resources that refer to `target` (sorted)."""
+        return sorted(self._in.get(target, set()))
+
+
+def _collect(node: Any, found: set[str]) -> None:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            # Most mappings hold no intrinsic: their values are queued without a look at each key.
+            if "Ref" in current or "Fn::GetAtt" in current or "Fn::Sub" in current:
+                _read_intrinsics(current, found, stack)
+            else:
+                stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+
+
+def _read_intrinsics(mapping: dict, found: set[str], stack: list) -> None:
+    for key, value in mapping.items():
+        if key == "Ref" and isinstance(value, str):
+            found.add(value)
+        elif key == "Fn::GetAtt":
+            if isinstance(value, list) and value and isinstance(value[0], str):
+                found.add(value[0])
+            elif isinstance(value, str):
+                found.add(value.split(".", 1)[0])
+        elif key == "Fn::Sub":
+            text = value[0] if isinstance(value, list) and value else value
+            if isinstance(text, str):
+                found.update(_SUB_VARIABLE.findall(text))
+            if isinstance(value, list):
+                stack.extend(value[1:])
+            continue
+        stack.append(value)

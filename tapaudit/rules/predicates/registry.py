@@ -1,0 +1,54 @@
+"""The registries that rule files name: predicates, and the facts a rule's fix may ask about.
+
+Predicate modules register here; the package imports them all, so nothing imports back up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tapaudit.model.template import Template
+from tapaudit.model.values import Branch
+from tapaudit.rules.outcome import Outcome
+
+Predicate = Callable[..., "Outcome | list[Outcome]"]
+PREDICATES: dict[str, Predicate] = {}
+# Arguments that are regular expressions, by predicate: the loader compiles them, so a bad pattern
+# (in a rule file or the configuration) is a clear error before any template is scanned.
+REGEX_ARGS: dict[str, tuple[str, ...]] = {}
+
+# What a failing list entry points at, in the words of the rule that owns the question (TAP004: a
+# target's kind): (template, the entry's `ref` value) -> (kind, its logical id when in the
+# template). A rule's `fix.subject.kind` names one; fixes.py knows none of them.
+SubjectKind = Callable[[Template, Any], "tuple[str | None, str | None]"]
+SUBJECT_KINDS: dict[str, SubjectKind] = {}
+
+
+@dataclass(frozen=True)
+class Context:
+    template: Template
+    logical_id: str
+
+
+def predicate(name: str, regex_args: tuple[str, ...] = ()) -> Callable[[Predicate], Predicate]:
+    def register(fn: Predicate) -> Predicate:
+        PREDICATES[name] = fn
+        REGEX_ARGS[name] = regex_args
+        return fn
+
+    return register
+
+
+def subject_kind(name: str) -> Callable[[SubjectKind], SubjectKind]:
+    def register(fn: SubjectKind) -> SubjectKind:
+        SUBJECT_KINDS[name] = fn
+        return fn
+
+    return register
+
+
+def run(name: str, ctx: Context, branch: Branch, args: dict[str, Any]) -> list[Outcome]:
+    result = PREDICATES[name](ctx, branch, **args)
+    return result if isinstance(result, list) else [result]
