@@ -74,8 +74,9 @@ def test_no_forged_ci_command_in_any_format(hostile, name):
 def test_github_writes_one_line_per_annotation(hostile):
     lines = hostile["github"].splitlines()
     assert len(lines) == 2 and lines[1].startswith("exit 0: ")
-    level, props, message = parse_workflow_command(lines[0])
-    assert props["file"].endswith("hostile/injection.template.json") and "\\n::stop-commands::x\\x1b[31m" in message
+    _, props, message = parse_workflow_command(lines[0])
+    assert props["file"].endswith("hostile/injection.template.json")
+    assert "\\n::stop-commands::x\\x1b[31m" in message
     assert message.count("\n") == 1 and "\nFix: " in message  # our own break, as %0A
 
 

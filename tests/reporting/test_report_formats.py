@@ -342,3 +342,18 @@ def test_junit_stays_well_formed_with_control_characters_in_template_text(tmp_pa
     root = ET.fromstring(proc.stdout.encode())  # raises on ill-formed XML
     assert any("F\\x01n" in (case.get("name", "") + (case.findtext("failure") or ""))
                for case in root.iter("testcase"))
+
+
+def test_junit_says_could_not_be_verified_once():
+    """Issue 18: JUnit wrote "could not be verified: Fn could not be verified: ..."."""
+    from tapaudit import pipeline
+    from tapaudit.config import Config
+
+    outcome = pipeline.run([str(FIXTURES / "TAP002" / "yaml-unknown-policies-from-macro.yaml")],
+                           Config())
+    assert outcome.result.unknown
+    stream = io.StringIO()
+    junit.report(outcome.result, ReportContext(outcome.rules), stream)
+    skipped = [s.get("message") for s in ET.fromstring(stream.getvalue()).iter("skipped")]
+    unknown = [message for message in skipped if "verif" in message]
+    assert unknown and all(m.count("could not be verified") == 1 for m in unknown), unknown
