@@ -22,7 +22,7 @@ from tapaudit.findings import Finding, ScanResult, Severity
 from tapaudit.reporting.escape import printable
 from tapaudit.reporting.formats import ReportContext
 from tapaudit.reporting.tally import COLUMNS, by_severity, tally
-from tapaudit.reporting.wording import summary_line, suppressed_how
+from tapaudit.reporting.wording import summary_line
 from tapaudit.rules.model import Rule
 
 _STYLE = {Severity.CRITICAL: "bold white on red", Severity.HIGH: "bold red",
@@ -31,6 +31,9 @@ PIPE_WIDTH = 100  # a CI log or a file: wide enough for a finding's head, narrow
 _MIN_WIDTH = 40  # below this a hanging indent leaves no room for text
 _BODY = " " * 9  # under the severity label
 _MORE = " " * 11  # a wrapped body line
+# Joins words that must stay on one line ("Fn (AWS::Lambda::Function)"). `printable` escapes any
+# NUL of the input, so every NUL left after it is ours.
+_GLUE = "\x00"
 
 
 def make_console(stream: TextIO) -> Console:
@@ -51,16 +54,21 @@ class _Out:
         self.width = max(_MIN_WIDTH, self.console.width if terminal else PIPE_WIDTH)
 
     def line(self, text: str, style: str = "", indent: str = "", more: str = _MORE,
-             head: tuple[int, str] | None = None) -> None:
-        """`text` wrapped after `indent`, its later lines after `more`; `head` styles the first
-        characters of the first line (a severity label)."""
-        lines = textwrap.wrap(printable(text), self.width, initial_indent=indent,
-                              subsequent_indent=more, break_on_hyphens=False) or [""]
-        for n, line in enumerate(lines):
+             head: tuple[int, str] | None = None, glued: str = "") -> None:
+        """`text` (then `glued`, kept on one line with its last word) wrapped after `indent`, its
+        later lines after `more`; `head` styles the first characters of the first line."""
+        text = printable(text) + printable(glued).replace(" ", _GLUE)
+        lines = textwrap.wrap(text, self.width, initial_indent=indent, subsequent_indent=more,
+                              break_on_hyphens=False) or [""]
+        for n, line in enumerate(line.replace(_GLUE, " ") for line in lines):
             styled = Text(line, style=style)
             if n == 0 and head:
                 styled.stylize(head[1], 0, head[0])
             self.console.print(styled)
+
+    def whole(self, text: str, style: str = "") -> None:
+        """One line never wrapped: the counts and the exit reason, which scripts read whole."""
+        self.console.print(Text(printable(text), style=style))
 
     def blank(self) -> None:
         self.console.print()
@@ -69,7 +77,7 @@ class _Out:
 def _finding(out: _Out, finding: Finding, why: dict[str, str] | None = None) -> None:
     label = "UNKNOWN" if finding.unknown else finding.severity.label.upper()
     out.line(f"{label:<8} {finding.rule_id} {finding.file}:{finding.line}:{finding.column} "
-             f"{finding.resource} ({finding.resource_type})", more=_BODY,
+             f"{finding.resource}", glued=f" ({finding.resource_type})", more=_BODY,
              head=(len(label), "dim" if finding.unknown else _STYLE[finding.severity]))
     if finding.cdk_path:
         out.line(f"construct: {finding.cdk_path}", "dim", _BODY)
@@ -92,7 +100,9 @@ def _listing(out: _Out, title: str, findings: list[Finding]) -> None:
     for finding in sorted(findings, key=lambda f: f.sort_key):
         _finding(out, finding)
         if finding.suppression:
-            out.line(suppressed_how(finding), "dim", _BODY)
+            s = finding.suppression
+            until = f", until {s.expires}" if s.expires else ""
+            out.line(f"suppressed ({s.scope}{until}): {s.reason}", "dim", _BODY)
     out.blank()
 
 
@@ -132,9 +142,9 @@ def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = (),
     if result.errors:
         out.blank()
     _table(out, result, rules)
-    out.line(summary_line(result), "bold")
+    out.whole(summary_line(result), "bold")
     if gate:
-        out.line(gate, "bold")
+        out.whole(gate, "bold")
 
 
 def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:

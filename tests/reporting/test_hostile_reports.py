@@ -153,7 +153,7 @@ def test_github_gives_a_notice_per_suppression(suppressed_everything):
 def test_console_lists_a_template_wide_suppression_without_show_suppressed(suppressed_everything):
     text = suppressed_everything["console"]
     assert "Suppressed for a whole template (6)" in text
-    assert text.count("suppressed for the whole template: " + REASON_SHOWN) == 6
+    assert text.count("suppressed (template): " + REASON_SHOWN) == 6
 
 
 def test_concise_marks_suppressed_lines(suppressed_everything):
