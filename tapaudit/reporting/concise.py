@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from tapaudit.findings import Finding, ScanResult
-from tapaudit.reporting.escape import printable
+from tapaudit.reporting.escape import inert_line, printable
 from tapaudit.reporting.formats import ReportContext
 from tapaudit.reporting.tally import by_severity
 from tapaudit.reporting.wording import summary_line, suppressed_how
@@ -24,7 +24,7 @@ def _where(file: str, line: int = 1, column: int = 1) -> str:
     """A path could start with `::` or `##` and forge a CI log command: such a relative path is
     written `./`-prefixed, the same file for an editor."""
     file = printable(file)
-    if file.startswith((":", "#")):
+    if file.lstrip().startswith((":", "#")):
         file = "./" + file
     return f"{file}:{max(1, line)}:{max(1, column)}"
 
@@ -52,4 +52,4 @@ def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:
     lines += [line(f) for f in [*result.unknown, *result.suppressed]]
     lines += [f"{_where(e.file)}: ERROR input: {printable(e.message)}" for e in result.errors]
     lines += [printable(summary_line(result)), printable(context.gate(result)[1])]
-    stream.write("".join(text + "\n" for text in lines))
+    stream.write("".join(inert_line(text) + "\n" for text in lines))

@@ -3,8 +3,9 @@ location, resource, message and fix; then what could not be verified, errors, a 
 the counts and the exit reason.
 
 Lines are wrapped to the terminal's width (100 columns when the output is not a terminal) with a
-hanging indent, so a CI log stays readable. Every line is `printable` and printed as rich `Text`
-(never markup), so nothing a template says can drive the terminal or style the report.
+hanging indent, so a CI log stays readable. Every line is `printable` and `inert_line`, printed as
+rich `Text` (never markup): nothing a template says can drive the terminal, style the report or
+be taken for a CI command.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from rich.console import Console
 from rich.text import Text
 
 from tapaudit.findings import Finding, ScanResult, Severity
-from tapaudit.reporting.escape import printable
+from tapaudit.reporting.escape import inert_line, printable
 from tapaudit.reporting.formats import ReportContext
 from tapaudit.reporting.tally import COLUMNS, by_severity, tally
 from tapaudit.reporting.wording import summary_line
@@ -60,7 +61,7 @@ class _Out:
         text = printable(text) + printable(glued).replace(" ", _GLUE)
         lines = textwrap.wrap(text, self.width, initial_indent=indent, subsequent_indent=more,
                               break_on_hyphens=False) or [""]
-        for n, line in enumerate(line.replace(_GLUE, " ") for line in lines):
+        for n, line in enumerate(inert_line(line.replace(_GLUE, " ")) for line in lines):
             styled = Text(line, style=style)
             if n == 0 and head:
                 styled.stylize(head[1], 0, head[0])
@@ -68,7 +69,7 @@ class _Out:
 
     def whole(self, text: str, style: str = "") -> None:
         """One line never wrapped: the counts and the exit reason, which scripts read whole."""
-        self.console.print(Text(printable(text), style=style))
+        self.console.print(Text(inert_line(printable(text)), style=style))
 
     def blank(self) -> None:
         self.console.print()

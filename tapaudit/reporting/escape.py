@@ -8,7 +8,9 @@ fails to encode its output.
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 # C0 (tab and newline included), DEL, C1; bidi marks, embeddings, overrides and isolates (the
 # "Trojan source" characters); Unicode line and paragraph separators; lone surrogates.
@@ -25,10 +27,33 @@ def _visible(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+# The GitHub runner also reads the legacy form `##[command]data` anywhere in a line
+# (actions/runner ActionCommand.TryParse: IndexOf, not StartsWith), `##[stop-commands]` included.
+_LEGACY_COMMAND = "##["
+_LEGACY_SHOWN = "#\\x23["
+
+
 def printable(text: str) -> str:
     """One line of plain text: every unsafe character written as its escape (`\\n`, `\\x1b`,
-    `\\u202e`, `\\ud800`), everything else as it was."""
-    return _UNSAFE.sub(_visible, text)
+    `\\u202e`, `\\ud800`), and `##[` as `#\\x23[`; everything else as it was."""
+    return _UNSAFE.sub(_visible, text).replace(_LEGACY_COMMAND, _LEGACY_SHOWN)
+
+
+def inert_line(line: str) -> str:
+    """A whole line of a log-bound report that no CI runner takes for a command: the runner reads
+    `::command::` at the start of a line after its leading spaces, so a line that would start
+    there with `::` (input text that wrapping or a layout put first) gets its colon escaped."""
+    line = line.replace(_LEGACY_COMMAND, _LEGACY_SHOWN)
+    body = line.lstrip()
+    if body.startswith("::"):
+        return line[: len(line) - len(body)] + "\\x3a" + body[1:]
+    return line
+
+
+def json_text(document: Any) -> str:
+    """JSON (indented, ASCII: a lone surrogate is written as its escape, never an encoding error)
+    that a CI log can show: `##[` only occurs inside strings, where `#\\u0023[` is the same data."""
+    return json.dumps(document, indent=2).replace(_LEGACY_COMMAND, "#\\u0023[")
 
 
 def github_data(text: str) -> str:

@@ -2,17 +2,16 @@
 
 Suppressed findings are `info` issues that say so, with the reason, so a suppression (a whole
 template's included) shows in the merge request. The description is `printable`; the body is
-Markdown with input text escaped; `json.dumps` writes ASCII, so no text can fail to encode.
+Markdown with input text escaped; `json_text` writes ASCII, so no text can fail to encode.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any, TextIO
 
 from tapaudit.findings import Finding, ScanResult, Severity
-from tapaudit.reporting.escape import markdown, printable
+from tapaudit.reporting.escape import json_text, markdown, printable
 from tapaudit.reporting.formats import ReportContext
 from tapaudit.reporting.markdown import fix_text
 from tapaudit.reporting.wording import suppressed_how
@@ -54,5 +53,5 @@ def as_list(result: ScanResult) -> list[dict[str, Any]]:
 
 
 def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:
-    stream.write(json.dumps(as_list(result), indent=2))  # one write, not one per token
+    stream.write(json_text(as_list(result)))  # one write, not one per token
     stream.write("\n")

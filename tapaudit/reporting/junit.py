@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from tapaudit.findings import Finding, ScanResult
-from tapaudit.reporting.escape import printable, xml_text
+from tapaudit.reporting.escape import inert_line, printable, xml_text
 from tapaudit.reporting.formats import ReportContext
 
 _Key = tuple[str, str, str]  # rule id, file, resource
@@ -72,7 +72,7 @@ def _testcase(suite: ET.Element, rule_id: str, case: _Case) -> None:
                  f"({finding.resource_type})", f"  {finding.message}"]
         lines += [f"  Fix: {finding.fix}"] if finding.fix else []
         lines += [f"  Why: {finding.why}"] if finding.why else []
-        failure.text = "\n".join(printable(line) for line in lines)
+        failure.text = "\n".join(inert_line(printable(line)) for line in lines)
     elif case.skipped:
         ET.SubElement(element, "skipped", message=printable("; ".join(case.skipped)))
 

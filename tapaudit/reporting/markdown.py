@@ -7,8 +7,8 @@ import re
 from typing import TextIO
 
 from tapaudit.findings import Finding, ScanResult
+from tapaudit.reporting.escape import inert_line, printable
 from tapaudit.reporting.escape import markdown as escape
-from tapaudit.reporting.escape import printable
 from tapaudit.reporting.formats import ReportContext
 from tapaudit.reporting.tally import COLUMNS, by_severity, tally
 from tapaudit.reporting.wording import suppressed_how
@@ -93,7 +93,7 @@ def render(result: ScanResult, context: ReportContext) -> str:
         out += ["### Not scanned", ""]
         out += [f"- {code(error.file)}: {escape(error.message)}" for error in result.errors]
         out.append("")
-    return "\n".join(out)
+    return "\n".join(inert_line(line) for line in out)
 
 
 def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:

@@ -1,11 +1,10 @@
 """SARIF 2.1.0 shaped for GitHub code scanning: rich rule metadata, stable fingerprints.
 
-Messages are `printable` (text) and escaped Markdown; `json.dumps` writes ASCII, so a lone
+Messages are `printable` (text) and escaped Markdown; `json_text` writes ASCII, so a lone
 surrogate in a template is written as its JSON escape, never an encoding error."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -13,7 +12,7 @@ from urllib.parse import quote
 
 from tapaudit import __version__
 from tapaudit.findings import SECURITY_SEVERITY, Finding, ScanResult, Severity
-from tapaudit.reporting.escape import markdown, printable
+from tapaudit.reporting.escape import json_text, markdown, printable
 from tapaudit.reporting.formats import ReportContext
 from tapaudit.reporting.markdown import fix_text
 from tapaudit.rules.model import Rule
@@ -132,7 +131,7 @@ def as_dict(result: ScanResult, rules: Sequence[Rule]) -> dict[str, Any]:
 
 
 def write(result: ScanResult, rules: Sequence[Rule], stream: TextIO) -> None:
-    stream.write(json.dumps(as_dict(result, rules), indent=2))  # one write, not one per token
+    stream.write(json_text(as_dict(result, rules)))  # one write, not one per token
     stream.write("\n")
 
 

@@ -1,6 +1,7 @@
 """Issue 16: nothing a template says reaches a report unescaped. A template whose logical id holds
 `\\n::stop-commands::x`, ESC sequences, rich markup, Markdown and a bidi override, whose construct
-path holds CR LF, a forged `::error::` and a lone surrogate (tests/reporting/hostile), scanned in
+path holds CR LF, a forged `::error::` and a lone surrogate, and a logical id that starts with
+`::error` and holds the runner's legacy `##[stop-commands]` (tests/reporting/hostile), scanned in
 every format: no raw control character, no line a CI runner would take for a command, Markdown
 that renders as text, one line per GitHub annotation. And a template-level suppression of every
 rule is visible in every format."""
@@ -15,11 +16,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from tapaudit import pipeline
 from tapaudit.config import Config
-from tapaudit.findings import ScanResult
+from tapaudit.findings import Finding, ScanError, ScanResult, Severity, Suppression
 from tapaudit.reporting.formats import FORMATS, ReportContext, writer
 from tests.conftest import FIXTURES, ROOT
 from tests.reporting.test_report_formats import parse_workflow_command
@@ -45,9 +48,14 @@ def render(name: str, result: ScanResult, context: ReportContext) -> str:
 @pytest.fixture(scope="module")
 def hostile():
     result, context = scan(INJECTION)
-    assert len(result.findings) == 1 and "\x1b" in result.findings[0].resource
-    assert "\ud800" in (result.findings[0].cdk_path or "")
+    assert len(result.findings) == 2 and any("\x1b" in f.resource for f in result.findings)
+    assert any("\ud800" in (f.cdk_path or "") for f in result.findings)
     return {name: render(name, result, context) for name in FORMATS}
+
+
+def commands(lines: list[str]) -> list[str]:
+    """Lines the GitHub runner would act on: `::` after leading spaces, `##[` anywhere."""
+    return [line for line in lines if line.lstrip().startswith("::") or "##[" in line]
 
 
 def raw_unsafe(text: str) -> list[str]:
@@ -63,18 +71,17 @@ def test_no_raw_control_character_in_any_format(hostile, name):
 
 @pytest.mark.parametrize("name", sorted(FORMATS))
 def test_no_forged_ci_command_in_any_format(hostile, name):
-    lines = hostile[name].splitlines()
-    commands = [line for line in lines if line.lstrip().startswith(("::", "##["))]
-    if name == "github":  # the tool's own annotation, and nothing else
-        assert len(commands) == 1 and parse_workflow_command(commands[0])[0] == "warning"
+    found = commands(hostile[name].splitlines())
+    if name == "github":  # the tool's own annotations, and nothing else
+        assert [parse_workflow_command(line)[0] for line in found] == ["warning", "warning"]
     else:
-        assert commands == []
+        assert found == []
 
 
 def test_github_writes_one_line_per_annotation(hostile):
     lines = hostile["github"].splitlines()
-    assert len(lines) == 2 and lines[1].startswith("exit 0: ")
-    _, props, message = parse_workflow_command(lines[0])
+    assert len(lines) == 3 and lines[2].startswith("exit 0: ")
+    _, props, message = next(parse_workflow_command(line) for line in lines if "\\x1b" in line)
     assert props["file"].endswith("hostile/injection.template.json")
     assert "\\n::stop-commands::x\\x1b[31m" in message
     assert message.count("\n") == 1 and "\nFix: " in message  # our own break, as %0A
@@ -103,8 +110,8 @@ def test_json_formats_stay_valid_json_with_a_lone_surrogate(hostile):
 
 def test_junit_is_well_formed(hostile):
     root = ET.fromstring(hostile["junit"].encode())
-    (failure,) = root.iter("failure")
-    assert "\\n::stop-commands::x" in failure.get("message")
+    messages = [failure.get("message") for failure in root.iter("failure")]
+    assert len(messages) == 2 and any("\\n::stop-commands::x" in m for m in messages)
 
 
 # A template-level suppression of every rule on the flawed stack: all six findings suppressed.
@@ -165,3 +172,37 @@ def test_concise_marks_suppressed_lines(suppressed_everything):
 def test_hostile_files_are_where_the_docstring_says():
     assert INJECTION.is_relative_to(ROOT / "tests")
     assert re.search(r"\\n::stop-commands::x\\u001b\[31m", INJECTION.read_text())
+
+
+# Any text at all in every input-derived field of a finding, in every format.
+_TEXT = st.text(alphabet=st.characters(codec=None), min_size=1, max_size=30)
+_COMMAND = st.sampled_from(["::error::", " \t::warning::", "##[error]", "x ##[stop-commands]t",
+                            "#", "\n::notice::"])
+_HOSTILE = st.one_of(_TEXT, st.builds(str.__add__, _COMMAND, _TEXT),
+                     st.builds(lambda a, b, c: a + b + c, _TEXT, _COMMAND, _TEXT))
+
+
+@settings(max_examples=60, derandomize=True, deadline=None, database=None)
+@given(resource=_HOSTILE, message=_HOSTILE, fix=_HOSTILE, file=_HOSTILE, cdk_path=_HOSTILE,
+       reason=_HOSTILE)
+def test_any_text_stays_inert_in_every_format(resource, message, fix, file, cdk_path, reason):
+    def finding(**extra) -> Finding:
+        return Finding(rule_id="TAP006", severity=Severity.HIGH, title="t", message=message,
+                       file=file, line=3, column=2, resource=resource,
+                       resource_type="AWS::Lambda::Function", cdk_path=cdk_path, path=(), fix=fix,
+                       **extra)
+
+    result = ScanResult(templates=[file], findings=[finding()], unknown=[finding(unknown=True)],
+                        suppressed=[finding(suppression=Suppression(reason, scope="template"))],
+                        errors=[ScanError(file, message)])
+    for name in FORMATS:
+        text = render(name, result, ReportContext())
+        assert raw_unsafe(text) == [], name
+        lines = text.splitlines()
+        forged = commands(lines)
+        if name == "github":  # finding, unknown, suppression, error: one line each, then the gate
+            assert len(forged) == 4 == len(lines) - 1
+        else:
+            assert forged == [], name
+        if name == "console":
+            assert max(len(line) for line in lines[:-2]) <= 100
