@@ -22,6 +22,7 @@ FORMATS: dict[str, str] = {
     "github": "tapaudit.reporting.github",
     "gitlab": "tapaudit.reporting.gitlab",
     "markdown": "tapaudit.reporting.markdown",
+    "concise": "tapaudit.reporting.concise",
 }
 
 

@@ -1,8 +1,10 @@
 """GitHub Actions workflow commands: one annotation per finding on the file and line.
 
 `error` for findings at or above the gate (`--fail-on`), `warning` below it, `notice` for what
-could not be verified. Escaping follows the runner: `%`, CR and LF in the message; also `:` and
-`,` in properties.
+could not be verified and for every suppressed finding (so a suppression is seen in review).
+Input text is `printable` first (its own line breaks and control characters become visible
+escapes); then the runner's escaping: `%`, CR and LF in the message, also `:` and `,` in
+properties. Every annotation is one line.
 """
 
 from __future__ import annotations
@@ -11,20 +13,16 @@ from typing import TextIO
 
 from tapaudit.findings import Finding, ScanResult
 from tapaudit.gate import reaches_gate
+from tapaudit.reporting.escape import github_data, github_property, printable
 from tapaudit.reporting.formats import ReportContext
-
-
-def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+from tapaudit.reporting.wording import suppressed_how
 
 
 def command(level: str, message: str, **properties: str | int) -> str:
-    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items())
-    return f"::{level}{' ' + props if props else ''}::{escape_data(message)}"
+    """`message` may hold our own line breaks; input text in it must be `printable` already."""
+    props = ",".join(f"{key}={github_property(printable(str(value)))}"
+                     for key, value in properties.items())
+    return f"::{level}{' ' + props if props else ''}::{github_data(message)}"
 
 
 def level_of(finding: Finding, fail_on: str) -> str:
@@ -35,20 +33,30 @@ def level_of(finding: Finding, fail_on: str) -> str:
     return "warning"
 
 
+def _where(finding: Finding) -> dict[str, str | int]:
+    return {"file": finding.file, "line": max(1, finding.line), "col": max(1, finding.column)}
+
+
 def annotation(finding: Finding, fail_on: str) -> str:
-    text = finding.message + (f"\nFix: {finding.fix}" if finding.fix else "")
+    text = printable(finding.message) + (f"\nFix: {printable(finding.fix)}" if finding.fix else "")
     if finding.unknown:
         title = f"{finding.rule_id} could not be verified: {finding.title}"
     else:
         title = f"{finding.rule_id} ({finding.severity.label}) {finding.title}"
-    return command(level_of(finding, fail_on), text, file=finding.file, line=max(1, finding.line),
-                   col=max(1, finding.column), title=title)
+    return command(level_of(finding, fail_on), text, **_where(finding), title=title)
+
+
+def suppression_notice(finding: Finding) -> str:
+    """A suppressed finding: the rule, the resource, where it was suppressed, and the reason."""
+    text = (f"{finding.rule_id} on {printable(finding.resource)} {printable(suppressed_how(finding))}"
+            f"\nFinding: {printable(finding.message)}")
+    return command("notice", text, **_where(finding), title=f"{finding.rule_id} suppressed: {finding.title}")
 
 
 def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:
-    for finding in [*result.findings, *result.unknown]:
-        stream.write(annotation(finding, context.fail_on) + "\n")
-    for error in result.errors:
-        stream.write(command("error", error.message, file=error.file,
-                             title="tapaudit could not scan this file") + "\n")
-    stream.write(context.gate(result)[1] + "\n")
+    lines = [annotation(finding, context.fail_on) for finding in [*result.findings, *result.unknown]]
+    lines += [suppression_notice(finding) for finding in result.suppressed]
+    lines += [command("error", printable(error.message), file=error.file,
+                      title="tapaudit could not scan this file") for error in result.errors]
+    lines.append(printable(context.gate(result)[1]))
+    stream.write("".join(line + "\n" for line in lines))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
 from tapaudit import __version__
 from tapaudit.findings import ScanResult
+from tapaudit.reporting.escape import json_text
 from tapaudit.reporting.formats import ReportContext
 from tapaudit.reporting.tally import COLUMNS, tally
 from tapaudit.rules.model import Rule
@@ -36,7 +36,7 @@ def as_dict(result: ScanResult, rules: Sequence[Rule] = ()) -> dict[str, Any]:
 
 
 def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = ()) -> None:
-    stream.write(json.dumps(as_dict(result, rules), indent=2))  # one write, not one per token
+    stream.write(json_text(as_dict(result, rules)))  # one write, not one per token
     stream.write("\n")
 
 

@@ -1,15 +1,18 @@
 """JUnit XML for the test tabs of GitLab and Jenkins: a test suite per rule, a test case per
 resource the rule checked. A finding is a failure; unknown, suppressed, baselined and exempt
-resources are skipped with the reason; inputs that could not be scanned are errors."""
+resources are skipped with the reason; inputs that could not be scanned are errors.
+
+Input text is `printable` (one line each, no control characters); the failure text puts our own
+lines together, each indented, so no line of the file starts with text from a template."""
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import TextIO
 
 from tapaudit.findings import Finding, ScanResult
+from tapaudit.reporting.escape import inert_line, printable, xml_text
 from tapaudit.reporting.formats import ReportContext
 
 _Key = tuple[str, str, str]  # rule id, file, resource
@@ -45,8 +48,10 @@ def _cases(result: ScanResult) -> dict[str, dict[_Key, _Case]]:
             case(finding.rule_id, finding.file, finding.resource, finding.resource_type,
                  finding.cdk_path).skipped.append(f"{label}{reason} ({finding.message})")
     for finding in result.unknown:
+        # The engine's message already says "<resource> could not be verified: <what>".
+        what = finding.message.removeprefix(f"{finding.resource} could not be verified: ")
         case(finding.rule_id, finding.file, finding.resource, finding.resource_type,
-             finding.cdk_path).skipped.append(f"could not be verified: {finding.message}")
+             finding.cdk_path).skipped.append(f"could not be verified: {what}")
     for exemption in result.exempt:
         case(exemption.rule_id, exemption.file, exemption.resource, exemption.resource_type,
              exemption.cdk_path).skipped.append(f"exempt: {exemption.reason}")
@@ -55,20 +60,21 @@ def _cases(result: ScanResult) -> dict[str, dict[_Key, _Case]]:
 
 def _testcase(suite: ET.Element, rule_id: str, case: _Case) -> None:
     name = case.resource + (f" ({case.cdk_path})" if case.cdk_path else "")
-    element = ET.SubElement(suite, "testcase", name=name, classname=f"{rule_id}.{case.resource_type}",
-                            file=case.file, time="0")
+    element = ET.SubElement(suite, "testcase", name=printable(name),
+                            classname=printable(f"{rule_id}.{case.resource_type}"),
+                            file=printable(case.file), time="0")
     if case.failure is not None:
         finding = case.failure
-        failure = ET.SubElement(element, "failure", message=finding.message,
+        failure = ET.SubElement(element, "failure", message=printable(finding.message),
                                 type=finding.severity.label)
         lines = [f"{finding.severity.label.upper()} {finding.rule_id} "
                  f"{finding.file}:{finding.line}:{finding.column} {finding.resource} "
-                 f"({finding.resource_type})", finding.message]
-        lines += [f"Fix: {finding.fix}"] if finding.fix else []
-        lines += [f"Why: {finding.why}"] if finding.why else []
-        failure.text = "\n".join(lines)
+                 f"({finding.resource_type})", f"  {finding.message}"]
+        lines += [f"  Fix: {finding.fix}"] if finding.fix else []
+        lines += [f"  Why: {finding.why}"] if finding.why else []
+        failure.text = "\n".join(inert_line(printable(line)) for line in lines)
     elif case.skipped:
-        ET.SubElement(element, "skipped", message="; ".join(case.skipped))
+        ET.SubElement(element, "skipped", message=printable("; ".join(case.skipped)))
 
 
 def as_element(result: ScanResult, context: ReportContext) -> ET.Element:
@@ -81,7 +87,7 @@ def as_element(result: ScanResult, context: ReportContext) -> ET.Element:
         counts = {"tests": len(cases), "failures": sum(c.failure is not None for c in cases),
                   "errors": 0, "skipped": sum(c.failure is None and bool(c.skipped) for c in cases)}
         name = f"{rule_id}: {titles[rule_id]}" if rule_id in titles else rule_id
-        suite = ET.SubElement(root, "testsuite", name=name, time="0",
+        suite = ET.SubElement(root, "testsuite", name=printable(name), time="0",
                               **{key: str(value) for key, value in counts.items()})
         for case in cases:
             _testcase(suite, rule_id, case)
@@ -92,26 +98,24 @@ def as_element(result: ScanResult, context: ReportContext) -> ET.Element:
         suite = ET.SubElement(root, "testsuite", name="inputs", tests=str(len(result.errors)),
                               failures="0", errors=str(len(result.errors)), skipped="0", time="0")
         for error in result.errors:
-            case = ET.SubElement(suite, "testcase", name=error.file, classname="tapaudit.input",
-                                 file=error.file, time="0")
-            ET.SubElement(case, "error", message=error.message, type="input").text = error.message
+            file, message = printable(error.file), printable(error.message)
+            case = ET.SubElement(suite, "testcase", name=file, classname="tapaudit.input",
+                                 file=file, time="0")
+            ET.SubElement(case, "error", message=message, type="input").text = message
         totals["tests"] += len(result.errors)
         totals["errors"] += len(result.errors)
     root.attrib.update({key: str(value) for key, value in totals.items()}, time="0")
     return root
 
 
-# Characters XML 1.0 cannot carry at all: ElementTree would write them and break the file.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
 def _xml_safe(root: ET.Element) -> None:
-    """Template text (a construct path, a resource name) may hold control characters: replace them."""
+    """The last guard: nothing XML 1.0 cannot carry (ElementTree would write it and break the
+    file), whatever text reaches the tree."""
     for element in root.iter():
         for name, value in element.attrib.items():
-            element.set(name, _NOT_XML.sub("\ufffd", value))
+            element.set(name, xml_text(value))
         if element.text:
-            element.text = _NOT_XML.sub("\ufffd", element.text)
+            element.text = xml_text(element.text)
 
 
 def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:

@@ -3,38 +3,38 @@ the findings with their fixes."""
 
 from __future__ import annotations
 
-import html
 import re
 from typing import TextIO
 
 from tapaudit.findings import Finding, ScanResult
+from tapaudit.reporting.escape import inert_line, printable
+from tapaudit.reporting.escape import markdown as escape
 from tapaudit.reporting.formats import ReportContext
-from tapaudit.reporting.tally import COLUMNS, tally
-
-_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#])")
-
-
-def escape(text: str) -> str:
-    """Text from templates stays text: no markup, no HTML, no table breaks."""
-    return _SPECIAL.sub(r"\\\1", text).replace("\n", " ")
+from tapaudit.reporting.tally import COLUMNS, by_severity, tally
+from tapaudit.reporting.wording import suppressed_how
 
 
 def code(text: str) -> str:
     """A code span that text from a template cannot close: the fence is longer than any run of
     backticks inside it."""
-    text = text.replace("\n", " ")
+    text = printable(text)
     fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def fix_text(fix: str) -> str:
-    """A fix keeps its own code spans; around them, HTML is escaped. A fix whose backticks do not
-    pair up is escaped whole."""
-    parts = fix.replace("\n", " ").split("`")
+    """A fix keeps its own code spans (literal in Markdown); around them, every Markdown and HTML
+    character is escaped. A fix whose backticks do not pair up is escaped whole."""
+    parts = printable(fix).split("`")
     if len(parts) % 2 == 0:
         return escape(fix)
-    return "`".join(part if i % 2 else html.escape(part, quote=False) for i, part in enumerate(parts))
+    return "`".join(part if i % 2 else escape(part) for i, part in enumerate(parts))
+
+
+def _suppressed(finding: Finding) -> str:
+    return (f"- {escape(finding.rule_id)} **{escape(finding.resource)}** at "
+            f"{code(f'{finding.file}:{finding.line}')}: {escape(suppressed_how(finding))}")
 
 
 def _finding(finding: Finding) -> list[str]:
@@ -58,7 +58,7 @@ def render(result: ScanResult, context: ReportContext) -> str:
     out = [f"## tapaudit: {total} finding{'s' if total != 1 else ''}"
            + (f" ({severities})" if severities else "")
            + f" in {len(result.templates)} template{'s' if len(result.templates) != 1 else ''}",
-           "", f"**{context.gate(result)[1]}**", ""]
+           "", f"**{escape(context.gate(result)[1])}**", ""]
     rows = tally(result, context.rules)
     if rows:
         out += ["| rule | severity | title | " + " | ".join(COLUMNS) + " |",
@@ -72,7 +72,7 @@ def render(result: ScanResult, context: ReportContext) -> str:
     if result.findings:
         out += ["### Findings", ""]
         shown: set[str] = set()
-        for finding in result.findings:
+        for finding in sorted(result.findings, key=by_severity):
             out += _finding(finding)
             if finding.rule_id not in shown and why.get(finding.rule_id):
                 shown.add(finding.rule_id)
@@ -84,11 +84,16 @@ def render(result: ScanResult, context: ReportContext) -> str:
         for finding in result.unknown:
             out += _finding(finding)
         out += ["", "</details>", ""]
+    if result.suppressed:
+        # Open by default: a reviewer must see what a template switched off, and why.
+        out += [f"<details open><summary>Suppressed ({len(result.suppressed)})</summary>", ""]
+        out += [_suppressed(finding) for finding in result.suppressed]
+        out += ["", "</details>", ""]
     if result.errors:
         out += ["### Not scanned", ""]
         out += [f"- {code(error.file)}: {escape(error.message)}" for error in result.errors]
         out.append("")
-    return "\n".join(out)
+    return "\n".join(inert_line(line) for line in out)
 
 
 def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:

@@ -1,8 +1,10 @@
-"""SARIF 2.1.0 shaped for GitHub code scanning: rich rule metadata, stable fingerprints."""
+"""SARIF 2.1.0 shaped for GitHub code scanning: rich rule metadata, stable fingerprints.
+
+Messages are `printable` (text) and escaped Markdown; `json_text` writes ASCII, so a lone
+surrogate in a template is written as its JSON escape, never an encoding error."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -10,7 +12,9 @@ from urllib.parse import quote
 
 from tapaudit import __version__
 from tapaudit.findings import SECURITY_SEVERITY, Finding, ScanResult, Severity
+from tapaudit.reporting.escape import json_text, markdown, printable
 from tapaudit.reporting.formats import ReportContext
+from tapaudit.reporting.markdown import fix_text
 from tapaudit.rules.model import Rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -44,11 +48,13 @@ def _rule(rule: Rule) -> dict[str, Any]:
 
 
 def _message(finding: Finding) -> dict[str, str]:
-    """The finding's sentence, then its fix: plain text and markdown."""
+    """The finding's sentence, then its fix: plain text (`printable`) and Markdown (input text
+    escaped, the fix's code spans kept)."""
+    text, md = printable(finding.message), markdown(finding.message)
     if not finding.fix:
-        return {"text": finding.message, "markdown": finding.message}
-    return {"text": f"{finding.message} Fix: {finding.fix}",
-            "markdown": f"{finding.message}\n\n**Fix:** {finding.fix}"}
+        return {"text": text, "markdown": md}
+    return {"text": f"{text} Fix: {printable(finding.fix)}",
+            "markdown": f"{md}\n\n**Fix:** {fix_text(finding.fix)}"}
 
 
 def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
@@ -84,7 +90,7 @@ def _set_aside(result: ScanResult, index: dict[str, int]) -> list[dict[str, Any]
         if finding.rule_id in index:
             entry = _result(finding, index)
             reason = finding.suppression.reason if finding.suppression else ""
-            entry["suppressions"] = [{"kind": "inSource", "justification": reason}]
+            entry["suppressions"] = [{"kind": "inSource", "justification": printable(reason)}]
             entries.append(entry)
     for finding in result.baselined:
         if finding.rule_id in index:
@@ -96,7 +102,7 @@ def as_dict(result: ScanResult, rules: Sequence[Rule]) -> dict[str, Any]:
     index = {rule.id: i for i, rule in enumerate(rules)}
     notifications = [{
         "level": "error",
-        "message": {"text": f"{error.file}: {error.message}"},
+        "message": {"text": printable(f"{error.file}: {error.message}")},
         "locations": [{"physicalLocation": {"artifactLocation": _uri(error.file)}}],
     } for error in result.errors]
     results = [_result(f, index) for f in [*result.findings, *result.unknown] if f.rule_id in index]
@@ -125,7 +131,7 @@ def as_dict(result: ScanResult, rules: Sequence[Rule]) -> dict[str, Any]:
 
 
 def write(result: ScanResult, rules: Sequence[Rule], stream: TextIO) -> None:
-    stream.write(json.dumps(as_dict(result, rules), indent=2))  # one write, not one per token
+    stream.write(json_text(as_dict(result, rules)))  # one write, not one per token
     stream.write("\n")
 
 

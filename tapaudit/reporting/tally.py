@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tapaudit.findings import ScanResult, Severity
+from tapaudit.findings import Finding, ScanResult, Severity
 from tapaudit.rules.model import Rule
 
 COLUMNS = ("checked", "findings", "suppressed", "baselined", "unknown", "exempt")
@@ -44,3 +44,8 @@ def tally(result: ScanResult, rules: Sequence[Rule] = ()) -> list[RuleTally]:
     for exemption in result.exempt:
         row(exemption.rule_id).exempt += 1
     return [rows[key] for key in sorted(rows)]
+
+
+def by_severity(finding: Finding) -> tuple:
+    """Most severe first, then by file and line (the console's and the Markdown report's order)."""
+    return (-finding.severity, *finding.sort_key)

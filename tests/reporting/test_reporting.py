@@ -29,9 +29,10 @@ def test_console_report():
     stream = io.StringIO()
     console.write(_result(), stream)
     lines = stream.getvalue().splitlines()
-    assert lines[0] == "stacks/app.yaml"
-    assert lines[1].startswith("HIGH     TAP002 stacks/app.yaml:12:3 Res12")
-    assert lines[2].strip() == "construct: App/Health/Resource"
+    # Most severe first, then by file and line: the high finding at line 12 before the medium one.
+    assert lines[0].startswith("HIGH     TAP002 stacks/app.yaml:12:3 Res12")
+    assert lines[1].strip() == "construct: App/Health/Resource"
+    assert lines.index("") < next(n for n, line in enumerate(lines) if line.startswith("MEDIUM "))
     assert "UNKNOWN  TAP002 stacks/app.yaml:70:3 Res70" in stream.getvalue()
     assert "ERROR broken.yaml: invalid YAML: x" in stream.getvalue()
     assert lines[-1] == ("2 findings (1 high, 1 medium) in 1 template, 1 unverifiable, "
