@@ -47,10 +47,9 @@ ListFormat = StrEnum("ListFormat", {"console": "console", "json": "json"})  # `r
 
 
 def _printable(text: str) -> str:
-    """Text from the input (file names, messages) made safe for one line of a terminal or CI log:
-    newlines and other control characters are written as escapes (`\\n`, `\\x1b`)."""
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
-                   for ch in text)
+    from tapaudit.reporting.escape import printable
+
+    return printable(text)
 
 
 def _say(kind: str, message: str) -> None:

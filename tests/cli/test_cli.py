@@ -53,7 +53,7 @@ def test_console_report_is_plain_and_grouped():
     assert proc.exit_code == 1
     assert "\x1b[" not in proc.stdout
     lines = proc.stdout.splitlines()
-    assert lines[0].endswith("TransactionMigration-Primary.template.json")
+    assert lines[0].startswith("HIGH     TAP002 ")
     assert any(line.startswith("HIGH     TAP002 ") for line in lines)
     assert "construct: TransactionMigration-Primary/HealthCheck/Resource" in proc.stdout
     assert lines[-2] == "6 findings (1 high, 4 medium, 1 low) in 2 templates"
