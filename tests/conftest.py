@@ -5,14 +5,9 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
-
-# The parsed-rule cache of this test session (inherited by every tapaudit the tests start), so a
-# test run never writes to the developer's ~/.cache.
-os.environ.setdefault("TAPAUDIT_CACHE_DIR", tempfile.mkdtemp(prefix="tapaudit-test-cache-"))
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
