@@ -18,7 +18,9 @@ import pytest
 from tests.cli.repo_snapshot import commit_all, git, init_repo, snapshot_worktree
 from tests.conftest import FIXTURES, require_module
 
-pytestmark = pytest.mark.hooks
+# One xdist worker runs the module: its snapshot of this tree (and so the hooks' environment, which
+# pre-commit keys on the repository and revision) is built once.
+pytestmark = [pytest.mark.hooks, pytest.mark.xdist_group("pre-commit")]
 
 FLAWED_PRIMARY = FIXTURES / "flawed" / "TransactionMigration-Primary.template.json"
 REFERENCE_PRIMARY = FIXTURES / "reference" / "TransactionMigration-Primary.template.json"
@@ -33,9 +35,9 @@ def hook_repo(tmp_path_factory) -> tuple[Path, str]:
 
 
 @pytest.fixture(scope="module")
-def pre_commit_home(tmp_path_factory) -> Path:
-    # One cache for the module: pre-commit installs the hook environment once per repo and rev.
-    return tmp_path_factory.mktemp("pre-commit-home")
+def pre_commit_home(tool_caches) -> Path:
+    # The session's (in its temporary folder): every pre-commit the tests start uses it.
+    return Path(tool_caches["PRE_COMMIT_HOME"])
 
 
 class Project:
