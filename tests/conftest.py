@@ -5,7 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -54,25 +54,34 @@ def run_cli(*args: str, stdin: str | bytes | None = None, cwd: Path | None = Non
     return proc
 
 
-# Where the tools the tests start keep their caches; without these, pip, virtualenv, pre-commit and
-# jsii (the node side of aws-cdk-lib) would write to ~/.cache and ~/.local/share.
-TOOL_CACHES = {"XDG_CACHE_HOME": "cache", "XDG_DATA_HOME": "data", "PRE_COMMIT_HOME": "pre-commit",
-               "JSII_RUNTIME_PACKAGE_CACHE_ROOT": "jsii"}
+# The tools the tests start keep caches in the home folder: pip, virtualenv, pre-commit, jsii (the
+# node side of aws-cdk-lib) and CDK's asset fingerprints (~/.cdk, always under $HOME). The test
+# session gives them a home of its own in a temporary folder, removed at its end; the user's
+# configuration (pip's package index, for one) still applies.
+SESSION_HOME = pytest.StashKey[tuple[Path, dict[str, str | None]]]()
+HOME_FOLDERS = {"XDG_CACHE_HOME": ".cache", "XDG_DATA_HOME": ".local/share",
+                "PRE_COMMIT_HOME": ".cache/pre-commit"}
 
 
-@pytest.fixture(scope="session", autouse=True)
-def tool_caches(tmp_path_factory) -> Iterator[dict[str, str]]:
-    """The tool caches of this test session, set in the environment every test and subprocess sees.
-    They live in the session's temporary folder, shared by its xdist workers (so pre-commit builds
-    the hooks' environment once, under its own lock), and go when pytest prunes old sessions."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    caches = {name: str(shared / "tool-caches" / folder) for name, folder in TOOL_CACHES.items()}
-    with pytest.MonkeyPatch.context() as patch:
-        for name, folder in caches.items():
-            Path(folder).mkdir(mode=0o700, parents=True, exist_ok=True)
-            patch.setenv(name, folder)
-        yield caches
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # xdist's workers inherit the controller's environment: one home, one hooks env
+    home = Path(tempfile.mkdtemp(prefix="tapaudit-tests-home-"))
+    values = {"XDG_CONFIG_HOME": os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config"),
+              "HOME": str(home), **{name: str(home / folder) for name, folder in HOME_FOLDERS.items()}}
+    config.stash[SESSION_HOME] = (home, {name: os.environ.get(name) for name in values})
+    os.environ.update(values)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    home, saved = config.stash.get(SESSION_HOME, (None, {}))
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    if home is not None:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

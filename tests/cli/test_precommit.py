@@ -35,9 +35,9 @@ def hook_repo(tmp_path_factory) -> tuple[Path, str]:
 
 
 @pytest.fixture(scope="module")
-def pre_commit_home(tool_caches) -> Path:
-    # The session's (in its temporary folder): every pre-commit the tests start uses it.
-    return Path(tool_caches["PRE_COMMIT_HOME"])
+def pre_commit_home() -> Path:
+    # The test session's (tests/conftest.py): every pre-commit the tests start uses it.
+    return Path(os.environ["PRE_COMMIT_HOME"])
 
 
 class Project:
