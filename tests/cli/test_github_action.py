@@ -22,8 +22,7 @@ import yaml
 from tests.cli.repo_snapshot import snapshot_worktree
 from tests.conftest import FIXTURES, ROOT, SARIF_SCHEMA, require_command, require_module
 
-# One xdist worker runs the module: the action's install step builds its virtualenv once.
-pytestmark = [pytest.mark.hooks, pytest.mark.xdist_group("github-action")]
+pytestmark = pytest.mark.hooks
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 STEPS = ACTION["runs"]["steps"]
 PRIMARY = "cdk.out/TransactionMigration-Primary.template.json"

@@ -18,9 +18,7 @@ import pytest
 from tests.cli.repo_snapshot import commit_all, git, init_repo, snapshot_worktree
 from tests.conftest import FIXTURES, require_module
 
-# One xdist worker runs the module: its snapshot of this tree (and so the hooks' environment, which
-# pre-commit keys on the repository and revision) is built once.
-pytestmark = [pytest.mark.hooks, pytest.mark.xdist_group("pre-commit")]
+pytestmark = pytest.mark.hooks
 
 FLAWED_PRIMARY = FIXTURES / "flawed" / "TransactionMigration-Primary.template.json"
 REFERENCE_PRIMARY = FIXTURES / "reference" / "TransactionMigration-Primary.template.json"
