@@ -9,10 +9,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
-# The parsed-rule cache of this test session (inherited by every tapaudit the tests start), so a
-# test run never writes to the developer's ~/.cache.
-os.environ.setdefault("TAPAUDIT_CACHE_DIR", tempfile.mkdtemp(prefix="tapaudit-test-cache-"))
+# Hypothesis would keep its example database in the working directory (the checkout): not kept.
+settings.register_profile("tapaudit", database=None)
+settings.load_profile("tapaudit")
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -51,6 +52,36 @@ def run_cli(*args: str, stdin: str | bytes | None = None, cwd: Path | None = Non
     proc.stdout = proc.stdout.decode("utf-8", "replace")  # type: ignore[assignment]
     proc.stderr = proc.stderr.decode("utf-8", "replace")  # type: ignore[assignment]
     return proc
+
+
+# The tools the tests start keep caches in the home folder: pip, virtualenv, pre-commit, jsii (the
+# node side of aws-cdk-lib) and CDK's asset fingerprints (~/.cdk, always under $HOME). The test
+# session gives them a home of its own in a temporary folder, removed at its end; the user's
+# configuration (pip's package index, for one) still applies.
+SESSION_HOME = pytest.StashKey[tuple[Path, dict[str, str | None]]]()
+HOME_FOLDERS = {"XDG_CACHE_HOME": ".cache", "XDG_DATA_HOME": ".local/share",
+                "PRE_COMMIT_HOME": ".cache/pre-commit"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # xdist's workers inherit the controller's environment: one home, one hooks env
+    home = Path(tempfile.mkdtemp(prefix="tapaudit-tests-home-"))
+    values = {"XDG_CONFIG_HOME": os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config"),
+              "HOME": str(home), **{name: str(home / folder) for name, folder in HOME_FOLDERS.items()}}
+    config.stash[SESSION_HOME] = (home, {name: os.environ.get(name) for name in values})
+    os.environ.update(values)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    home, saved = config.stash.get(SESSION_HOME, (None, {}))
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    if home is not None:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

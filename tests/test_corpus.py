@@ -74,11 +74,33 @@ def test_sam_resources_of_the_corpus_are_checked():
     assert (checked, not_checked) == (SAM_RESOURCES_CHECKED, SAM_RESOURCES_NOT_CHECKED)
 
 
+# What each file of corpus/broken deserves; a file not named here is not well-formed: an error.
+BROKEN_OUTCOMES = {
+    # Well-formed; only its Outputs break CloudFormation's rules, which tapaudit does not check.
+    "cfn-lint-v0.87.7__test__fixtures__templates__bad__outputs__configuration.yaml": {"template"},
+    # Parsed, but no template (empty, a string, no Resources): skipped with a note, never silent.
+    "cfn-lint__test__fixtures__templates__bad__empty_file.yaml": {"skipped"},
+    "cfn-lint__test__fixtures__templates__bad__not_cloudformation.yaml": {"skipped"},
+    "cfn-lint__test__fixtures__templates__bad__string.yaml": {"skipped"},
+    "cfn_nag__spec__test_templates__json__structural__no_resources.json": {"skipped"},
+    "cfn_nag__spec__test_templates__yaml__ignore_fatal__non_cfn.yml": {"skipped"},
+    # A line of prose in a .json file: a YAML string (skipped) or invalid JSON (an error).
+    "cfn_nag__spec__test_templates__json__structural__rubbish.json": {"skipped", "error"},
+    "checkov__tests__cloudformation__parser__fail.json": {"skipped", "error"},
+}
+
+
 def test_broken_corpus_files_are_errors_not_crashes(rules):
+    outcomes = {}
     for path in sorted((CORPUS / "broken").iterdir()):
         report = scan_source(TemplateSource(path.name, path=path), rules, debug=True)
-        # Parsed but no template (an empty file, a string): skipped with a note, never silent.
-        assert report.error is not None or report.is_template or report.skipped is not None
+        found = [name for name, yes in (("error", report.error is not None), ("template", report.is_template),
+                                        ("skipped", report.skipped is not None)) if yes]
+        assert len(found) == 1, (path.name, found)
+        outcomes[path.name] = found[0]
+    assert len(outcomes) == 16
+    assert {name: outcome for name, outcome in outcomes.items()
+            if outcome not in BROKEN_OUTCOMES.get(name, {"error"})} == {}
 
 
 def test_whole_corpus_through_the_cli():

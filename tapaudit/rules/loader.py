@@ -10,7 +10,6 @@ from typing import Any
 from tapaudit.config import Config, ConfigError, RuleSettings, did_you_mean
 from tapaudit.findings import Severity
 from tapaudit.model.values import shape_of
-from tapaudit.rules import parsed_cache
 from tapaudit.rules.model import Check, Fix, FixVariant, Rule
 from tapaudit.rules.predicates import PREDICATES, REGEX_ARGS
 from tapaudit.rules.selectors import SelectorError, compile_selector
@@ -18,6 +17,9 @@ from tapaudit.rules.selectors import SelectorError, compile_selector
 _PLACEHOLDER = re.compile(r"^\{(\w+)\}$")
 _REQUIRED = ("id", "title", "severity", "rationale", "why", "resource_types", "fix", "checks")
 _ID = re.compile(r"^[A-Z][A-Z0-9_-]{1,31}$")
+# A rule file's budget: the built-in ones hold at most a few hundred values, nested six deep.
+MAX_RULE_NODES = 100_000
+MAX_RULE_DEPTH = 100
 
 
 class RuleFileError(Exception):
@@ -50,12 +52,40 @@ def load_rules(extra_dirs: Iterable[Path] = (), config: Config | None = None) ->
 
 
 def _parse_yaml(text: str) -> Any:
-    import yaml  # only when the parsed-rule cache misses: the import alone costs ~20 ms
+    """The file's data, if its YAML stays within MAX_RULE_NODES once aliases are expanded."""
+    import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)  # the C parser where installed
     try:
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        node = loader.get_single_node()
+        if node is None:  # an empty file
+            return None
+        _within_budget(node)
+        return loader.construct_document(node)
     except yaml.YAMLError as exc:
         raise ValueError(str(exc)) from None
+    except RecursionError:  # composing is recursive: a file nested thousands deep
+        raise ValueError(f"nesting deeper than {MAX_RULE_DEPTH} levels") from None
+    finally:
+        loader.dispose()
+
+
+def _within_budget(root: Any) -> None:
+    """Count the composed nodes as the data would hold them: an alias counts its whole target again
+    (and merge keys copy theirs), so a few lines of nested aliases cannot grow into gigabytes of
+    values, here or in the placeholder filling that copies every value. The walk stops at the budget."""
+    stack, count = [(root, 1)], 0
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > MAX_RULE_NODES:
+            raise ValueError(f"more than {MAX_RULE_NODES:,} values once YAML aliases are expanded")
+        if depth > MAX_RULE_DEPTH:
+            raise ValueError(f"nesting deeper than {MAX_RULE_DEPTH} levels")
+        children = node.value if isinstance(node.value, list) else ()
+        for child in children:
+            pairs = child if isinstance(child, tuple) else (child,)  # a mapping's (key, value)
+            stack.extend((item, depth + 1) for item in pairs)
 
 
 def load_rule_file(path: Path, config: Config | None = None) -> Rule:
@@ -64,10 +94,9 @@ def load_rule_file(path: Path, config: Config | None = None) -> Rule:
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleFileError(f"{path}: cannot read rule file: {exc}") from None
     try:
-        return _build(_parsed(path, text), path, config)
-    except (KeyError, TypeError, ValueError, SelectorError):
-        pass  # a damaged cache entry reads like a broken file: the file itself decides
-    data = _parsed(path, text, fresh=True)
+        data = _parse_yaml(text)
+    except ValueError as exc:
+        raise RuleFileError(f"{path}: cannot read rule file: {exc}") from None
     try:
         return _build(data, path, config)
     except (KeyError, TypeError, ValueError, SelectorError) as exc:
@@ -76,13 +105,6 @@ def load_rule_file(path: Path, config: Config | None = None) -> Rule:
         hint = (f" (with the parameters set in {config.file_name})"
                 if config is not None and settings is not None and settings.parameters else "")
         raise RuleFileError(f"{path}: {exc}{hint}") from None
-
-
-def _parsed(path: Path, text: str, fresh: bool = False) -> Any:
-    try:
-        return parsed_cache.load(text, _parse_yaml, fresh=fresh)
-    except ValueError as exc:
-        raise RuleFileError(f"{path}: cannot read rule file: {exc}") from None
 
 
 def _build(data: Any, path: Path, config: Config | None = None) -> Rule:

@@ -33,9 +33,9 @@ def hook_repo(tmp_path_factory) -> tuple[Path, str]:
 
 
 @pytest.fixture(scope="module")
-def pre_commit_home(tmp_path_factory) -> Path:
-    # One cache for the module: pre-commit installs the hook environment once per repo and rev.
-    return tmp_path_factory.mktemp("pre-commit-home")
+def pre_commit_home() -> Path:
+    # The test session's (tests/conftest.py): every pre-commit the tests start uses it.
+    return Path(os.environ["PRE_COMMIT_HOME"])
 
 
 class Project:

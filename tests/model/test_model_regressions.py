@@ -29,27 +29,27 @@ def ids(findings):
 
 # 1. A resource whose name refers to itself: that value is unknown, the template still scans.
 
-@pytest.mark.parametrize(("resources", "value"), [
+@pytest.mark.parametrize(("resources", "value", "reason"), [
     ({"Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::GetAtt": ["Q", "QueueName"]}}}},
-     {"Fn::GetAtt": ["Q", "Arn"]}),
+     {"Fn::GetAtt": ["Q", "Arn"]}, "the name of Q refers to itself"),
     ({"A": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": {"Ref": "A"}}}},
-     {"Fn::GetAtt": ["A", "Arn"]}),
+     {"Fn::GetAtt": ["A", "Arn"]}, "the name of A refers to itself"),
     ({"L": {"Type": "AWS::Lambda::Alias", "Properties": {"FunctionName": {"Ref": "L"}, "Name": "live"}}},
-     {"Ref": "L"}),
+     {"Ref": "L"}, "the function name of L refers to itself"),
     # through another resource
     ({"A": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::GetAtt": ["B", "QueueName"]}}},
       "B": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::Join": ["-", [
           {"Fn::GetAtt": ["A", "QueueName"]}, {"Fn::GetAtt": ["A", "QueueName"]}]]}}}},
-     {"Fn::GetAtt": ["A", "Arn"]}),
+     {"Fn::GetAtt": ["A", "Arn"]}, "the name of A refers to itself"),
     # a rule on a bus named after the rule itself
     ({"R": {"Type": "AWS::Events::Rule", "Properties": {"EventBusName": {"Fn::GetAtt": ["R", "Arn"]}}}},
-     {"Fn::GetAtt": ["R", "Arn"]}),
+     {"Fn::GetAtt": ["R", "Arn"]}, "intrinsic functions nested too deep"),
 ])
-def test_self_referencing_name_is_unknown_for_that_value_only(resources, value):
+def test_self_referencing_name_is_unknown_for_that_value_only(resources, value, reason):
     template = Template({"Resources": resources})
     result = render(template, value)
     assert isinstance(result, Unknown)
-    assert "refers to itself" in result.reason or "nested too deep" in result.reason
+    assert result.reason == reason
 
 
 def test_self_named_queue_template_still_scans(rules):
@@ -60,96 +60,23 @@ def test_self_named_queue_template_still_scans(rules):
 
 # 2. Fn::If combinations are built part by part: contradictions dropped early, overflow found early.
 
-def test_many_parts_on_one_condition_give_two_values_quickly():
-    import time
-
+def test_many_parts_on_one_condition_give_two_values():
+    # 2^60 combinations if the parts were crossed blindly: over the budget, the answer would be Unknown.
     template = Template({"Conditions": {"C": {"Fn::Equals": ["a", "a"]}}, "Resources": {}})
     value = {"Fn::Join": ["", [{"Fn::If": ["C", "a", "b"]}] * 60]}
-    start = time.perf_counter()
     found = resolve_all(template, value)
-    assert time.perf_counter() - start < 2
     assert [(v, c) for v, c in found] == [("a" * 60, (("C", True),)), ("b" * 60, (("C", False),))]
 
 
-def test_many_independent_conditions_are_unknown_quickly():
-    import time
-
+def test_many_independent_conditions_are_unknown():
     names = [f"C{i}" for i in range(40)]
     template = Template({"Conditions": {n: {"Fn::Equals": ["a", "a"]} for n in names}, "Resources": {}})
     value = {"Fn::Join": ["", [{"Fn::If": [n, "a", "b"]} for n in names]]}
-    start = time.perf_counter()
     result = render(template, value)
-    assert time.perf_counter() - start < 2
     assert isinstance(result, Unknown) and "Fn::If combinations" in result.reason
 
 
-# 3. IAM actions are rendered like resources; what cannot be read is kept as "maybe", never dropped.
-
-def test_deny_whose_action_is_a_parameter_default_denies(rules):
-    report = scan(REGRESSIONS / "deny_action_from_parameter.yaml", rules)
-    assert ids(report.findings) == ["TAP004"]
-    assert "explicitly denied" in report.findings[0].message
-
-
-def test_allow_whose_action_is_a_sub_allows(rules):
-    report = scan(REGRESSIONS / "allow_action_from_sub.yaml", rules)
-    assert report.findings == [] and report.unknown == []
-    assert any(c.rule_id == "TAP004" for c in report.checked)
-
-
-def test_deny_with_too_many_action_combinations_is_unknown(rules):
-    report = scan(REGRESSIONS / "deny_actions_too_many_conditions.json", rules)
-    assert report.findings == []
-    assert ids(report.unknown) == ["TAP004"]
-    assert "Deny" in report.unknown[0].message
-
-
-POLICY_T = Template({
-    "Parameters": {"Open": {"Type": "String"}},
-    "Conditions": {f"C{i}": {"Fn::Equals": ["a", "a"]} for i in range(8)},
-    "Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "orders"}}},
-})
-_ALLOW = {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}
-
-
-def _decide(*statements):
-    from tapaudit.model.iam import RolePolicies, evaluate, statements_of
-    from tapaudit.model.values import Branch
-
-    doc = Branch({"Statement": list(statements)}, ())
-    policies = RolePolicies(list(statements_of(POLICY_T, doc, "p")), [])
-    queue = render(POLICY_T, {"Fn::GetAtt": ["Queue", "Arn"]})
-    return {d.access for d in evaluate(POLICY_T, policies, "sqs:SendMessage",
-                                       lambda p: POLICY_T.symbols.compare(p, queue), "q")}
-
-
-@pytest.mark.parametrize("deny", [
-    # the action comes from a parameter without default
-    {"Effect": "Deny", "Action": {"Ref": "Open"}, "Resource": "*"},
-    # an action that is not a string
-    {"Effect": "Deny", "Action": [{"not": "a string"}], "Resource": "*"},
-    # Action and Resource each fine alone, too many Fn::If combinations together
-    {"Effect": "Deny",
-     "Action": [{"Fn::If": [f"C{i}", "sqs:SendMessage", "sqs:ReceiveMessage"]} for i in range(4)],
-     "Resource": [{"Fn::If": [f"C{i}", "*", "arn:aws:sqs:*:*:other"]} for i in range(4, 8)]},
-])
-def test_unreadable_deny_makes_the_answer_unknown(deny):
-    from tapaudit.model.iam import Access
-
-    assert _decide(_ALLOW, deny) == {Access.UNKNOWN}
-
-
-def test_unreadable_allow_is_unknown_and_a_readable_action_still_counts():
-    from tapaudit.model.iam import Access
-
-    assert _decide({**_ALLOW, "Action": {"Ref": "Open"}}) == {Access.UNKNOWN}
-    assert _decide({**_ALLOW, "Action": {"Fn::Sub": "sqs:${!Literal}"}}) == {Access.NOT_ALLOWED}
-    # a Deny whose unreadable action list also names another action it covers is still a Deny
-    assert _decide(_ALLOW, {"Effect": "Deny", "Action": [{"Ref": "Open"}, "sqs:*"],
-                            "Resource": "*"}) == {Access.DENIED}
-
-
-# 4. Hostile input is scanned, never an internal error.
+# 3. Hostile input is scanned, never an internal error.
 
 @pytest.mark.parametrize("name", ["int_property_key.yaml", "int_key_in_select.yaml",
                                   "mixed_key_types.yaml", "int_condition_key.yaml",
@@ -177,7 +104,7 @@ def test_huge_reserved_concurrency_is_a_number(rules):
     assert failed.error is None and "TAP006" in ids(failed.findings)
 
 
-# 5. Fn::ForEach: the generated-entries budget holds across nested loops.
+# 4. Fn::ForEach: the generated-entries budget holds across nested loops.
 
 def _nested_loops(outer: int, inner: int) -> dict:
     return {"Transform": "AWS::LanguageExtensions", "Resources": {"Fn::ForEach::A": [
@@ -187,17 +114,13 @@ def _nested_loops(outer: int, inner: int) -> dict:
                             "Properties": {"QueueName": {"Fn::Sub": "q-${x}-${y}"}}}}]}]}}
 
 
-def test_nested_loops_over_the_budget_are_refused_early():
-    import time
-
+def test_nested_loops_over_the_budget_are_refused():
     from tapaudit.errors import InputError
     from tapaudit.model.provenance import Provenance
-    from tapaudit.transforms.foreach import expand_language_extensions
+    from tapaudit.transforms.foreach import MAX_GENERATED, expand_language_extensions
 
-    start = time.perf_counter()
-    with pytest.raises(InputError, match="generates more than"):
+    with pytest.raises(InputError, match=f"generates more than {MAX_GENERATED} entries"):
         expand_language_extensions(_nested_loops(1500, 1500), Provenance())
-    assert time.perf_counter() - start < 3
 
 
 def test_nested_loops_within_the_budget_expand():
@@ -209,7 +132,7 @@ def test_nested_loops_within_the_budget_expand():
     assert out["Resources"]["Q7x42"]["Properties"]["QueueName"] == {"Fn::Sub": "q-7-42"}
 
 
-# 6. A combination whose conditions contradict each other is dropped, never kept.
+# 5. A combination whose conditions contradict each other is dropped, never kept.
 
 COND_T = Template({
     "Conditions": {"C": {"Fn::Equals": ["a", "a"]}},
@@ -253,20 +176,7 @@ def test_nested_fn_if_on_the_same_condition_gives_consistent_branches():
         ("x", (("C", True),)), ("q", (("C", False),))]
 
 
-# 7. Work done once per template: a role's policies, the DynamoDB index probes.
-
-def test_role_policies_are_built_once_per_template_and_role():
-    from tapaudit.model.iam import role_policies
-
-    template = Template({"Resources": {
-        "Role": {"Type": "AWS::IAM::Role", "Properties": {"Policies": [{"PolicyName": "p",
-            "PolicyDocument": {"Statement": [_ALLOW]}}]}},
-        "Other": {"Type": "AWS::IAM::Role"}}})
-    first = role_policies(template, "Role")
-    assert role_policies(template, "Role") is first and len(first.statements) == 1
-    assert role_policies(template, "Other") is not first
-    assert role_policies(Template(template.data), "Role") is not first
-
+# 6. Work done once per template: the DynamoDB index probes (a role's policies: test_iam.py).
 
 def test_dynamodb_index_probes_are_built_once_per_template(monkeypatch):
     from tapaudit.rules.predicates import lambda_functions
