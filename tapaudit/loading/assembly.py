@@ -16,11 +16,11 @@ from pathlib import Path
 
 from tapaudit.errors import InputError
 from tapaudit.findings import ScanError
+from tapaudit.loading.quoting import excerpt
 from tapaudit.loading.reading import display_name, not_regular, read_bounded, special_kind
 
 MAX_DEPTH = 8  # stages nested in stages
 TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
-_EXCERPT = 60
 
 
 @dataclass(frozen=True)
@@ -37,13 +37,6 @@ class Assembly:
 
     def error(self, stack: str | None, file: Path, message: str) -> None:
         self.errors.append((stack, ScanError(display_name(file), message)))
-
-
-def excerpt(value: object) -> str:
-    """A value from the input as a short, escaped, quoted excerpt for a message."""
-    text = str(value)
-    cut = text[:_EXCERPT]
-    return repr(cut) + ("..." if len(text) > _EXCERPT else "")
 
 
 class Assemblies:

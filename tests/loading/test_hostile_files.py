@@ -19,6 +19,7 @@ import pytest
 from tapaudit.errors import InputError
 from tapaudit.loading import assembly as assembly_module
 from tapaudit.loading.discovery import MAX_BYTES, TemplateSource, discover, read_text
+from tapaudit.loading.quoting import excerpt
 from tapaudit.pipeline import run
 from tests.conftest import run_cli
 
@@ -160,7 +161,7 @@ def test_stdin_over_the_size_limit_says_so():
 # --- cloud assemblies: nothing outside the folder is read; a broken manifest costs only itself ---
 
 def test_long_values_are_quoted_as_short_escaped_excerpts():
-    assert assembly_module.excerpt("\x1b[31m" + "a" * 100) == "'\\x1b[31m" + "a" * 55 + "'..."
+    assert excerpt("\x1b[31m" + "a" * 100) == "'\\x1b[31m" + "a" * 55 + "'..."
 
 
 def _copy(name: str, tmp_path: Path) -> Path:
