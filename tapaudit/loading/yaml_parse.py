@@ -69,9 +69,7 @@ class _Converter:
         name = short_form_name(tag)
         if name is not None:
             if name not in KNOWN_FUNCTIONS:  # `F: !Foo {...}` would leave a resource without a Type
-                what = ("a Rain directive: scan the template `rain pkg` writes" if tag.startswith("!Rain::")
-                        else "not a CloudFormation function")
-                raise InputError(f"unknown YAML tag {excerpt(tag)} at line {node.start_mark.line + 1} ({what})")
+                raise _unknown_tag(tag, node.start_mark.line + 1)
             value = self._short_form(name, node, depth)
         elif isinstance(node, yaml.ScalarNode):
             value = node.value if tag == _STR else self._scalar(node)
@@ -146,6 +144,12 @@ class _Converter:
         mapping: dict = {}
         self._fill_mapping(node, mapping, depth)
         return {name: mapping}
+
+
+def _unknown_tag(tag: str, line: int) -> InputError:
+    what = ("a Rain directive: scan the template `rain pkg` writes" if tag.startswith("!Rain::")
+            else "not a CloudFormation function")
+    return InputError(f"unknown YAML tag {excerpt(tag)} at line {line} ({what})")
 
 
 def parse_yaml(text: str) -> tuple[Any, YamlSourceMap]:
