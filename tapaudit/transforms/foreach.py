@@ -58,8 +58,8 @@ def _expand_mapping(mapping: dict, parameters: dict, provenance: Provenance,
         for name, body, fragment_path in generated:
             if name in written or name in result:
                 # CloudFormation refuses the template; the last writer would hide the other.
-                clash = "which the template already defines" if name in written else "which is generated twice"
-                raise InputError(f"{excerpt(key)} generates {excerpt(name)}, {clash}")
+                clash = "the template already defines" if name in written else "is generated twice"
+                raise InputError(f"{excerpt(key)} generates {excerpt(name)}, which {clash}")
             result[name] = body
             if loop_path is not None and isinstance(body, dict):
                 kind = body.get("Type") if isinstance(body.get("Type"), str) else "resource"
