@@ -14,7 +14,7 @@ from json.decoder import scanstring
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tapaudit.loading.cfn_tags import short_form_name
-from tapaudit.loading.json_checks import DuplicateKey
+from tapaudit.loading.json_checks import DuplicateKey, check_surrogates
 
 if TYPE_CHECKING:
     import yaml
@@ -79,7 +79,8 @@ class JsonSourceMap:
         except (_Malformed, json.JSONDecodeError):
             if text.startswith("\ufeff"):  # json.loads refuses a BOM first; the decoder does not
                 raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0) from None
-            return decoder.decode(text), cls(text)  # raises the decoder's own error
+            data, source_map = decoder.decode(text), cls(text)  # raises the decoder's own error
+        check_surrogates(text)
         return data, source_map
 
     def _walk(self, start: int, decoder: json.JSONDecoder, levels: int) -> tuple[Any, int]:

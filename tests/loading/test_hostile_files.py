@@ -243,3 +243,12 @@ def test_named_templates_of_one_assembly_read_its_manifest_once(tmp_path, monkey
     assert errors == [] and len(sources) == 30
     assert {s.stack for s in sources} == {f"Stack{i}" for i in range(30)}
     assert reads == [folder / "manifest.json"]
+
+
+def test_lone_surrogate_escape_is_refused_with_its_line(tmp_path):
+    """`"\\ud800"` is valid JSON syntax but not Unicode: no report could encode it (issue 16).
+    A pair (an emoji) and an escaped backslash followed by `ud800` are fine."""
+    folder = _folder_with(tmp_path, "lone-surrogate.json")
+    result = run([str(folder)], jobs=1).result
+    assert _errors(result) == {"lone-surrogate.json": "lone surrogate \\ud800 at line 3: not Unicode text"}
+    assert len(result.templates) == 1
