@@ -35,8 +35,18 @@ class Assembly:
     templates: list[StackTemplate] = field(default_factory=list)
     errors: list[tuple[str | None, ScanError]] = field(default_factory=list)  # (stack id, error)
 
+    _by_path: dict[Path, StackTemplate] | None = field(default=None, repr=False)
+
     def error(self, stack: str | None, file: Path, message: str) -> None:
         self.errors.append((stack, ScanError(display_name(file), message)))
+
+    def template_at(self, path: Path) -> StackTemplate | None:
+        """The template of this assembly at `path` (symlinks resolved), or None."""
+        if self._by_path is None:
+            self._by_path = {}
+            for template in self.templates:
+                self._by_path.setdefault(template.path.resolve(), template)
+        return self._by_path.get(path.resolve())
 
 
 class Assemblies:

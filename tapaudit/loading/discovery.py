@@ -97,13 +97,12 @@ def _named_file(path: Path, assemblies: Assemblies, errors: list[ScanError]) -> 
     manifest entries are reported with it."""
     if path.name.endswith(".template.json") and assemblies.is_assembly(path.parent):
         assembly = assemblies.read(path.parent)
-        target = path.resolve()
-        for found in assembly.templates:
-            if found.path.resolve() == target:
-                errors.extend(error for stack, error in assembly.errors
-                              if stack == found.stack and error not in errors)
-                return TemplateSource(display_name(path), path=found.path, stack=found.stack,
-                                      cdk_paths=found.cdk_paths)
+        found = assembly.template_at(path)
+        if found is not None:
+            errors.extend(error for stack, error in assembly.errors
+                          if stack == found.stack and error not in errors)
+            return TemplateSource(display_name(path), path=found.path, stack=found.stack,
+                                  cdk_paths=found.cdk_paths)
     return TemplateSource(display_name(path), path=path)
 
 
