@@ -102,9 +102,9 @@ def scan_source(source: TemplateSource, rules: Sequence[Rule], debug: bool = Fal
         document = parse_document(text)
         data = document.data
         if not isinstance(data, dict) or not any(key in data for key in _TEMPLATE_HINTS):
-            if source.explicit:  # e.g. package.json handed over by a pre-commit hook: noted, not an error
-                report.skipped = Skipped(source.display, "not a CloudFormation template (no "
-                                                         "Resources or AWSTemplateFormatVersion)")
+            # e.g. package.json handed over by a pre-commit hook, a Helm chart in a folder: listed
+            report.skipped = Skipped(source.display, "not a CloudFormation template (no "
+                                                     "Resources or AWSTemplateFormatVersion)")
             return report
         if data.get("Resources") is not None and not isinstance(data["Resources"], dict):
             raise InputError("Resources is not a mapping")
@@ -119,12 +119,13 @@ def scan_source(source: TemplateSource, rules: Sequence[Rule], debug: bool = Fal
             _apply_suppressions(report, data, rules, options or ScanOptions(),
                                 expansion.data if expansion else None)
     except InputError as exc:
-        # In a folder walk, files that do not even mention a template section are not ours.
+        # A candidate that cannot be read or decoded is an error wherever it was found; in a folder
+        # walk, text that does not even mention a template section is not ours (listed as skipped).
         mentions_template = text is not None and any(h in text for h in _TEMPLATE_HINTS)
-        if mentions_template or (source.explicit and not (options and options.unparsable_non_templates_ok
-                                                          and text is not None)):
+        if text is None or mentions_template or (source.explicit and not (
+                options and options.unparsable_non_templates_ok)):
             report.error = ScanError(source.display, str(exc))
-        elif source.explicit:
+        else:
             report.skipped = Skipped(source.display, f"not a CloudFormation template ({exc})")
     except InstallError as exc:  # e.g. a damaged managed-policy snapshot: not a pass, not a crash
         report.error = ScanError(source.display, str(exc))

@@ -11,6 +11,7 @@ import math
 import re
 
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|-?[0-9][0-9.eE+-]*|NaN|-?Infinity')
+_SURROGATE = re.compile(r"(\\+)u([dD][89a-fA-F][0-9a-fA-F]{2})")
 _INT_DIGIT_LIMIT = 4300  # Python refuses to convert longer integer strings (sys.int_info)
 
 
@@ -18,6 +19,15 @@ class NumberRefused(ValueError):
     def __init__(self, literal: str) -> None:
         super().__init__(literal)
         self.literal = literal
+
+
+class LoneSurrogate(ValueError):
+    """A `\\ud800`-style escape that is not half of a pair: not Unicode text, and no report
+    could encode a string holding it."""
+
+    def __init__(self, escape: str, offset: int) -> None:
+        super().__init__(escape)
+        self.escape, self.offset = escape, offset
 
 
 class DuplicateKey(ValueError):
@@ -38,6 +48,29 @@ def no_duplicates(pairs: list[tuple[str, object]]) -> dict:
     return mapping
 
 
+def check_surrogates(text: str) -> None:
+    """Raise LoneSurrogate for the first unpaired surrogate escape of JSON text. A backslash
+    occurs only inside JSON strings, so the escapes are found on the text, without the data."""
+    if "\\u" not in text:
+        return
+    pending: tuple[str, int, int] | None = None  # a high half waiting for its low half
+    for match in _SURROGATE.finditer(text):
+        if len(match.group(1)) % 2 == 0:
+            continue  # an escaped backslash, then a plain "u"
+        start = match.end(1) - 1
+        is_low = match.group(2)[1] in "cdefCDEF"
+        if pending is not None:
+            if is_low and start == pending[2]:
+                pending = None
+                continue
+            raise LoneSurrogate(*pending[:2])
+        if is_low:
+            raise LoneSurrogate(text[start:match.end()], start)
+        pending = (text[start:match.end()], start, match.end())
+    if pending is not None:
+        raise LoneSurrogate(*pending[:2])
+
+
 def check_json_number(literal: str) -> float:
     """parse_constant / parse_float: NaN, Infinity and floats that overflow to infinity are refused."""
     if literal in ("NaN", "Infinity", "-Infinity"):
@@ -54,6 +87,8 @@ def _line(text: str, offset: int) -> int:
 
 def json_problem(text: str, exc: ValueError) -> str:
     """One line for the user: what was refused and where."""
+    if isinstance(exc, LoneSurrogate):
+        return f"lone surrogate {exc.escape} at line {_line(text, exc.offset)}: not Unicode text"
     if isinstance(exc, DuplicateKey):
         lines = _duplicate_lines(text, exc.key)
         where = f" at line {lines[1]} (first at line {lines[0]})" if lines else ""

@@ -14,7 +14,7 @@ from json.decoder import scanstring
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tapaudit.loading.cfn_tags import short_form_name
-from tapaudit.loading.json_checks import DuplicateKey
+from tapaudit.loading.json_checks import DuplicateKey, check_surrogates
 
 if TYPE_CHECKING:
     import yaml
@@ -79,7 +79,8 @@ class JsonSourceMap:
         except (_Malformed, json.JSONDecodeError):
             if text.startswith("\ufeff"):  # json.loads refuses a BOM first; the decoder does not
                 raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0) from None
-            return decoder.decode(text), cls(text)  # raises the decoder's own error
+            data, source_map = decoder.decode(text), cls(text)  # raises the decoder's own error
+        check_surrogates(text)
         return data, source_map
 
     def _walk(self, start: int, decoder: json.JSONDecoder, levels: int) -> tuple[Any, int]:
@@ -155,10 +156,22 @@ class JsonSourceMap:
 
 
 class YamlSourceMap:
-    """Walks the composed YAML node graph, which keeps every node's start mark."""
+    """Walks the composed YAML node graph, which keeps every node's start mark. Each mapping on
+    a path is indexed by key the first time a lookup crosses it, so locating every resource of
+    a large template costs one pass over its keys, not one pass per resource."""
 
     def __init__(self, root: yaml.Node | None) -> None:
         self._root = root
+        self._keys: dict[int, dict[Any, tuple[yaml.Node, Any]]] = {}  # id(mapping) -> key -> (value, mark)
+
+    def _index(self, mapping: yaml.MappingNode) -> dict[Any, tuple[yaml.Node, Any]]:
+        index = self._keys.get(id(mapping))
+        if index is None:
+            index = {}
+            for key_node, value_node in mapping.value:  # the last of repeated keys wins, as before
+                index[getattr(key_node, "value", None)] = (value_node, key_node.start_mark)
+            self._keys[id(mapping)] = index
+        return index
 
     def locate(self, path: Path) -> tuple[int, int]:
         import yaml  # loaded already: this map exists only for a YAML document
@@ -171,19 +184,14 @@ class YamlSourceMap:
             # A short-form tag (!If, !GetAtt) is one node standing for {"Fn::If": [...]}.
             if isinstance(element, str) and short_form_name(node.tag) == element:
                 continue
-            nxt = None
-            mark = None
+            hit = None
             if isinstance(node, yaml.MappingNode):
-                for key_node, value_node in node.value:
-                    if getattr(key_node, "value", None) == element:
-                        nxt, mark = value_node, key_node.start_mark
+                hit = self._index(node).get(element) if isinstance(element, str) else None
             elif (isinstance(node, yaml.SequenceNode) and isinstance(element, int)
                   and 0 <= element < len(node.value)):
-                nxt = node.value[element]
-                mark = nxt.start_mark
-            if nxt is None:
+                hit = (node.value[element], node.value[element].start_mark)
+            if hit is None:
                 break
+            node, mark = hit
             best = (mark.line + 1, mark.column + 1)
-            node = nxt
         return best
-

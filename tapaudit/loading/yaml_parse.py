@@ -15,9 +15,10 @@ from typing import Any
 import yaml
 
 from tapaudit.errors import InputError
-from tapaudit.loading.cfn_tags import short_form_name
+from tapaudit.loading.cfn_tags import KNOWN_FUNCTIONS, short_form_name
 from tapaudit.loading.limits import MAX_EXPANDED_NODES, MAX_NESTING
 from tapaudit.loading.positions import YamlSourceMap
+from tapaudit.loading.quoting import excerpt
 
 # libyaml's C composer overflows the stack somewhere past 20,000 levels: text that could nest
 # that deep is checked event by event before the composer sees it.
@@ -77,6 +78,8 @@ class _Converter:
         tag = node.tag
         name = short_form_name(tag)
         if name is not None:
+            if name not in KNOWN_FUNCTIONS:  # `F: !Foo {...}` would leave a resource without a Type
+                raise _unknown_tag(tag, node.start_mark.line + 1)
             value = self._short_form(name, node, depth)
         elif isinstance(node, yaml.ScalarNode):
             value = node.value if tag == _STR else self._scalar(node)
@@ -115,7 +118,7 @@ class _Converter:
         first_explicit = len(node.value) - explicit
         seen: set = set()
         for index, (key_node, value_node) in enumerate(node.value):
-            key = self.convert(key_node, depth + 1)
+            key = self._key(key_node, depth)
             try:
                 if index >= first_explicit:
                     if key in seen:
@@ -126,11 +129,18 @@ class _Converter:
                 raise yaml.constructor.ConstructorError(
                     None, None, "found unhashable key", key_node.start_mark) from None
 
+    def _key(self, key_node: yaml.Node, depth: int) -> Any:
+        """A scalar key is the text the user wrote: CloudFormation's logical ids and property
+        names are strings, so `1:` is "1" and `true:` is "true" (and the two never collide)."""
+        if isinstance(key_node, yaml.ScalarNode) and short_form_name(key_node.tag) is None:
+            return key_node.value
+        return self.convert(key_node, depth + 1)
+
     def _duplicate(self, node: yaml.MappingNode, key: Any, second: yaml.Node,
                    first_explicit: int) -> None:
         """Refuse a repeated key, as CloudFormation does: the last value would hide the first."""
         first = next((k for k, _ in node.value[first_explicit:]
-                      if k is not second and self.convert(k) == key), second)
+                      if k is not second and self._key(k, 0) == key), second)
         raise InputError(f"duplicate key {key!r} at line {second.start_mark.line + 1} "
                          f"(first at line {first.start_mark.line + 1})")
 
@@ -144,6 +154,12 @@ class _Converter:
         mapping: dict = {}
         self._fill_mapping(node, mapping, depth)
         return {name: mapping}
+
+
+def _unknown_tag(tag: str, line: int) -> InputError:
+    what = ("a Rain directive: scan the template `rain pkg` writes" if tag.startswith("!Rain::")
+            else "not a CloudFormation function")
+    return InputError(f"unknown YAML tag {excerpt(tag)} at line {line} ({what})")
 
 
 def parse_yaml(text: str) -> tuple[Any, YamlSourceMap]:

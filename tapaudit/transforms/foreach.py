@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from tapaudit.errors import InputError
+from tapaudit.loading.quoting import excerpt
 from tapaudit.model.provenance import Origin, Provenance
 from tapaudit.model.values import intrinsic
 
@@ -44,8 +45,9 @@ def _expand_mapping(mapping: dict, parameters: dict, provenance: Provenance,
                     source: tuple | None) -> dict:
     """`mapping` with its loops expanded; `source` is the path of `mapping` (Resources only)."""
     result: dict = {}
+    written = {key for key in mapping if not (isinstance(key, str) and key.startswith(PREFIX))}
     for key, value in mapping.items():
-        if not (isinstance(key, str) and key.startswith(PREFIX)):
+        if key in written:
             result[key] = value
             continue
         loop_path = (*source, key) if source else None
@@ -58,6 +60,10 @@ def _expand_mapping(mapping: dict, parameters: dict, provenance: Provenance,
                 provenance.unchecked[key] = f"not checked: {key} cannot be expanded ({exc})"
             continue
         for name, body, fragment_path in generated:
+            if name in written or name in result:
+                # CloudFormation refuses the template; the last writer would hide the other.
+                clash = "the template already defines" if name in written else "is generated twice"
+                raise InputError(f"{excerpt(key)} generates {excerpt(name)}, which {clash}")
             result[name] = body
             if loop_path is not None and isinstance(body, dict):
                 kind = body.get("Type") if isinstance(body.get("Type"), str) else "resource"
