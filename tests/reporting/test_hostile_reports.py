@@ -13,6 +13,7 @@ import json
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,9 @@ def render(name: str, result: ScanResult, context: ReportContext) -> str:
 def hostile():
     result, context = scan(INJECTION)
     assert len(result.findings) == 2 and any("\x1b" in f.resource for f in result.findings)
-    assert any("\ud800" in (f.cdk_path or "") for f in result.findings)
+    # The loader refuses a lone surrogate in a template (tests/loading); the writers must still
+    # survive one from anywhere else, e.g. a construct path.
+    result.findings = [replace(f, cdk_path=f"{f.cdk_path}\ud800") for f in result.findings]
     return {name: render(name, result, context) for name in FORMATS}
 
 
