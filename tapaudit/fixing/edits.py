@@ -167,8 +167,11 @@ def _replace(doc: Document, nodes: list[Node], path: Sequence[str | int], value:
     parent = nodes[-2] if len(nodes) > 1 else None
     if single and (simple or (parent is not None and parent.inline)):
         text = render.yaml_inline(value)
-        if review:
-            text += "  " + REVIEW_COMMENT
+        if review:  # at the end of the line: a comment inside a flow collection would end it
+            eol = doc.line_end(end)
+            eol -= len(doc.newline) if doc.text.endswith(doc.newline, 0, eol) else 0
+            text += doc.text[end:eol].rstrip(" \t") + "  " + REVIEW_COMMENT
+            end = eol
         return TextEdit(node.start, end, text, owner)
     if parent is not None and parent.inline:
         raise Unplaceable(f"{_where(path)} is inside a YAML flow collection")
@@ -182,8 +185,6 @@ def _replace(doc: Document, nodes: list[Node], path: Sequence[str | int], value:
         start -= 1
     pad = " " * (doc.column(_key_of(doc, nodes)) + unit)
     lines = render.yaml_block(value, unit)
-    if isinstance(value, list):  # list items under a key, indented one unit
-        lines = render.yaml_block(value, unit)
     return TextEdit(start, end, "".join(doc.newline + pad + line for line in lines), owner)
 
 
@@ -218,8 +219,7 @@ def _insert(doc: Document, insert: _Insert) -> TextEdit:
                 block[-1] += "  " + REVIEW_COMMENT
             lines += block
     else:
-        first_item = node.items[0].start if doc.first_member_start(node) is not None else node.start
-        dash = doc.text.rfind("-", 0, first_item + 1)
+        dash = doc.text.rfind("-", 0, doc.first_member_start(node) or node.start)
         pad = " " * doc.column(dash)
         lines = []
         for item in insert.items:
