@@ -24,7 +24,7 @@ from tapaudit.fixing.render import RendererMissing
 from tapaudit.fixing.rules import SETTINGS
 from tapaudit.gate import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, reaches_gate
 from tapaudit.loading.discovery import TemplateSource
-from tapaudit.pipeline import UsageError, run
+from tapaudit.pipeline import ScanOutcome, UsageError, run
 from tapaudit.rules.model import Rule
 from tapaudit.scan import ScanOptions
 
@@ -49,32 +49,14 @@ def run_fix(paths: list[str], rule_ids: list[str], write: bool, config_file: Pat
     except (ConfigError, UsageError, SettingsError) as exc:
         err.write(f"error: {safe(str(exc))}\n")
         return EXIT_ERROR
-    errors = [f"{e.file}: {e.message}" for e in outcome.result.errors]
-    by_file: dict[str, list[Finding]] = {}
-    for finding in outcome.result.findings:
-        by_file.setdefault(finding.file, []).append(finding)
-    options = ScanOptions(cdk_language=config.cdk_language, partition=config.partition,
-                          known_rule_ids=tuple(r.id for r in outcome.rules))
+    results, errors = fix_all(outcome, config, settings)
     left: list[Finding] = []
     fixed = 0
-    for source in outcome.sources:
-        findings = by_file.get(source.display, [])
-        if not findings:
-            continue
-        if source.path is None:
-            errors.append(f"{source.display}: tapaudit fix edits files; save standard input to a file first")
-            continue
-        try:
-            result = _fix_file(source, findings, outcome.rules, settings, options)
-        except (InputError, OSError, UnicodeDecodeError, RendererMissing) as exc:
-            errors.append(f"{source.display}: {exc}")
-            continue
-        except RecursionError:
-            errors.append(f"{source.display}: nesting too deep to fix")
-            continue
+    for result in results:
         if result.changed:
             if write:
-                _replace_file(source.path, result)
+                assert result.source.path is not None
+                _replace_file(result.source.path, result)
             else:
                 out.write(safe(diff(result)))
         _account(result, write, report)
@@ -89,6 +71,35 @@ def run_fix(paths: list[str], rule_ids: list[str], write: bool, config_file: Pat
     if errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if gate else EXIT_OK
+
+
+def fix_all(outcome: ScanOutcome, config: Config,
+            settings: dict[str, dict[str, Any]]) -> tuple[list[FileFix], list[str]]:
+    """Every scanned file with findings, fixed in memory (nothing written), and the input errors
+    (scan errors first). For reports: `sarif.fixable` and `sarif.fixes_by_finding` of each."""
+    errors = [f"{e.file}: {e.message}" for e in outcome.result.errors]
+    by_file: dict[str, list[Finding]] = {}
+    for finding in outcome.result.findings:
+        by_file.setdefault(finding.file, []).append(finding)
+    options = ScanOptions(cdk_language=config.cdk_language, partition=config.partition,
+                          known_rule_ids=tuple(r.id for r in outcome.rules))
+    results = []
+    for source in outcome.sources:
+        findings = by_file.get(source.display, [])
+        if not findings:
+            continue
+        if source.path is None:
+            errors.append(f"{source.display}: tapaudit fix edits files; save standard input to a file first")
+            continue
+        try:
+            results.append(_fix_file(source, findings, outcome.rules, settings, options))
+        except (InputError, OSError, UnicodeDecodeError, RendererMissing) as exc:
+            errors.append(f"{source.display}: {exc}")
+        except RecursionError:
+            errors.append(f"{source.display}: nesting too deep to fix")
+        except Exception as exc:  # the last guard: a fixer bug must not hide other inputs
+            errors.append(f"{source.display}: internal error while fixing ({type(exc).__name__}: {exc})")
+    return results, errors
 
 
 def fix_settings(config: Config, rules: Sequence[Rule]) -> dict[str, dict[str, Any]]:

@@ -52,6 +52,8 @@ class TextEdit:
     end: int
     text: str
     owner: str  # the finding (fingerprint) it fixes
+    # Insertions at one point go deepest first: a YAML block ends where its parent's next key may go.
+    depth: int = 0
 
 
 @dataclass
@@ -226,9 +228,10 @@ def _insert(doc: Document, insert: _Insert) -> TextEdit:
             block = render.yaml_block(item, unit) if isinstance(item, dict | list) \
                 else [render.yaml_inline(item)]
             lines += ["- " + block[0], *("  " + line for line in block[1:])]
-    at, lead = _insert_point(doc, node.end if node.kind == "sequence" else doc.last_member_end(node) or node.end)
+    last = node.end if node.kind == "sequence" else doc.last_member_end(node) or node.end
+    at, lead = _insert_point(doc, last)
     body = doc.newline.join(pad + line for line in lines)
-    return TextEdit(at, at, lead + body + ("" if lead else doc.newline), insert.owner)
+    return TextEdit(at, at, lead + body + ("" if lead else doc.newline), insert.owner, len(pad))
 
 
 # ---- JSON -------------------------------------------------------------------------------------
@@ -293,7 +296,7 @@ def hunks(doc: Document, edits: Sequence[TextEdit]) -> list[Hunk]:
     """Edits as whole-line hunks of the original, merged where they touch; overlapping edits
     (other than insertions at one point) raise Conflict."""
     text = doc.text
-    ordered = [edit for _, edit in sorted(enumerate(edits), key=lambda p: (p[1].start, p[1].end, p[0]))]
+    ordered = [edit for _, edit in sorted(enumerate(edits), key=lambda p: (p[1].start, p[1].end, -p[1].depth, p[0]))]
     groups: list[tuple[int, int, list[TextEdit]]] = []
     previous_end = -1
     for edit in ordered:

@@ -98,6 +98,9 @@ def fix_source(source: TemplateSource, text: str, findings: Sequence[Finding], r
         outcome = evaluated[rule.id].get(finding.resource)
         failures = outcome.failures if outcome else []
         blocked = [o.detail for check, o in failures if check in ("resource-shape", "transform")]
+        if not isinstance((data.get("Resources") or {}).get(finding.resource), dict):
+            blocked.append(f"{finding.resource} is not written in the template (a transform such as "
+                           "Fn::ForEach makes it): fix it where it is generated")
         if not failures or blocked:
             fix.reasons += blocked or ["its failures could not be traced in the template as written"]
             continue

@@ -19,7 +19,7 @@ def plan(ctx: PlanContext) -> Planned:
     planned = Planned()
     kind = ctx.resource.get("Type")
     if kind not in (TABLE, GLOBAL_TABLE):
-        return planned.leave(f"{ctx.logical_id} is a {kind}, which cannot declare a global secondary "
+        return planned.leave(f"{ctx.logical_id} is an {kind}, which cannot declare a global secondary "
                              "index: make it an AWS::DynamoDB::Table first")
     props = ctx.properties
     if not isinstance(ctx.resource.get("Properties"), dict):
@@ -38,7 +38,8 @@ def plan(ctx: PlanContext) -> Planned:
     params = ctx.rule.parameters
     pk, sk = params["partition_key"], params["sort_key"]
     declared = {d.get("AttributeName"): ctx.template.resolve(d.get("AttributeType"))
-                for d in props.get("AttributeDefinitions", []) if isinstance(d, dict)}
+                for d in props.get("AttributeDefinitions", [])
+                if isinstance(d, dict) and isinstance(d.get("AttributeName"), str)}
     missing = []
     for key in (pk, sk):
         if key["name"] not in declared:

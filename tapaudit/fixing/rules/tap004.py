@@ -12,9 +12,9 @@ from tapaudit.fixing.edits import AppendItem, SetValue
 from tapaudit.fixing.plan import Names, PlanContext, Planned, is_intrinsic
 from tapaudit.model.lookup import denoted, naming_index
 from tapaudit.model.values import Unknown
+from tapaudit.rules.outcome import Status
 from tapaudit.rules.predicates import Context
 from tapaudit.rules.predicates.events import _queue_receives
-from tapaudit.rules.outcome import Status
 
 RETENTION_SECONDS = 1_209_600  # 14 days, SQS's longest: time to notice and replay
 _POLICIES = ("AWS::SQS::QueuePolicy", "AWS::SQS::QueueInlinePolicy")
