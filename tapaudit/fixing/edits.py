@@ -255,36 +255,32 @@ def _compact(doc: Document) -> bool:
 
 
 def _json_insert(doc: Document, insert: _Insert) -> TextEdit:
-    node = insert.node
+    """New members after the last one (`,` then the members), or inside an empty container;
+    on their own lines at the siblings' indentation, or on the line when the container is."""
+    node, text = insert.node, doc.text
     compact = _compact(doc)
     colon = ":" if compact else ": "
     if node.kind == "mapping":
-        members = [(render.json_text(k, "", None, compact), v) for k, v in insert.entries.items()]
+        members = [(render.json_text(k, "", None, compact) + colon, v) for k, v in insert.entries.items()]
     else:
-        members = [(None, item) for item in insert.items]
+        members = [("", item) for item in insert.items]
     first = doc.first_member_start(node)
-    multiline = not node.inline or "\n" not in doc.text
-    if first is not None and "\n" not in doc.text[node.start:first]:
-        multiline = False
-    if multiline and "\n" in doc.text:
+    own_lines = "\n" in text[node.start:first] if first is not None else not node.inline
+    if own_lines:
         base = doc.indent_of(first) if first is not None else doc.indent_of(node.start) + _json_unit(doc)
-        unit = _json_unit(doc)
+        unit: str | None = _json_unit(doc)
         sep = doc.newline + base
     else:
         base, unit, sep = "", None, "" if compact else " "
-    rendered = [(f"{key}{colon}" if key else "") + render.json_text(v, base, unit, compact).replace(
-        "\n", doc.newline) for key, v in members]
+    rendered = [key + render.json_text(v, base, unit, compact).replace("\n", doc.newline)
+                for key, v in members]
     last = doc.last_member_end(node)
     if last is not None:
-        text = "".join("," + sep + member for member in rendered)
-        return TextEdit(last, last, text, insert.owner)
-    close = node.end - 1
+        return TextEdit(last, last, "".join("," + sep + member for member in rendered), insert.owner)
     body = ("," + sep).join(rendered)
-    if multiline and "\n" in doc.text:
-        text = sep + body + doc.newline + doc.indent_of(node.start)
-    else:
-        text = body
-    return TextEdit(node.start + 1, close, text, insert.owner)
+    if own_lines:
+        body = sep + body + doc.newline + doc.indent_of(node.start)
+    return TextEdit(node.start + 1, node.end - 1, body, insert.owner)
 
 
 # ---- hunks ------------------------------------------------------------------------------------
@@ -296,7 +292,8 @@ def hunks(doc: Document, edits: Sequence[TextEdit]) -> list[Hunk]:
     """Edits as whole-line hunks of the original, merged where they touch; overlapping edits
     (other than insertions at one point) raise Conflict."""
     text = doc.text
-    ordered = [edit for _, edit in sorted(enumerate(edits), key=lambda p: (p[1].start, p[1].end, -p[1].depth, p[0]))]
+    ordered = [edit for _, edit in sorted(enumerate(edits),
+                                          key=lambda p: (p[1].start, p[1].end, -p[1].depth, p[0]))]
     groups: list[tuple[int, int, list[TextEdit]]] = []
     previous_end = -1
     for edit in ordered:

@@ -126,7 +126,8 @@ def _apply(result: FileFix, doc: Document, plans: dict[str, tuple[FindingFix, Pl
     before = _rescan(result.source, doc.text, rules, options) or set()
     while plans:
         try:
-            edits: list[TextEdit] = place(doc, [(o, op) for o, (_, p) in plans.items() for op in p.operations])
+            owned = [(owner, op) for owner, (_, p) in plans.items() for op in p.operations]
+            edits: list[TextEdit] = place(doc, owned)
             parts = hunks(doc, edits)
         except (Unplaceable, Conflict) as exc:
             owner = exc.args[0] if isinstance(exc, Conflict) else next(iter(plans))

@@ -3,7 +3,6 @@ code path, and the checks' raw material (scans, cfn-lint errors, SAM translation
 
 from __future__ import annotations
 
-import difflib
 import json
 import shutil
 import subprocess
@@ -12,8 +11,10 @@ from pathlib import Path
 
 from tapaudit.config import Config
 from tapaudit.fixing.command import _replace_file, fix_all, fix_settings
+from tapaudit.fixing.edits import Hunk
 from tapaudit.fixing.engine import FileFix
 from tapaudit.pipeline import run
+
 
 def copy_tree(files: Iterable[Path], root: Path, into: Path) -> list[Path]:
     copies = []
@@ -47,30 +48,32 @@ def finding_keys(paths: list[Path]) -> dict[str, set[tuple[str, str, bool]]]:
     return keys
 
 
-def changed_lines_outside(original: str, fixed: str, edited: list[tuple[int, int]]) -> list[int]:
-    """Original line numbers (1-based) that differ in `fixed` but lie in no edited range."""
-    a, b = original.splitlines(keepends=True), fixed.splitlines(keepends=True)
-    outside = []
-    for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            continue
-        lines = range(i1 + 1, i2 + 1) if i2 > i1 else range(i1 + 1, i1 + 1)
-        for line in lines:
-            if not any(start <= line < end for start, end in edited):
-                outside.append(line)
-        if i2 == i1 and not any(start <= i1 + 1 <= end for start, end in edited):
-            outside.append(i1 + 1)  # lines inserted where no hunk is
-    return outside
+def kept_outside(original: str, written: str, hunks: list[Hunk]) -> bool:
+    """Is `written` the original, byte for byte, outside the hunks' whole lines?"""
+    at_original = at_written = 0
+    for hunk in sorted(hunks, key=lambda h: h.start):
+        starts_line = hunk.start == 0 or original[hunk.start - 1] == "\n"
+        ends_line = hunk.end in (0, len(original)) or original[hunk.end - 1] == "\n"
+        kept = original[at_original:hunk.start]
+        if not (starts_line and ends_line) or written[at_written:at_written + len(kept)] != kept:
+            return False
+        at_written += len(kept) + len(hunk.text)
+        at_original = hunk.end
+    return written[at_written:] == original[at_original:]
 
 
-def cfn_lint_errors(cfn_lint: str, files: list[Path]) -> dict[str, set[tuple[str, str]]]:
-    """File -> (rule id, message) of each cfn-lint error, from one cfn-lint process."""
-    found: dict[str, set[tuple[str, str]]] = {str(f): set() for f in files}
-    if not files:
-        return found
-    proc = subprocess.run([cfn_lint, "--format", "json", "--", *map(str, files)], capture_output=True,
-                          text=True, timeout=900)
-    for match in json.loads(proc.stdout or "[]"):
-        if match["Level"] == "Error":
-            found.setdefault(match["Filename"], set()).add((match["Rule"]["Id"], match["Message"]))
+def cfn_lint_errors(cfn_lint: str, sides: list[list[Path]]) -> list[dict[str, set[tuple[str, str]]]]:
+    """Per list of files: file -> (rule id, message) of each cfn-lint error. One cfn-lint process
+    per list, all running at once."""
+    procs = [subprocess.Popen([cfn_lint, "--format", "json", "--", *map(str, files)],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+             for files in sides]
+    found = []
+    for files, proc in zip(sides, procs, strict=True):
+        out, _ = proc.communicate(timeout=900)
+        errors: dict[str, set[tuple[str, str]]] = {str(f): set() for f in files}
+        for match in json.loads(out or "[]"):
+            if match["Level"] == "Error":
+                errors.setdefault(match["Filename"], set()).add((match["Rule"]["Id"], match["Message"]))
+        found.append(errors)
     return found

@@ -32,9 +32,12 @@ def plan(ctx: PlanContext) -> Planned:
     if billing not in ("PAY_PER_REQUEST", "PROVISIONED", None):
         return planned.leave("BillingMode is computed: the index's capacity needs your judgement")
     throughput = props.get("ProvisionedThroughput")
-    if billing == "PROVISIONED" and (kind == GLOBAL_TABLE or not isinstance(throughput, dict)):
-        return planned.leave("the table has provisioned capacity: the new index's capacity needs your "
-                             "judgement")
+    if billing == "PROVISIONED" and kind == GLOBAL_TABLE:
+        return planned.leave("the global table has provisioned capacity: the new index's capacity "
+                             "needs your judgement")
+    if billing == "PROVISIONED" and not isinstance(throughput, dict):
+        return planned.leave("the table has neither BillingMode PAY_PER_REQUEST nor a "
+                             "ProvisionedThroughput to give the index: its capacity needs your judgement")
     params = ctx.rule.parameters
     pk, sk = params["partition_key"], params["sort_key"]
     declared = {d.get("AttributeName"): ctx.template.resolve(d.get("AttributeType"))

@@ -17,6 +17,8 @@ from tapaudit.rules.predicates import Context
 from tapaudit.rules.predicates.events import _queue_receives
 
 RETENTION_SECONDS = 1_209_600  # 14 days, SQS's longest: time to notice and replay
+# SAM event sources whose DeadLetterConfig may be {Type: SQS} (SAM makes the queue and its policy).
+SAM_EVENTS_WITH_DLQ = ("Schedule", "ScheduleV2", "EventBridgeRule")
 _POLICIES = ("AWS::SQS::QueuePolicy", "AWS::SQS::QueueInlinePolicy")
 
 
@@ -79,6 +81,11 @@ def _target(path: tuple) -> tuple | None:
 def _sam_event(ctx: PlanContext, planned: Planned, path: tuple, detail: str) -> None:
     event = path[:5]
     properties = ctx.written((*event, "Properties"))
+    kind = ctx.written((*event, "Type"))
+    if kind not in SAM_EVENTS_WITH_DLQ:
+        planned.leave(f"{detail}: a SAM {kind} event has no DeadLetterConfig; an EventBridgeRule event "
+                      "with the same pattern can have one")
+        return
     if not isinstance(properties, dict) or "DeadLetterConfig" in properties:
         planned.leave(detail)
         return

@@ -14,6 +14,7 @@ WITH_SECURITY_HEADERS = {
 }
 REDIRECT = "redirect-to-https"
 HTTP_VERSION = "http2and3"
+CUSTOM_CERTIFICATE = {"AcmCertificateArn", "IamCertificateId"}
 
 
 def plan(ctx: PlanContext) -> Planned:
@@ -70,8 +71,8 @@ def _http3(ctx: PlanContext, planned: Planned, path: tuple, detail: str) -> None
 
 def _tls(ctx: PlanContext, planned: Planned, path: tuple, detail: str) -> None:
     certificate = ctx.written(path if path[-1] != "MinimumProtocolVersion" else path[:-1])
-    if not isinstance(certificate, dict) or not ({"AcmCertificateArn", "IamCertificateId"} & set(certificate)) \
-            or certificate.get("CloudFrontDefaultCertificate") in (True, "true", "True"):
+    custom = isinstance(certificate, dict) and bool(CUSTOM_CERTIFICATE & set(certificate))
+    if not custom or certificate.get("CloudFrontDefaultCertificate") in (True, "true", "True"):
         planned.leave(f"{detail}: a minimum TLS version needs a custom certificate (ACM in us-east-1 or "
                       "IAM) and a domain name, which only you can choose")
         return
