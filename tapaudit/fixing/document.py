@@ -86,9 +86,9 @@ class Document:
 
     def node(self, path: Path) -> Node | None:
         found = self.walk(path)
-        return found[-1] if len(found) == len(self._steps(path)) + 1 else None
+        return found[-1] if len(found) == len(self.steps(path)) + 1 else None
 
-    def _steps(self, path: Path) -> list[str | int]:
+    def steps(self, path: Path) -> list[str | int]:
         """The path without the steps a short-form tag takes in place."""
         node, steps = self.root, []
         for step in path:
@@ -100,7 +100,7 @@ class Document:
         return steps
 
     def child(self, node: Node, step: str | int) -> Node | None:
-        self._fill(node)
+        self.fill(node)
         if node.kind == "mapping" and node.tag is None:
             hit = node.members.get(step)
             return hit[1] if hit else None
@@ -109,10 +109,10 @@ class Document:
         return None
 
     def key_offset(self, mapping: Node, key: str) -> int:
-        self._fill(mapping)
+        self.fill(mapping)
         return mapping.members[key][0]
 
-    def _fill(self, node: Node) -> None:
+    def fill(self, node: Node) -> None:
         if node.raw is not None:
             self._fill_yaml(node)
         elif node.kind != "scalar" and not node.members and not node.items:
@@ -178,13 +178,13 @@ class Document:
 
     def last_member_end(self, node: Node) -> int | None:
         """Where the last member's value ends (None for an empty container)."""
-        self._fill(node)
+        self.fill(node)
         if node.kind == "mapping":
             return max((v.end for _, v in node.members.values()), default=None)
         return node.items[-1].end if node.items else None
 
     def first_member_start(self, node: Node) -> int | None:
-        self._fill(node)
+        self.fill(node)
         if node.kind == "mapping":
             return min((k for k, _ in node.members.values()), default=None)
         return node.items[0].start if node.items else None

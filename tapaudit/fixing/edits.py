@@ -123,7 +123,7 @@ def place(doc: Document, owned: Sequence[tuple[str, Operation]]) -> list[TextEdi
 
 def _walk(doc: Document, path: Sequence[str | int]) -> tuple[list[Node], list[str | int]]:
     nodes = doc.walk(path)
-    steps = doc._steps(path)
+    steps = doc.steps(path)
     return nodes, list(steps[len(nodes) - 1:])
 
 
@@ -168,13 +168,8 @@ def _replace(doc: Document, nodes: list[Node], path: Sequence[str | int], value:
                                                     and next(iter(value)).startswith(("Fn::", "Ref")))
     parent = nodes[-2] if len(nodes) > 1 else None
     if single and (simple or (parent is not None and parent.inline)):
-        text = render.yaml_inline(value)
-        if review:  # at the end of the line: a comment inside a flow collection would end it
-            eol = doc.line_end(end)
-            eol -= len(doc.newline) if doc.text.endswith(doc.newline, 0, eol) else 0
-            text += doc.text[end:eol].rstrip(" \t") + "  " + REVIEW_COMMENT
-            end = eol
-        return TextEdit(node.start, end, text, owner)
+        edit = TextEdit(node.start, end, render.yaml_inline(value), owner)
+        return _with_review_comment(doc, edit) if review else edit
     if parent is not None and parent.inline:
         raise Unplaceable(f"{_where(path)} is inside a YAML flow collection")
     unit = _yaml_unit(doc)
@@ -190,9 +185,18 @@ def _replace(doc: Document, nodes: list[Node], path: Sequence[str | int], value:
     return TextEdit(start, end, "".join(doc.newline + pad + line for line in lines), owner)
 
 
+def _with_review_comment(doc: Document, edit: TextEdit) -> TextEdit:
+    """The edit, with REVIEW_COMMENT at the end of its line (inside a flow collection a comment
+    would end the line early)."""
+    eol = doc.line_end(edit.end)
+    eol -= len(doc.newline) if doc.text.endswith(doc.newline, 0, eol) else 0
+    text = edit.text + doc.text[edit.end:eol].rstrip(" \t") + "  " + REVIEW_COMMENT
+    return TextEdit(edit.start, eol, text, edit.owner, edit.depth)
+
+
 def _key_of(doc: Document, nodes: list[Node]) -> int:
     parent, node = nodes[-2], nodes[-1]
-    doc._fill(parent)
+    doc.fill(parent)
     for key_at, value in parent.members.values():
         if value is node:
             return key_at
@@ -209,6 +213,8 @@ def _insert(doc: Document, insert: _Insert) -> TextEdit:
         close = _content_end(doc, node.end) - 1  # the closing bracket
         inner = doc.text[node.start + 1:close].strip()
         text = (", " if inner else "") + ", ".join(members)
+        if insert.review:
+            return _with_review_comment(doc, TextEdit(close, close, text, insert.owner))
         return TextEdit(close, close, text, insert.owner)
     unit = _yaml_unit(doc)
     if node.kind == "mapping":
