@@ -123,6 +123,10 @@ def place(doc: Document, owned: Sequence[tuple[str, Operation]]) -> list[TextEdi
 
 def _walk(doc: Document, path: Sequence[str | int]) -> tuple[list[Node], list[str | int]]:
     nodes = doc.walk(path)
+    for parent, node in zip(nodes, nodes[1:], strict=False):
+        # An anchored node is shared by its aliases, and an alias's span is the anchor's.
+        if doc.text.startswith("&", node.start) or not parent.start <= node.start <= node.end <= parent.end:
+            raise Unplaceable(f"{_where(path)} is written through a YAML anchor or alias")
     steps = doc.steps(path)
     return nodes, list(steps[len(nodes) - 1:])
 

@@ -64,7 +64,7 @@ def test_write_replaces_the_file_and_keeps_its_mode(tmp_path):
 
 def test_cdk_output_is_refused_with_one_line_and_the_cdk_fix(tmp_path):
     (path,) = copy(tmp_path, AUTOFIX / "cdk-metadata-refused.yaml")
-    code, out, err = fix(path, write=True)
+    code, out, _ = fix(path, write=True)
     assert path.read_bytes() == (AUTOFIX / "cdk-metadata-refused.yaml").read_bytes()
     lines = out.splitlines()
     assert lines[0].endswith("CDK output is generated: tapaudit fix does not edit it; apply each "
@@ -137,7 +137,8 @@ def test_without_cfn_flip_yaml_says_how_to_install_it_and_json_is_still_fixed(tm
         raise render.RendererMissing
 
     monkeypatch.setattr(render, "_dumper", missing)
-    yaml_file, json_file = copy(tmp_path, AUTOFIX / "yaml-crlf-four-spaces.yaml", AUTOFIX / "json-minified.json")
+    yaml_file, json_file = copy(tmp_path, AUTOFIX / "yaml-crlf-four-spaces.yaml",
+                                AUTOFIX / "json-minified.json")
     code, _, err = fix(yaml_file, json_file, write=True)
     assert code == 2
     assert "pip install 'tapaudit[fix]'" in err
@@ -153,3 +154,42 @@ def test_control_characters_from_a_template_never_reach_the_output(tmp_path):
     code, out, err = fix(path)
     assert code == 0 and "fixed TAP006 Fn\\x1b[31m\\x07" in err
     assert "\x1b" not in out + err and "\x07" not in out + err
+
+
+def test_a_value_shared_through_a_yaml_anchor_is_left(tmp_path):
+    path = tmp_path / "anchors.yaml"
+    path.write_text("Resources:\n  A:\n    Type: AWS::Lambda::Function\n    Properties: &shared\n"
+                    "      Runtime: python3.12\n      Handler: a.b\n      Role: arn:aws:iam::123456789012:role/r\n"
+                    "      Code: {ZipFile: x}\n  B:\n    Type: AWS::Lambda::Function\n    Properties: *shared\n")
+    before = path.read_bytes()
+    code, out, _ = fix(path, write=True)
+    assert code == 0 and path.read_bytes() == before
+    assert out.count("written through a YAML anchor or alias") == 2
+
+
+def test_sarif_replacements_of_each_finding_reproduce_the_write(tmp_path):
+    from tapaudit.config import Config
+    from tapaudit.fixing.command import fix_all, fix_settings
+    from tapaudit.fixing.sarif import fixable, fixes_by_finding, offset_of
+    from tapaudit.pipeline import run
+
+    copies = copy(tmp_path, *(p for p in EDGE_CASES if (AUTOFIX / "expected" / p.name).exists()))
+    config = Config()
+    outcome = run([str(tmp_path)], config)
+    results, errors = fix_all(outcome, config, fix_settings(config, outcome.rules))
+    assert errors == [] and len(results) == len(copies)
+    for result in results:
+        assert all(fixable(result).values())
+        text, edits = result.original, []
+        for fixes in fixes_by_finding(result).values():
+            (change,) = fixes[0]["artifactChanges"]
+            assert change["artifactLocation"]["uri"] == result.source.display
+            for replacement in change["replacements"]:
+                region = replacement["deletedRegion"]
+                edits.append((offset_of(text, region["startLine"], region["startColumn"]),
+                              offset_of(text, region["endLine"], region["endColumn"]),
+                              replacement["insertedContent"]["text"]))
+        for start, end, new in sorted(edits, reverse=True):
+            text = text[:start] + new + text[end:]
+        expected = (AUTOFIX / "expected" / Path(result.source.display).name).read_bytes()
+        assert text.encode() == expected.removeprefix(b"\xef\xbb\xbf")
