@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import pairwise
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,7 +124,7 @@ def place(doc: Document, owned: Sequence[tuple[str, Operation]]) -> list[TextEdi
 
 def _walk(doc: Document, path: Sequence[str | int]) -> tuple[list[Node], list[str | int]]:
     nodes = doc.walk(path)
-    for parent, node in zip(nodes, nodes[1:], strict=False):
+    for parent, node in pairwise(nodes):
         # An anchored node is shared by its aliases, and an alias's span is the anchor's.
         if doc.text.startswith("&", node.start) or not parent.start <= node.start <= node.end <= parent.end:
             raise Unplaceable(f"{_where(path)} is written through a YAML anchor or alias")
