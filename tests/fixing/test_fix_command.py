@@ -159,8 +159,9 @@ def test_control_characters_from_a_template_never_reach_the_output(tmp_path):
 def test_a_value_shared_through_a_yaml_anchor_is_left(tmp_path):
     path = tmp_path / "anchors.yaml"
     path.write_text("Resources:\n  A:\n    Type: AWS::Lambda::Function\n    Properties: &shared\n"
-                    "      Runtime: python3.12\n      Handler: a.b\n      Role: arn:aws:iam::123456789012:role/r\n"
-                    "      Code: {ZipFile: x}\n  B:\n    Type: AWS::Lambda::Function\n    Properties: *shared\n")
+                    "      Runtime: python3.12\n      Handler: a.b\n"
+                    "      Role: arn:aws:iam::123456789012:role/r\n      Code: {ZipFile: x}\n"
+                    "  B:\n    Type: AWS::Lambda::Function\n    Properties: *shared\n")
     before = path.read_bytes()
     code, out, _ = fix(path, write=True)
     assert code == 0 and path.read_bytes() == before

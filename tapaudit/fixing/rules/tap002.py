@@ -13,7 +13,6 @@ from tapaudit.fixing.edits import AppendItem, SetValue
 from tapaudit.fixing.plan import Names, PlanContext, Planned, is_intrinsic
 from tapaudit.model.iam import execution_role
 from tapaudit.model.references import ReferenceGraph
-from tapaudit.model.values import Unknown
 
 TABLES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
 SAM_FUNCTION = "AWS::Serverless::Function"
@@ -96,8 +95,7 @@ def _role_policy(ctx: PlanContext, planned: Planned, statements: list[dict]) -> 
         planned.leave("the function's role is not an AWS::IAM::Role written in this template")
         return
     sharing = sorted(f for f in ctx.template.by_type.get("AWS::Lambda::Function", ())
-                     if f != ctx.logical_id and execution_role(ctx.template, f) == role
-                     and not isinstance(execution_role(ctx.template, f), Unknown))
+                     if f != ctx.logical_id and execution_role(ctx.template, f) == role)
     if sharing:
         planned.leave(f"role {role} is shared with {', '.join(sharing)}: give the health check a role of "
                       "its own, or add the statements knowingly")

@@ -11,9 +11,11 @@ from typing import Any
 from tapaudit.fixing.edits import AppendItem, SetValue
 from tapaudit.fixing.plan import Names, PlanContext, Planned, is_intrinsic
 from tapaudit.model.lookup import denoted, naming_index
-from tapaudit.model.values import Unknown
+from tapaudit.model.values import Branch, Unknown
 from tapaudit.rules.outcome import Status
 from tapaudit.rules.predicates import Context
+
+# TAP004's own judgement of a queue policy, so a planned Arn is checked as the rule will check it.
 from tapaudit.rules.predicates.events import _queue_receives
 
 RETENTION_SECONDS = 1_209_600  # 14 days, SQS's longest: time to notice and replay
@@ -102,8 +104,6 @@ def _queue_of(ctx: PlanContext, arn: Any) -> str | None:
 
 def _receives(ctx: PlanContext, queue: str, principal: str) -> bool:
     """Does a queue policy already let the principal send to `queue` for this rule?"""
-    from tapaudit.model.values import Branch
-
     where = Branch(None, ("Resources", ctx.logical_id))
     outcomes = _queue_receives(Context(ctx.template, ctx.logical_id), queue, "", where, principal)
     return bool(outcomes) and all(o.status is Status.PASS for o in outcomes)
