@@ -1,5 +1,8 @@
 """`tapaudit fix PATH... [--rule ID]... [--write] [--config FILE | --no-config]`.
 
+An entry point like the CLI (it runs the pipeline and the gate): the only module of
+tapaudit.fixing above them; the rest sits below the gate, so reporters may use `fixing.sarif`.
+
 Without --write: a unified diff on `out`, nothing changed, what was fixed and left on `err`. With
 --write: each changed file replaced atomically (a temporary file beside it, then os.replace), the
 account on `out`. Exit 0: nothing left at the gate; 1: findings remain; 2: input errors.
@@ -26,7 +29,6 @@ from tapaudit.gate import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, reaches_gate
 from tapaudit.loading.discovery import TemplateSource
 from tapaudit.pipeline import ScanOutcome, UsageError, run
 from tapaudit.rules.model import Rule
-from tapaudit.scan import ScanOptions
 
 _BOM = b"\xef\xbb\xbf"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
@@ -81,8 +83,6 @@ def fix_all(outcome: ScanOutcome, config: Config,
     by_file: dict[str, list[Finding]] = {}
     for finding in outcome.result.findings:
         by_file.setdefault(finding.file, []).append(finding)
-    options = ScanOptions(cdk_language=config.cdk_language, partition=config.partition,
-                          known_rule_ids=tuple(r.id for r in outcome.rules))
     results = []
     for source in outcome.sources:
         findings = by_file.get(source.display, [])
@@ -92,7 +92,7 @@ def fix_all(outcome: ScanOutcome, config: Config,
             errors.append(f"{source.display}: tapaudit fix edits files; save standard input to a file first")
             continue
         try:
-            results.append(_fix_file(source, findings, outcome.rules, settings, options))
+            results.append(_fix_file(source, findings, outcome.rules, settings, config.partition))
         except (InputError, OSError, UnicodeDecodeError, RendererMissing) as exc:
             errors.append(f"{source.display}: {exc}")
         except RecursionError:
@@ -129,10 +129,10 @@ def read_exact(path: Path) -> tuple[bytes, str]:
 
 
 def _fix_file(source: TemplateSource, findings: list[Finding], rules: Sequence[Rule],
-              settings: dict[str, dict[str, Any]], options: ScanOptions) -> FileFix:
+              settings: dict[str, dict[str, Any]], partition: str) -> FileFix:
     assert source.path is not None
     _, text = read_exact(source.path)
-    return fix_source(source, text, findings, rules, settings, options)
+    return fix_source(source, text, findings, rules, settings, partition)
 
 
 def diff(result: FileFix) -> str:

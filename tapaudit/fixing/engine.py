@@ -1,13 +1,15 @@
 """Fix one template: its findings -> planned operations -> text edits -> the fixed text, checked.
 
-The fixed text is scanned again before anything is shown or written: a finding counts as fixed
-only when it is gone, and edits that would bring a new finding are not made.
+The fixed text is evaluated again before anything is shown or written: a finding counts as fixed
+only when its rule no longer fails on the resource, and edits that would make another rule fail
+are not made. Below the gate and the pipeline (it acts on triaged findings): it runs the rules
+itself rather than `scan`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from tapaudit.errors import InputError
@@ -19,10 +21,9 @@ from tapaudit.fixing.rules import NO_PLANNER, PLANNERS
 from tapaudit.loading.discovery import TemplateSource
 from tapaudit.loading.parse import parse_document
 from tapaudit.model.template import Template
-from tapaudit.rules.engine import ResourceResult, evaluate_rule
+from tapaudit.rules.engine import ResourceResult, Verdict, evaluate_rule
 from tapaudit.rules.fixes import is_cdk_output
 from tapaudit.rules.model import Rule
-from tapaudit.scan import ScanOptions, scan_source
 from tapaudit.transforms import expand, might_transform
 
 CDK_REFUSAL = "CDK output is generated: tapaudit fix does not edit it; apply each finding's fix in the app"
@@ -61,17 +62,17 @@ def is_cdk(data: Any, findings: Sequence[Finding], source: TemplateSource) -> bo
     return isinstance(data, dict) and is_cdk_output(Template(data))
 
 
-def analysed(data: dict, text: str, options: ScanOptions) -> Template:
+def analysed(data: dict, text: str, partition: str) -> Template:
     """The template as `scan` analyses it (SAM and ForEach expanded)."""
     expansion = expand(data) if might_transform(text) else None
-    template = Template(expansion.data if expansion else data, {}, options.partition)
+    template = Template(expansion.data if expansion else data, {}, partition)
     if expansion:
         template.provenance = expansion.provenance
     return template
 
 
 def fix_source(source: TemplateSource, text: str, findings: Sequence[Finding], rules: Sequence[Rule],
-               settings: dict[str, dict[str, Any]], options: ScanOptions) -> FileFix:
+               settings: dict[str, dict[str, Any]], partition: str = "aws") -> FileFix:
     """Fix `findings` (those of `source` that count for the gate) in `text`, the file as written."""
     result = FileFix(source, text, text)
     document = parse_document(text)
@@ -80,7 +81,7 @@ def fix_source(source: TemplateSource, text: str, findings: Sequence[Finding], r
         result.refused = CDK_REFUSAL
         result.results = [FindingFix(f, False, [f"CDK output: {f.fix}"]) for f in findings]
         return result
-    template = analysed(data, text, options)
+    template = analysed(data, text, partition)
     by_id = {rule.id: rule for rule in rules}
     evaluated: dict[str, dict[str, ResourceResult]] = {}
     logical_ids = Names([*(data.get("Resources") or {}), *template.resources])
@@ -110,20 +111,20 @@ def fix_source(source: TemplateSource, text: str, findings: Sequence[Finding], r
         fix.notes += planned.notes
         if planned.operations:
             plans[finding.fingerprint] = (fix, planned)
-    _apply(result, Document(text, document.format), plans, rules, options)
+    _apply(result, Document(text, document.format), plans, rules, partition)
     return result
 
 
 def _apply(result: FileFix, doc: Document, plans: dict[str, tuple[FindingFix, Planned]],
-           rules: Sequence[Rule], options: ScanOptions) -> None:
-    """Place the planned operations, scan the outcome, keep what clears findings and adds none."""
+           rules: Sequence[Rule], partition: str) -> None:
+    """Place the planned operations, judge the outcome, keep what clears findings and adds none."""
     for owner, (fix, planned) in list(plans.items()):
         try:  # each finding's operations alone first: one that cannot be placed leaves only it
             place(doc, [(owner, op) for op in planned.operations])
         except Unplaceable as exc:
             fix.reasons.append(str(exc))
             del plans[owner]
-    before = _rescan(result.source, doc.text, rules, options) or set()
+    before = _failing(doc.text, rules, partition) or set()
     while plans:
         try:
             owned = [(owner, op) for owner, (_, p) in plans.items() for op in p.operations]
@@ -135,7 +136,7 @@ def _apply(result: FileFix, doc: Document, plans: dict[str, tuple[FindingFix, Pl
             del plans[owner]
             continue
         fixed_text = apply(doc.text, parts)
-        after = _rescan(result.source, fixed_text, rules, options)
+        after = _failing(fixed_text, rules, partition)
         if after is None or after - before:
             why = ("the edited template could not be read back (a tapaudit bug)" if after is None else
                    "the edits would bring new findings: " + "; ".join(
@@ -160,12 +161,18 @@ def _key(finding: Finding) -> tuple[str, str]:
     return finding.rule_id, finding.resource
 
 
-def _rescan(source: TemplateSource, text: str, rules: Sequence[Rule],
-            options: ScanOptions) -> set[tuple[str, str]] | None:
-    report = scan_source(replace(source, text=text), rules, options=options)
-    if report.error is not None:
+def _failing(text: str, rules: Sequence[Rule], partition: str) -> set[tuple[str, str]] | None:
+    """(rule, resource) of every failure in `text`, as `scan` would find them before triage;
+    None when the text cannot be read back."""
+    try:
+        data = parse_document(text).data
+        if not isinstance(data, dict):
+            return None
+        template = analysed(data, text, partition)
+        return {(rule.id, result.logical_id) for rule in rules for result in evaluate_rule(rule, template)
+                if result.verdict is Verdict.FAIL}
+    except InputError:
         return None
-    return {_key(f) for f in report.findings}
 
 
 def parse_error(text: str) -> str | None:
