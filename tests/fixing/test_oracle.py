@@ -2,8 +2,9 @@
 template of the shared corpus (copies in a temporary folder):
 
 1. the findings it fixed are gone and no new finding (or unknown) appears;
-2. cfn-lint reports no error it did not report before (a stated subset, see FIXTURE_SAMPLE),
-   and aws-sam-translator still translates every fixed SAM template it translated before;
+2. cfn-lint reports no error it did not report before, and aws-sam-translator still translates
+   the fixed SAM templates it translated before (stated subsets: FIXTURE_SAMPLE, CORPUS_SAMPLE,
+   SAM_SAMPLE; the other checks run on every template);
 3. outside the edited lines each file is byte-identical, and the SARIF replacements of its
    findings reproduce the written file byte for byte;
 4. `fix` run again changes nothing.
