@@ -38,6 +38,7 @@ class RuleSettings:
     include: list[str] = field(default_factory=list)  # cdk_path or logical id globs
     exclude: list[str] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
+    fix: dict[str, Any] = field(default_factory=dict)  # for `tapaudit fix`, checked by tapaudit.fixing
 
 
 @dataclass
@@ -91,7 +92,7 @@ _KEYS: dict[str, str] = {
     "exclude": "globs", "baseline": "str", "strict_suppressions": "bool", "rules_dirs": "strs",
     "cdk_language": "language", "partition": "partition",
 }
-_RULE_KEYS = ("severity", "include", "exclude", "parameters")
+_RULE_KEYS = ("severity", "include", "exclude", "parameters", "fix")
 
 
 def find_config(start: Path) -> Path | None:
@@ -236,10 +237,10 @@ class _Reader:
                 raise self.fail(f"{key}.{name}", "unknown key" + did_you_mean(name, _RULE_KEYS))
             if name == "severity":
                 settings.severity = self.choice(f"{key}.severity", value, SEVERITIES)
-            elif name == "parameters":
+            elif name in ("parameters", "fix"):
                 if not isinstance(value, dict):
-                    raise self.fail(f"{key}.parameters", f"expected a table, got {value!r}")
-                settings.parameters = dict(value)
+                    raise self.fail(f"{key}.{name}", f"expected a table, got {value!r}")
+                setattr(settings, name, dict(value))
             else:
                 patterns = self.strings(f"{key}.{name}", value)
                 for pattern in patterns:

@@ -1,0 +1,177 @@
+"""`tapaudit fix PATH... [--rule ID]... [--write] [--config FILE | --no-config]`.
+
+An entry point like the CLI (it runs the pipeline and the gate): the only module of
+tapaudit.fixing above them; the rest sits below the gate, so reporters may use `fixing.sarif`.
+
+Without --write: a unified diff on `out`, nothing changed, what was fixed and left on `err`. With
+--write: each changed file replaced atomically (a temporary file beside it, then os.replace), the
+account on `out`. Exit 0: nothing left at the gate; 1: findings remain; 2: input errors.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from tapaudit.config import Config, ConfigError, load_config
+from tapaudit.errors import InputError
+from tapaudit.findings import Finding
+from tapaudit.fixing.engine import FileFix, fix_source
+from tapaudit.fixing.plan import SettingsError
+from tapaudit.fixing.render import RendererMissing
+from tapaudit.fixing.rules import SETTINGS
+from tapaudit.gate import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, reaches_gate
+from tapaudit.loading.discovery import TemplateSource
+from tapaudit.pipeline import ScanOutcome, UsageError, run
+from tapaudit.rules.model import Rule
+
+_BOM = b"\xef\xbb\xbf"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
+
+
+def safe(text: str) -> str:
+    """Template text for a terminal or CI log: control characters shown, never sent."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def run_fix(paths: list[str], rule_ids: list[str], write: bool, config_file: Path | None,
+            no_config: bool, out: TextIO, err: TextIO) -> int:
+    report = out if write else err
+    try:
+        config = load_config(config_file, use_files=not no_config)
+        if rule_ids:
+            config.override("rules", [r.upper() for r in rule_ids])
+        outcome = run(paths, config)
+        settings = fix_settings(config, outcome.rules)
+    except (ConfigError, UsageError, SettingsError) as exc:
+        err.write(f"error: {safe(str(exc))}\n")
+        return EXIT_ERROR
+    results, errors = fix_all(outcome, config, settings)
+    left: list[Finding] = []
+    fixed = 0
+    for result in results:
+        if result.changed:
+            if write:
+                assert result.source.path is not None
+                _replace_file(result.source.path, result)
+            else:
+                out.write(safe(diff(result)))
+        _account(result, write, report)
+        fixed += sum(1 for r in result.results if r.fixed)
+        left += [r.finding for r in result.results if not r.fixed]
+    for line in errors:
+        err.write(f"error: {safe(line)}\n")
+    gate = [f for f in left if reaches_gate(f.severity, config.fail_on)]
+    verb = "fixed" if write else "would fix"
+    report.write(f"{verb} {fixed} finding{'s' if fixed != 1 else ''}; {len(left)} left, {len(gate)} at or "
+                 f"above --fail-on {config.fail_on}\n")
+    if errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if gate else EXIT_OK
+
+
+def fix_all(outcome: ScanOutcome, config: Config,
+            settings: dict[str, dict[str, Any]]) -> tuple[list[FileFix], list[str]]:
+    """Every scanned file with findings, fixed in memory (nothing written), and the input errors
+    (scan errors first). For reports: `sarif.fixable` and `sarif.fixes_by_finding` of each."""
+    errors = [f"{e.file}: {e.message}" for e in outcome.result.errors]
+    by_file: dict[str, list[Finding]] = {}
+    for finding in outcome.result.findings:
+        by_file.setdefault(finding.file, []).append(finding)
+    results = []
+    for source in outcome.sources:
+        findings = by_file.get(source.display, [])
+        if not findings:
+            continue
+        if source.path is None:
+            errors.append(f"{source.display}: tapaudit fix edits files; save standard input to a file first")
+            continue
+        try:
+            results.append(_fix_file(source, findings, outcome.rules, settings, config.partition))
+        except (InputError, OSError, UnicodeDecodeError, RendererMissing) as exc:
+            errors.append(f"{source.display}: {exc}")
+        except RecursionError:
+            errors.append(f"{source.display}: nesting too deep to fix")
+        except Exception as exc:  # the last guard: a fixer bug must not hide other inputs
+            errors.append(f"{source.display}: internal error while fixing ({type(exc).__name__}: {exc})")
+    return results, errors
+
+
+def fix_settings(config: Config, rules: Sequence[Rule]) -> dict[str, dict[str, Any]]:
+    """Each rule's `[rules.ID.fix]` table, checked, with its defaults."""
+    found: dict[str, dict[str, Any]] = {}
+    for rule in rules:
+        table = config.rule_settings.get(rule.id)
+        given = table.fix if table is not None else {}
+        check = SETTINGS.get(rule.id)
+        where = f"{config.file_name}: [{config.key_name(f'rules.{rule.id}.fix')}]"
+        if check is None:
+            if given:
+                raise SettingsError(f"{where}: {rule.id} has no fix settings")
+            continue
+        try:
+            found[rule.id] = check(rule, given)
+        except SettingsError as exc:
+            raise SettingsError(f"{where} {exc}") from None
+    return found
+
+
+def read_exact(path: Path) -> tuple[bytes, str]:
+    """(byte-order mark or b"", text): the file's bytes are kept exactly, line endings included."""
+    raw = path.read_bytes()
+    bom = _BOM if raw.startswith(_BOM) else b""
+    return bom, raw[len(bom):].decode("utf-8")
+
+
+def _fix_file(source: TemplateSource, findings: list[Finding], rules: Sequence[Rule],
+              settings: dict[str, dict[str, Any]], partition: str) -> FileFix:
+    assert source.path is not None
+    _, text = read_exact(source.path)
+    return fix_source(source, text, findings, rules, settings, partition)
+
+
+def diff(result: FileFix) -> str:
+    name = result.source.display
+    lines = difflib.unified_diff(result.original.splitlines(keepends=True),
+                                 result.fixed.splitlines(keepends=True), f"a/{name}", f"b/{name}")
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+                   for line in lines)
+
+
+def _replace_file(path: Path, result: FileFix) -> None:
+    """Write beside the file, then rename over it: a reader sees the old file or the new one."""
+    bom, _ = read_exact(path)
+    mode = path.stat().st_mode & 0o7777
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tapaudit-fix", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(bom + result.fixed.encode("utf-8"))
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _account(result: FileFix, write: bool, report: TextIO) -> None:
+    name = safe(result.source.display)
+    if result.refused:
+        report.write(f"{name}: {result.refused}\n")
+    elif result.changed:
+        report.write(f"{name}: {'fixed' if write else 'would fix'} "
+                     f"{sum(1 for r in result.results if r.fixed)} of {len(result.results)} findings\n")
+    for item in result.results:
+        finding = item.finding
+        head = f"  {'fixed' if item.fixed else 'left '} {finding.rule_id} {safe(finding.resource)}"
+        if item.fixed:
+            report.write(head + "\n")
+        else:
+            why = "; ".join(item.reasons) or "no automatic fix"
+            report.write(f"{head}: {safe(why)}\n")
+        for note in item.notes:
+            report.write(f"        review: {safe(note)}\n")
