@@ -428,6 +428,24 @@ def _parse_reports(specs: list[str]) -> list[tuple[str, Path | None]]:
     return reports
 
 
+@app.command()
+def fix(paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="Hand-written templates to fix.")],
+        rule: Rules = None,
+        write: Annotated[bool, typer.Option(
+            "--write", help="Apply the edits (default: print a diff).")] = False,
+        config_file: ConfigFile = None, no_config: NoConfig = False) -> int:
+    """Fix what can be fixed safely in hand-written CloudFormation and SAM templates.
+
+    Without --write, print a unified diff and change nothing; with --write, replace each file
+    atomically. Exit 0: nothing left at the gate; 1: findings remain; 2: input errors.
+    """
+    from tapaudit.fixing.command import run_fix
+
+    if config_file is not None and no_config:
+        _fail("--config and --no-config exclude each other")
+    return run_fix(list(paths), list(rule or []), write, config_file, no_config, sys.stdout, sys.stderr)
+
+
 @app.command("rules")
 def list_rules(format: ListFormatOption = ListFormat.console, rules_dir: RulesDirs = None,
                config_file: ConfigFile = None, no_config: NoConfig = False) -> int:

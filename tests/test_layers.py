@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("transforms", ("tapaudit.transforms",)),
     ("rules", ("tapaudit.rules",)),
     ("triage", ("tapaudit.triage",)),
-    ("fixing", ("tapaudit.fixing",)),  # when it exists: fixes act on triaged findings
+    ("fixing", ("tapaudit.fixing",)),  # fixes act on triaged findings; reporters show them (SARIF)
     # The gate turns triaged findings into pass/fail and exit codes; reporters show its verdict.
     ("gate", ("tapaudit.gate",)),
     ("reporting", ("tapaudit.reporting",)),
@@ -33,8 +33,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # pipeline fans scan out and adds discovery and the baseline: both orchestrate, so one layer.
     ("pipeline", ("tapaudit.scan", "tapaudit.pipeline")),
     # Entry points: the command line, `python -m tapaudit` (which only calls the CLI), and the CDK
-    # plugin, which drives the pipeline from inside `cdk synth`.
-    ("entry", ("tapaudit.cli", "tapaudit.__main__", "tapaudit.cdk")),
+    # plugin, which drives the pipeline from inside `cdk synth`. `tapaudit fix` runs the pipeline
+    # too: its command module is an entry point, the rest of tapaudit.fixing sits below the gate.
+    ("entry", ("tapaudit.cli", "tapaudit.__main__", "tapaudit.cdk", "tapaudit.fixing.command")),
 ]
 
 

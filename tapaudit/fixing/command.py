@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,20 +22,25 @@ from tapaudit.errors import InputError
 from tapaudit.findings import Finding
 from tapaudit.fixing.engine import FileFix, fix_source
 from tapaudit.fixing.plan import SettingsError
-from tapaudit.fixing.render import RendererMissing
 from tapaudit.fixing.rules import SETTINGS
 from tapaudit.gate import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, reaches_gate
 from tapaudit.loading.discovery import TemplateSource
 from tapaudit.pipeline import ScanOutcome, UsageError, run
+from tapaudit.reporting.escape import printable
 from tapaudit.rules.model import Rule
 
 _BOM = b"\xef\xbb\xbf"
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
 
 
 def safe(text: str) -> str:
-    """Template text for a terminal or CI log: control characters shown, never sent."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Template text for a terminal or CI log: control characters shown, never sent. The file's own
+    layout (line breaks, CRLF endings, tabs) stays as it is, so a diff still applies."""
+    return "\n".join(_safe_line(line) for line in text.split("\n"))
+
+
+def _safe_line(line: str) -> str:
+    body, ending = (line[:-1], "\r") if line.endswith("\r") else (line, "")
+    return "\t".join(printable(part) for part in body.split("\t")) + ending
 
 
 def run_fix(paths: list[str], rule_ids: list[str], write: bool, config_file: Path | None,
@@ -93,7 +97,7 @@ def fix_all(outcome: ScanOutcome, config: Config,
             continue
         try:
             results.append(_fix_file(source, findings, outcome.rules, settings, config.partition))
-        except (InputError, OSError, UnicodeDecodeError, RendererMissing) as exc:
+        except (InputError, OSError, UnicodeDecodeError) as exc:
             errors.append(f"{source.display}: {exc}")
         except RecursionError:
             errors.append(f"{source.display}: nesting too deep to fix")

@@ -1,7 +1,7 @@
 """New fragments in the file's own format: YAML with short-form tags (cfn-flip), or JSON.
 
-cfn-flip is the project's designated library for CloudFormation YAML; it is needed only to write
-YAML, so it is an optional extra (`tapaudit[fix]`) and imported on first use.
+cfn-flip is the project's designated library for CloudFormation YAML; it is imported on first use,
+so a scan never pays for it.
 """
 
 from __future__ import annotations
@@ -9,22 +9,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-INSTALL_HINT = "tapaudit fix needs cfn-flip to write YAML: pip install 'tapaudit[fix]'"
 _SHORT = {"Ref", "Condition"}  # besides every Fn::*
 
 
-class RendererMissing(Exception):
-    """cfn-flip is not installed."""
-
-    def __init__(self) -> None:
-        super().__init__(INSTALL_HINT)
-
-
 def _dumper() -> Any:
-    try:
-        from cfn_flip.yaml_dumper import get_dumper
-    except ImportError:
-        raise RendererMissing from None
+    from cfn_flip.yaml_dumper import get_dumper
+
     return get_dumper(False, False)
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from tapaudit.fixing import render
 from tapaudit.fixing.command import run_fix
 from tests.conftest import FIXTURES
 
@@ -130,20 +129,6 @@ def test_an_input_error_exits_2_and_the_other_files_are_still_fixed(tmp_path):
     code, _, err = fix(good, bad, write=True)
     assert code == 2 and "broken.yaml" in err
     assert good.read_bytes() == (AUTOFIX / "expected" / "json-minified.json").read_bytes()
-
-
-def test_without_cfn_flip_yaml_says_how_to_install_it_and_json_is_still_fixed(tmp_path, monkeypatch):
-    def missing():
-        raise render.RendererMissing
-
-    monkeypatch.setattr(render, "_dumper", missing)
-    yaml_file, json_file = copy(tmp_path, AUTOFIX / "yaml-crlf-four-spaces.yaml",
-                                AUTOFIX / "json-minified.json")
-    code, _, err = fix(yaml_file, json_file, write=True)
-    assert code == 2
-    assert "pip install 'tapaudit[fix]'" in err
-    assert yaml_file.read_bytes() == (AUTOFIX / "yaml-crlf-four-spaces.yaml").read_bytes()
-    assert json_file.read_bytes() == (AUTOFIX / "expected" / "json-minified.json").read_bytes()
 
 
 def test_control_characters_from_a_template_never_reach_the_output(tmp_path):

@@ -10,6 +10,7 @@ from typing import Any
 
 from tapaudit.fixing.edits import AppendItem
 from tapaudit.fixing.plan import Names, PlanContext, Planned, is_intrinsic
+from tapaudit.model.intrinsics import resolve
 
 TABLE = "AWS::DynamoDB::Table"
 GLOBAL_TABLE = "AWS::DynamoDB::GlobalTable"
@@ -40,7 +41,7 @@ def plan(ctx: PlanContext) -> Planned:
                              "ProvisionedThroughput to give the index: its capacity needs your judgement")
     params = ctx.rule.parameters
     pk, sk = params["partition_key"], params["sort_key"]
-    declared = {d.get("AttributeName"): ctx.template.resolve(d.get("AttributeType"))
+    declared = {d.get("AttributeName"): resolve(ctx.template, d.get("AttributeType"))
                 for d in props.get("AttributeDefinitions", [])
                 if isinstance(d, dict) and isinstance(d.get("AttributeName"), str)}
     missing = []
