@@ -189,6 +189,8 @@ def _configure(config_file: Path | None, no_config: bool, **given: Any) -> Confi
         config = load_config(config_file, use_files=not no_config)
     except ConfigError as exc:
         _fail(str(exc))
+    for ignored in config.not_applied:
+        _note(ignored.note)
     for key, value in given.items():
         if value not in (None, [], False):
             config.override(key, value)
@@ -487,10 +489,13 @@ def show_config(format: ListFormatOption = ListFormat.console, fail_on: FailOn =
     rows = effective(config)
     if format == "json":
         print(json.dumps({"file": config.file_name if config.source else None,
+                          "not_applied": [n.to_dict() for n in config.not_applied],
                           "settings": [{"key": k, "value": v, "origin": o} for k, v, o in rows]},
                          indent=2))
         return EXIT_OK
     print(f"# configuration file: {config.file_name if config.source else 'none'}")
+    for ignored in config.not_applied:
+        print(f"# not applied: {_printable(ignored.file)}: {ignored.reason}")
     lines = [(f"{k} = {json.dumps(v) if v is not None else '(not set)'}", o) for k, v, o in rows]
     width = max(len(line) for line, _ in lines)
     for line, origin in lines:

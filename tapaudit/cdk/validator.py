@@ -82,9 +82,14 @@ class TapauditValidator:
 
 def _project_config() -> Config:
     """The project's configuration file (nearest from the working directory, as the CLI finds it)."""
+    import sys
+
     from tapaudit.config import load_config
 
-    return load_config()
+    config = load_config()
+    for ignored in config.not_applied:  # CDK has no channel for a note: the synth's stderr
+        print(f"tapaudit: note: {ignored.note}", file=sys.stderr)
+    return config
 
 
 def _with_nested(templates: Iterable[Path]) -> list[Path]:
