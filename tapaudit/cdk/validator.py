@@ -67,7 +67,8 @@ class TapauditValidator:
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
         templates = _with_nested(Path(p).resolve() for p in context.template_paths)
         # One process: scanning is fast, and forking beside jsii's Node child is asking for trouble.
-        result = run([str(t) for t in templates], self._config, jobs=1).result
+        outcome = run([str(t) for t in templates], self._config, jobs=1)
+        result = outcome.result
         fail_on = self._config.fail_on
         code, reason = decide(result, fail_on, self._config.strict_suppressions)
         violations = [_finding_violation(f, reaches_gate(f.severity, fail_on)) for f in result.findings]
@@ -77,7 +78,7 @@ class TapauditValidator:
                        for p in result.suppression_problems]
         return cdk.PolicyValidationPluginReport(
             success=code == 0, violations=violations, plugin_version=__version__,
-            metadata=_summary(result, reason))
+            metadata={**_summary(result, reason), "run": outcome.record.line()})
 
 
 def _project_config() -> Config:

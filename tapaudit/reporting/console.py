@@ -85,8 +85,9 @@ def _table(console: Console, result: ScanResult, rules: Sequence[Rule]) -> None:
 
 
 def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = (),
-          gate: str | None = None, show_suppressed: bool = False) -> None:
-    """`gate` is the exit code's reason (`gate.decide`), printed last."""
+          gate: str | None = None, show_suppressed: bool = False, run_line: str | None = None) -> None:
+    """`gate` is the exit code's reason (`gate.decide`), printed last; `run_line` (what shaped the
+    run) just before the summary."""
     console = make_console(stream)
     why = {rule.id: rule.why for rule in rules if rule.why}
     shown = sorted(result.findings, key=lambda f: f.sort_key)
@@ -119,13 +120,16 @@ def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = (),
         summary += f", {len(result.errors)} input{'s' if len(result.errors) != 1 else ''} not scanned"
     if result.not_checked:
         summary += _not_checked(result)
+    if run_line:
+        console.print(Text(run_line, style="dim"))
     console.print(Text(summary, style="bold"))
     if gate:
         console.print(Text(gate, style="bold"))
 
 
 def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:
-    write(result, stream, context.rules, context.gate(result)[1], context.show_suppressed)
+    write(result, stream, context.rules, context.gate(result)[1], context.show_suppressed,
+          context.run_record().line())
 
 
 def _not_checked(result: ScanResult) -> str:
