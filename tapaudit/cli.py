@@ -287,14 +287,21 @@ def scan(
             bar.stop()
     result = outcome.result
     context = ReportContext(outcome.rules, config.fail_on, config.strict_suppressions,
-                            allow_no_templates=allow_no_templates, show_suppressed=show_suppressed)
+                            allow_no_templates=allow_no_templates, show_suppressed=show_suppressed,
+                            run=outcome.record)
     if write_baseline is not None:  # first, so the reports end with the exit code the run has
         context = replace(context, verdict=_write_baseline(write_baseline, outcome,
                                                            context.gate(result)[0]))
     for problem in result.suppression_problems:
         _say("suppression problem: ", f"{problem.file}: {problem.resource or '(template)'}: "
                                       f"{problem.rule_id or '-'}: {problem.problem}: {problem.detail}")
-    if not result.templates and not result.errors:
+    if outcome.everything_excluded and not result.templates and not result.errors:
+        # A gate must not pass because the configuration excluded all it was given (even with
+        # --allow-no-templates): exit 2, naming the globs and the inputs.
+        _error(outcome.everything_excluded)
+        context = replace(context, verdict=(EXIT_ERROR, "exit 2: every input is excluded by the "
+                                                        "configuration's exclude"))
+    elif not result.templates and not result.errors:
         if allow_no_templates:
             _note("no templates to scan in " + ", ".join(paths))
         else:

@@ -348,3 +348,32 @@ def test_a_file_owned_by_another_user_is_not_applied(tmp_path):
     assert ("pyproject.toml: configuration not applied, owned by another user (uid 4242)"
             in proc.stderr)
     assert run_cli("scan", str(FLAWED), "--config", str(config), cwd=repo).returncode == 0
+
+
+def test_an_exclusion_that_removes_every_input_fails_the_gate(tmp_path):
+    """With the hook's flags, `exclude = ["**"]` used to pass as "no templates among the inputs"."""
+    repo = _repository(tmp_path)
+    (repo / ".tapaudit.toml").write_text('exclude = ["**"]\n')
+    shutil.copy(FIXTURES / "TAP003" / "yaml-fail-no-sort-key.yaml", repo / "infra" / "t.yaml")
+    (repo / "infra" / "app.yaml").write_text("name: not a template\n")
+    proc = run_cli("scan", "--allow-no-templates", "infra/t.yaml", "infra/app.yaml", cwd=repo)
+    assert proc.returncode == 2
+    assert ("tapaudit: error: every input is excluded by exclude '**' in .tapaudit.toml, nothing "
+            "was scanned: infra/t.yaml, infra/app.yaml") in proc.stderr
+    report = json.loads(run_cli("scan", "--allow-no-templates", "infra/t.yaml", "-f", "json",
+                                cwd=repo).stdout)
+    assert report["run"]["exit_code"] == 2 and report["templates"] == []
+    assert report["run"]["notes"] == ["every input is excluded by exclude '**' in .tapaudit.toml, "
+                                      "nothing was scanned: infra/t.yaml"]
+    assert report["skipped"] == [{"file": "infra/t.yaml",
+                                  "reason": "excluded by exclude '**' in .tapaudit.toml"}]
+    # A folder or a cloud assembly excluded whole: the same.
+    assert run_cli("scan", "--allow-no-templates", "infra", cwd=repo).returncode == 2
+    assert run_cli("scan", "--allow-no-templates", "--missing-ok", "infra", cwd=repo).returncode == 2
+    # An exclusion that leaves something the hook was given is the usual partial case: exit 0 when
+    # what is left is no template, with the excluded file listed.
+    (repo / ".tapaudit.toml").write_text('exclude = ["infra/t.yaml"]\n')
+    proc = run_cli("scan", "--allow-no-templates", "infra/t.yaml", "infra/app.yaml", "-f", "json",
+                   cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    assert [s["file"] for s in json.loads(proc.stdout)["skipped"]] == ["infra/app.yaml", "infra/t.yaml"]
