@@ -395,25 +395,37 @@ def _new_file_mode(target: Path) -> int:
 
 
 def _write_baseline(path: Path, outcome: ScanOutcome, code: int) -> tuple[int, str]:
-    """Write the baseline unless an input could not be scanned (it would be incomplete): the exit
-    code and its reason for the reports."""
+    """Write the baseline unless the scan could not see what it covers: the exit code and its
+    reason for the reports. A partial scan (skipped or excluded files, --rule, --skip-rule) keeps
+    the existing entries of the templates and rules it did not cover (`baseline.update`)."""
     from tapaudit.triage import baseline
 
-    if code == EXIT_ERROR:
-        _error(f"{path}: baseline not written: not every input could be scanned")
-        return EXIT_ERROR, f"exit 2: baseline {path} not written, not every input could be scanned"
+    result = outcome.result
+    refused = None
+    if not result.templates:
+        refused = "no template was scanned"
+    elif code == EXIT_ERROR:
+        refused = "not every input could be scanned"
+    if refused:  # the existing file, if any, stays as it was
+        _error(f"{path}: baseline not written: {refused}")
+        return EXIT_ERROR, f"exit 2: baseline {path} not written, {refused}"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        count = baseline.write(path, outcome.result.findings, outcome.origins)
+        written = baseline.update(path, result.findings, outcome.origins, result.templates,
+                                  [rule.id for rule in outcome.rules])
     except OSError as exc:
         _error(f"{path}: cannot write baseline: {exc.strerror or exc}")
         return EXIT_ERROR, f"exit 2: cannot write baseline {path}"
     except baseline.BaselineError as exc:
-        _error(str(exc))
+        _error(f"{exc} (not overwritten)" if path.exists() else str(exc))
         return EXIT_ERROR, f"exit 2: cannot write baseline {path}"
-    plural = "s" if count != 1 else ""
-    _say("", f"wrote {count} finding{plural} to baseline {path}")
-    return EXIT_OK, f"exit 0: wrote {count} finding{plural} to baseline {path}"
+    count = written.written
+    message = f"wrote {count} finding{'s' if count != 1 else ''} to baseline {path}"
+    if written.kept:
+        message += (f", kept {written.kept} entr{'ies' if written.kept != 1 else 'y'} of templates "
+                    "or rules this scan did not cover")
+    _say("", message)
+    return EXIT_OK, f"exit 0: {message}"
 
 
 def _existing(paths: list[str]) -> list[str]:
