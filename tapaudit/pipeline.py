@@ -120,6 +120,9 @@ def run(paths: Sequence[str], config: Config | None = None, *, jobs: int = 0, de
                           unparsable_non_templates_ok=allow_no_templates)
     result = scan_sources(sources, rules, jobs=jobs, debug=debug, progress=each, options=options)
     result.errors.extend(discovery_errors)
+    from tapaudit.triage import acknowledgments
+
+    acknowledgments.apply(result, sources)  # CDK's, from the cloud assembly, as at synth
     result.skipped.extend(skipped for skipped, _ in excluded)
     outcome = ScanOutcome(result, rules, sources, run_record(config, every_rule, rules))
     if excluded and not sources and not discovery_errors:

@@ -59,7 +59,8 @@ def _listing(console: Console, title: str, findings: list[Finding]) -> None:
         if finding.suppression:
             s = finding.suppression
             until = f", until {s.expires}" if s.expires else ""
-            console.print(Text(f"         suppressed ({s.scope}{until}): {s.reason}", style="dim"))
+            scope = f"CDK acknowledgment at {s.acknowledged_at}" if s.acknowledged_at else s.scope
+            console.print(Text(f"         suppressed ({scope}{until}): {s.reason}", style="dim"))
     console.print()
 
 

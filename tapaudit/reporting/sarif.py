@@ -86,6 +86,9 @@ def _set_aside(result: ScanResult, index: dict[str, int]) -> list[dict[str, Any]
             entry = _result(finding, index)
             reason = finding.suppression.reason if finding.suppression else ""
             entry["suppressions"] = [{"kind": "inSource", "justification": reason}]
+            if finding.suppression and finding.suppression.acknowledged_at:
+                entry["suppressions"][0]["properties"] = {
+                    "cdkAcknowledgedAt": finding.suppression.acknowledged_at}
             entries.append(entry)
     for finding in result.baselined:
         if finding.rule_id in index:
