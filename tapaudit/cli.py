@@ -237,7 +237,8 @@ def scan(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
     write_baseline: Annotated[Path | None, typer.Option(
         "--write-baseline", metavar="FILE",
-        help="Write the current findings to FILE as a baseline (exit 0).")] = None,
+        help="Write the current findings to FILE as a baseline (exit 0); the entries of templates "
+             "and rules this scan does not cover are kept.")] = None,
     show_suppressed: Annotated[bool, typer.Option(
         "--show-suppressed", help="List suppressed and baselined findings in the console report.")] = False,
     allow_no_templates: Annotated[bool, typer.Option(
