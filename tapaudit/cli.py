@@ -188,6 +188,8 @@ def _configure(config_file: Path | None, no_config: bool, **given: Any) -> Confi
         config = load_config(config_file, use_files=not no_config)
     except ConfigError as exc:
         _fail(str(exc))
+    for ignored in config.not_applied:
+        _note(ignored.note)
     for key, value in given.items():
         if value not in (None, [], False):
             config.override(key, value)
@@ -234,7 +236,8 @@ def scan(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
     write_baseline: Annotated[Path | None, typer.Option(
         "--write-baseline", metavar="FILE",
-        help="Write the current findings to FILE as a baseline (exit 0).")] = None,
+        help="Write the current findings to FILE as a baseline (exit 0); the entries of templates "
+             "and rules this scan does not cover are kept.")] = None,
     show_suppressed: Annotated[bool, typer.Option(
         "--show-suppressed", help="List suppressed and baselined findings in the console report.")] = False,
     allow_no_templates: Annotated[bool, typer.Option(
@@ -284,14 +287,21 @@ def scan(
             bar.stop()
     result = outcome.result
     context = ReportContext(outcome.rules, config.fail_on, config.strict_suppressions,
-                            allow_no_templates=allow_no_templates, show_suppressed=show_suppressed)
+                            allow_no_templates=allow_no_templates, show_suppressed=show_suppressed,
+                            run=outcome.record)
     if write_baseline is not None:  # first, so the reports end with the exit code the run has
         context = replace(context, verdict=_write_baseline(write_baseline, outcome,
                                                            context.gate(result)[0]))
     for problem in result.suppression_problems:
         _say("suppression problem: ", f"{problem.file}: {problem.resource or '(template)'}: "
                                       f"{problem.rule_id or '-'}: {problem.problem}: {problem.detail}")
-    if not result.templates and not result.errors:
+    if outcome.everything_excluded and not result.templates and not result.errors:
+        # A gate must not pass because the configuration excluded all it was given (even with
+        # --allow-no-templates): exit 2, naming the globs and the inputs.
+        _error(outcome.everything_excluded)
+        context = replace(context, verdict=(EXIT_ERROR, "exit 2: every input is excluded by the "
+                                                        "configuration's exclude"))
+    elif not result.templates and not result.errors:
         if allow_no_templates:
             _note("no templates to scan in " + ", ".join(paths))
         else:
@@ -385,25 +395,37 @@ def _new_file_mode(target: Path) -> int:
 
 
 def _write_baseline(path: Path, outcome: ScanOutcome, code: int) -> tuple[int, str]:
-    """Write the baseline unless an input could not be scanned (it would be incomplete): the exit
-    code and its reason for the reports."""
+    """Write the baseline unless the scan could not see what it covers: the exit code and its
+    reason for the reports. A partial scan (skipped or excluded files, --rule, --skip-rule) keeps
+    the existing entries of the templates and rules it did not cover (`baseline.update`)."""
     from tapaudit.triage import baseline
 
-    if code == EXIT_ERROR:
-        _error(f"{path}: baseline not written: not every input could be scanned")
-        return EXIT_ERROR, f"exit 2: baseline {path} not written, not every input could be scanned"
+    result = outcome.result
+    refused = None
+    if not result.templates:
+        refused = "no template was scanned"
+    elif code == EXIT_ERROR:
+        refused = "not every input could be scanned"
+    if refused:  # the existing file, if any, stays as it was
+        _error(f"{path}: baseline not written: {refused}")
+        return EXIT_ERROR, f"exit 2: baseline {path} not written, {refused}"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        count = baseline.write(path, outcome.result.findings, outcome.origins)
+        written = baseline.update(path, result.findings, outcome.origins, result.templates,
+                                  [rule.id for rule in outcome.rules])
     except OSError as exc:
         _error(f"{path}: cannot write baseline: {exc.strerror or exc}")
         return EXIT_ERROR, f"exit 2: cannot write baseline {path}"
     except baseline.BaselineError as exc:
-        _error(str(exc))
+        _error(f"{exc} (not overwritten)" if path.exists() else str(exc))
         return EXIT_ERROR, f"exit 2: cannot write baseline {path}"
-    plural = "s" if count != 1 else ""
-    _say("", f"wrote {count} finding{plural} to baseline {path}")
-    return EXIT_OK, f"exit 0: wrote {count} finding{plural} to baseline {path}"
+    count = written.written
+    message = f"wrote {count} finding{'s' if count != 1 else ''} to baseline {path}"
+    if written.kept:
+        message += (f", kept {written.kept} entr{'ies' if written.kept != 1 else 'y'} of templates "
+                    "or rules this scan did not cover")
+    _say("", message)
+    return EXIT_OK, f"exit 0: {message}"
 
 
 def _existing(paths: list[str]) -> list[str]:
@@ -504,10 +526,13 @@ def show_config(format: ListFormatOption = ListFormat.console, fail_on: FailOn =
     rows = effective(config)
     if format == "json":
         print(json.dumps({"file": config.file_name if config.source else None,
+                          "not_applied": [n.to_dict() for n in config.not_applied],
                           "settings": [{"key": k, "value": v, "origin": o} for k, v, o in rows]},
                          indent=2))
         return EXIT_OK
     print(f"# configuration file: {config.file_name if config.source else 'none'}")
+    for ignored in config.not_applied:
+        print(f"# not applied: {_printable(ignored.file)}: {ignored.reason}")
     lines = [(f"{k} = {json.dumps(v) if v is not None else '(not set)'}", o) for k, v, o in rows]
     width = max(len(line) for line, _ in lines)
     for line, origin in lines:

@@ -7,7 +7,9 @@ problem is a `ConfigError` naming the file and the key (exit 2).
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass, field, fields
 from functools import cache
 from pathlib import Path
@@ -20,6 +22,24 @@ GATES = ("critical", "high", "medium", "low", "none")
 SEVERITIES = GATES[:-1]
 CDK_LANGUAGES = ("typescript", "python")
 _PARTITION = re.compile(r"^aws(-[a-z]+)*$")
+
+
+@dataclass(frozen=True)
+class NotApplied:
+    """A configuration file the search found and did not apply, and why."""
+
+    file: str
+    reason: str
+
+    @property
+    def note(self) -> str:
+        """One line, control characters of the file name escaped (it may come from the input)."""
+        file = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                       for ch in self.file)
+        return f"{file}: configuration not applied, {self.reason}; name it with --config to use it"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"file": self.file, "reason": self.reason}
 
 
 class ConfigError(Exception):
@@ -55,6 +75,7 @@ class Config:
     rule_settings: dict[str, RuleSettings] = field(default_factory=dict)
     source: Path | None = None  # the file it was read from, if any
     origins: dict[str, str] = field(default_factory=dict)  # key -> "default" | file | "command line"
+    not_applied: list[NotApplied] = field(default_factory=list)  # files found and not trusted
 
     @property
     def base_dir(self) -> Path:
@@ -97,14 +118,43 @@ _RULE_KEYS = ("severity", "include", "exclude", "parameters", "fix")
 
 def find_config(start: Path) -> Path | None:
     """The nearest `.tapaudit.toml`, or `pyproject.toml` with a `[tool.tapaudit]` table, from
-    `start` upwards. In one folder `.tapaudit.toml` wins."""
-    for folder in (start.resolve(), *start.resolve().parents):
+    `start` upwards to the repository root (the folder holding `.git`): a file above the repository
+    is not the project's. Outside any repository the search goes up to the filesystem root. In one
+    folder `.tapaudit.toml` wins."""
+    for folder in _search_folders(start.resolve()):
         dotfile = folder / DOTFILE
         if dotfile.is_file():
             return dotfile
         pyproject = folder / PYPROJECT
         if pyproject.is_file() and _has_tool_table(pyproject):
             return pyproject
+    return None
+
+
+def _search_folders(start: Path) -> list[Path]:
+    folders = [start, *start.parents]
+    for i, folder in enumerate(folders):
+        if (folder / ".git").exists():  # a folder or, in a worktree or submodule, a file
+            return folders[:i + 1]
+    return folders
+
+
+def untrusted(path: Path) -> str | None:
+    """Why a configuration file found by the search must not be applied, or None: one owned by
+    another user (root excepted) or writable by its group or others could have been planted or
+    changed by someone else, and it decides what the gate checks."""
+    if not hasattr(os, "geteuid"):  # no POSIX ownership to check (Windows)
+        return None
+    try:
+        info = path.stat()
+    except OSError:
+        return None  # reading it reports the problem
+    if info.st_uid not in (os.geteuid(), 0):
+        return f"owned by another user (uid {info.st_uid})"
+    writable = [who for who, bit in (("its group", stat.S_IWGRP), ("others", stat.S_IWOTH))
+                if info.st_mode & bit]
+    if writable:
+        return f"writable by {' and '.join(writable)} (chmod go-w {path.name})"
     return None
 
 
@@ -128,13 +178,20 @@ def _has_tool_table(path: Path) -> bool:
 def load_config(path: Path | None = None, *, search_from: Path | None = None,
                 use_files: bool = True) -> Config:
     """The configuration from `path`, or from the nearest file above `search_from` (default: the
-    working directory); defaults only when `use_files` is false or no file exists."""
+    working directory); defaults only when `use_files` is false or no file exists. A file found by
+    the search that is `untrusted` is not applied: defaults, with `not_applied` saying why. A file
+    named with `path` (`--config`) is applied as it is."""
     if not use_files:
         return Config()
     if path is None:
         path = find_config(search_from or Path.cwd())
         if path is None:
             return Config()
+        problem = untrusted(path)
+        if problem:
+            from tapaudit.loading.discovery import display_name
+
+            return Config(not_applied=[NotApplied(display_name(path), problem)])
     elif not path.is_file():
         raise ConfigError(str(path), "--config", "file not found")
     return _from_file(path)
@@ -324,7 +381,7 @@ def effective(config: Config) -> list[tuple[str, Any, str]]:
     """(key, value, origin) of every setting, for `tapaudit config`."""
     rows = []
     for f in fields(Config):
-        if f.name in ("source", "origins", "rule_settings"):
+        if f.name in ("source", "origins", "rule_settings", "not_applied"):
             continue
         rows.append((f.name, getattr(config, f.name), config.origin(f.name)))
     for rule_id, settings in sorted(config.rule_settings.items()):

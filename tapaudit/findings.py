@@ -37,10 +37,14 @@ class Suppression:
 
     reason: str
     expires: str | None = None  # ISO date
-    scope: str = "resource"  # "resource" | "template"
+    scope: str = "resource"  # "resource" | "template" | "cdk-acknowledgment"
+    acknowledged_at: str | None = None  # the construct path of a CDK acknowledgment
 
     def to_dict(self) -> dict[str, Any]:
-        return {"reason": self.reason, "expires": self.expires, "scope": self.scope}
+        data = {"reason": self.reason, "expires": self.expires, "scope": self.scope}
+        if self.acknowledged_at is not None:
+            data["acknowledged_at"] = self.acknowledged_at
+        return data
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,12 @@ suppressions and baseline mean the same thing wherever tapaudit runs.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tapaudit.config import Config, ConfigError, path_excluded, resolve_path
 from tapaudit.findings import ScanError, ScanResult, Skipped
+from tapaudit.reporting.formats import RunRecord
 from tapaudit.rules.model import Rule
 
 
@@ -24,6 +25,10 @@ class ScanOutcome:
     result: ScanResult
     rules: list[Rule]
     sources: list = field(default_factory=list)  # the TemplateSources scanned
+    record: RunRecord = field(default_factory=RunRecord)  # what shaped the run, for the reports
+    # Set when `exclude` removed every input and nothing else was there: the scan checked nothing
+    # because of the configuration. One line naming the globs and the inputs.
+    everything_excluded: str | None = None
 
     @property
     def origins(self) -> dict:
@@ -54,6 +59,29 @@ def load_configured_rules(config: Config, rules: list[Rule] | None = None) -> li
     wanted = {r.upper() for r in config.rules}
     dropped = {r.upper() for r in config.skip_rules}
     return [r for r in rules if (not wanted or r.id in wanted) and r.id not in dropped]
+
+
+def run_record(config: Config, every_rule: Sequence[Rule], rules: Sequence[Rule]) -> RunRecord:
+    """What shaped a run under `config`, in the words of the configuration and the command line."""
+    from tapaudit.config import COMMAND_LINE
+    from tapaudit.loading.discovery import display_name
+
+    def by(key: str, option: str) -> str:
+        origin = config.origin(key)
+        return option if origin == COMMAND_LINE else f"{key} in {origin}"
+
+    running = {rule.id for rule in rules}
+    dropped = {r.upper() for r in config.skip_rules}
+    skipped = tuple((rule.id, f"skipped by {by('skip_rules', '--skip-rule')}" if rule.id in dropped
+                     else f"not selected by {by('rules', '--rule')}")
+                    for rule in every_rule if rule.id not in running)
+    baseline = (display_name(Path(resolve_path(config, config.baseline, "baseline")))
+                if config.baseline else None)
+    return RunRecord(config_file=config.file_name if config.source else None,
+                     fail_on=config.fail_on, strict_suppressions=config.strict_suppressions,
+                     rules_run=tuple(rule.id for rule in rules), rules_skipped=skipped,
+                     exclude=tuple(config.exclude), baseline=baseline,
+                     config_not_applied=tuple((n.file, n.reason) for n in config.not_applied))
 
 
 def run(paths: Sequence[str], config: Config | None = None, *, jobs: int = 0, debug: bool = False,
@@ -92,8 +120,14 @@ def run(paths: Sequence[str], config: Config | None = None, *, jobs: int = 0, de
                           unparsable_non_templates_ok=allow_no_templates)
     result = scan_sources(sources, rules, jobs=jobs, debug=debug, progress=each, options=options)
     result.errors.extend(discovery_errors)
-    result.skipped.extend(excluded)
-    outcome = ScanOutcome(result, rules, sources)
+    from tapaudit.triage import acknowledgments
+
+    acknowledgments.apply(result, sources)  # CDK's, from the cloud assembly, as at synth
+    result.skipped.extend(skipped for skipped, _ in excluded)
+    outcome = ScanOutcome(result, rules, sources, run_record(config, every_rule, rules))
+    if excluded and not sources and not discovery_errors:
+        outcome.everything_excluded = _everything_excluded(excluded, config)
+        outcome.record = replace(outcome.record, notes=(outcome.everything_excluded,))
     if baseline_file and baseline_rows is not None:
         from tapaudit.triage import baseline
 
@@ -112,14 +146,28 @@ def _read_baseline(path: Path) -> list[dict]:
         raise UsageError(str(exc)) from None
 
 
-def _exclude(sources: list, config: Config) -> tuple[list, list[Skipped]]:
-    """Drop the sources the configuration's `exclude` globs name; they are listed as skipped."""
+def _exclude(sources: list, config: Config) -> tuple[list, list[tuple[Skipped, str]]]:
+    """Drop the sources the configuration's `exclude` globs name; they are listed as skipped,
+    each with the glob that matched it."""
     kept, skipped = [], []
     for source in sources:
         pattern = path_excluded(source.path, config) if source.path else None
         if pattern is None:
             kept.append(source)
         else:
-            skipped.append(Skipped(source.display, f"excluded by exclude {pattern!r} in "
-                                                   f"{config.file_name}"))
+            skipped.append((Skipped(source.display, f"excluded by exclude {pattern!r} in "
+                                                    f"{config.file_name}"), pattern))
     return kept, skipped
+
+
+_NAMED_AT_MOST = 5  # inputs named in the one line; the rest are counted (all are in `skipped`)
+
+
+def _everything_excluded(excluded: list[tuple[Skipped, str]], config: Config) -> str:
+    globs = ", ".join(repr(g) for g in dict.fromkeys(pattern for _, pattern in excluded))
+    names = [skipped.file for skipped, _ in excluded]
+    shown = ", ".join(names[:_NAMED_AT_MOST])
+    if len(names) > _NAMED_AT_MOST:
+        shown += f" and {len(names) - _NAMED_AT_MOST} more"
+    return (f"every input is excluded by exclude {globs} in {config.file_name}, nothing was "
+            f"scanned: {shown}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -291,3 +292,88 @@ def test_rules_and_explain_describe_skipped_rules_and_config_checks_rule_ids(tmp
     assert run_cli("explain", "TAP005", cwd=tmp_path).returncode == 0
     proc = run_cli("config", "--rule", "TAP999", cwd=tmp_path)
     assert proc.returncode == 2 and "unknown rule id TAP999" in proc.stderr
+
+
+# Configuration a reviewer can see (issue 16): searched up to the repository root only; a file
+# someone else could have written is not applied, and the run says so.
+def _repository(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)  # what makes a folder a repository root for the search
+    (repo / "infra").mkdir()
+    return repo
+
+
+def test_a_file_above_the_repository_root_is_not_applied(tmp_path):
+    repo = _repository(tmp_path)
+    (tmp_path / ".tapaudit.toml").write_text('fail_on = "none"\n')
+    (tmp_path / "pyproject.toml").write_text('[tool.tapaudit]\nfail_on = "none"\n')
+    assert run_cli("scan", str(FLAWED), cwd=repo / "infra").returncode == 1
+    listed = json.loads(run_cli("config", "--format", "json", cwd=repo / "infra").stdout)
+    assert listed["file"] is None and listed["not_applied"] == []
+    # A worktree or a submodule has a .git file, not a folder: the same boundary.
+    (repo / ".git").rmdir()
+    (repo / ".git").write_text("gitdir: /elsewhere\n")
+    assert run_cli("scan", str(FLAWED), cwd=repo / "infra").returncode == 1
+    # Inside the repository the nearest file is used, from any folder below it.
+    (repo / ".tapaudit.toml").write_text('fail_on = "none"\n')
+    assert run_cli("scan", str(FLAWED), cwd=repo / "infra").returncode == 0
+
+
+@pytest.mark.parametrize("mode", [0o664, 0o646], ids=["group-writable", "other-writable"])
+def test_a_file_others_can_write_is_not_applied_and_the_run_says_so(tmp_path, mode):
+    repo = _repository(tmp_path)
+    config = repo / ".tapaudit.toml"
+    config.write_text('fail_on = "none"\n')
+    config.chmod(mode)
+    proc = run_cli("scan", str(FLAWED), cwd=repo / "infra")
+    assert proc.returncode == 1  # the default gate, not the file's
+    who = "its group" if mode == 0o664 else "others"
+    assert (f"repo/.tapaudit.toml: configuration not applied, writable by {who} "
+            "(chmod go-w .tapaudit.toml); name it with --config") in proc.stderr
+    shown = run_cli("config", cwd=repo)
+    assert "# configuration file: none\n# not applied: .tapaudit.toml: writable by" in shown.stdout
+    # Named with --config, it is applied: the user chose it.
+    named = run_cli("scan", str(FLAWED), "--config", str(config), cwd=repo)
+    assert named.returncode == 0 and "not applied" not in named.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="chown needs root")
+def test_a_file_owned_by_another_user_is_not_applied(tmp_path):
+    repo = _repository(tmp_path)
+    config = repo / "pyproject.toml"
+    config.write_text('[tool.tapaudit]\nfail_on = "none"\n')
+    os.chown(config, 4242, 4242)
+    proc = run_cli("scan", str(FLAWED), cwd=repo)
+    assert proc.returncode == 1
+    assert ("pyproject.toml: configuration not applied, owned by another user (uid 4242)"
+            in proc.stderr)
+    assert run_cli("scan", str(FLAWED), "--config", str(config), cwd=repo).returncode == 0
+
+
+def test_an_exclusion_that_removes_every_input_fails_the_gate(tmp_path):
+    """With the hook's flags, `exclude = ["**"]` used to pass as "no templates among the inputs"."""
+    repo = _repository(tmp_path)
+    (repo / ".tapaudit.toml").write_text('exclude = ["**"]\n')
+    shutil.copy(FIXTURES / "TAP003" / "yaml-fail-no-sort-key.yaml", repo / "infra" / "t.yaml")
+    (repo / "infra" / "app.yaml").write_text("name: not a template\n")
+    proc = run_cli("scan", "--allow-no-templates", "infra/t.yaml", "infra/app.yaml", cwd=repo)
+    assert proc.returncode == 2
+    assert ("tapaudit: error: every input is excluded by exclude '**' in .tapaudit.toml, nothing "
+            "was scanned: infra/t.yaml, infra/app.yaml") in proc.stderr
+    report = json.loads(run_cli("scan", "--allow-no-templates", "infra/t.yaml", "-f", "json",
+                                cwd=repo).stdout)
+    assert report["run"]["exit_code"] == 2 and report["templates"] == []
+    assert report["run"]["notes"] == ["every input is excluded by exclude '**' in .tapaudit.toml, "
+                                      "nothing was scanned: infra/t.yaml"]
+    assert report["skipped"] == [{"file": "infra/t.yaml",
+                                  "reason": "excluded by exclude '**' in .tapaudit.toml"}]
+    # A folder or a cloud assembly excluded whole: the same.
+    assert run_cli("scan", "--allow-no-templates", "infra", cwd=repo).returncode == 2
+    assert run_cli("scan", "--allow-no-templates", "--missing-ok", "infra", cwd=repo).returncode == 2
+    # An exclusion that leaves something the hook was given is the usual partial case: exit 0 when
+    # what is left is no template, with the excluded file listed.
+    (repo / ".tapaudit.toml").write_text('exclude = ["infra/t.yaml"]\n')
+    proc = run_cli("scan", "--allow-no-templates", "infra/t.yaml", "infra/app.yaml", "-f", "json",
+                   cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    assert [s["file"] for s in json.loads(proc.stdout)["skipped"]] == ["infra/app.yaml", "infra/t.yaml"]

@@ -16,6 +16,7 @@ This module imports aws-cdk-lib; `tapaudit.cdk` loads it only when `TapauditVali
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from tapaudit.findings import Finding, ScanError, ScanResult, SuppressionProblem
 from tapaudit.gate import decide, reaches_gate
 from tapaudit.loading.discovery import nested_templates
 from tapaudit.pipeline import load_configured_rules, run
+from tapaudit.triage import acknowledgments
 
 PLUGIN_NAME = "tapaudit"
 # Violations that are not rule findings: an input tapaudit could not scan, a suppression problem.
@@ -66,8 +68,12 @@ class TapauditValidator:
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
         templates = _with_nested(Path(p).resolve() for p in context.template_paths)
+        unrecorded = _unrecorded_acknowledgments(templates)
+        for note in unrecorded:
+            print(f"tapaudit: note: {note}", file=sys.stderr)
         # One process: scanning is fast, and forking beside jsii's Node child is asking for trouble.
-        result = run([str(t) for t in templates], self._config, jobs=1).result
+        outcome = run([str(t) for t in templates], self._config, jobs=1)
+        result = outcome.result
         fail_on = self._config.fail_on
         code, reason = decide(result, fail_on, self._config.strict_suppressions)
         violations = [_finding_violation(f, reaches_gate(f.severity, fail_on)) for f in result.findings]
@@ -77,14 +83,50 @@ class TapauditValidator:
                        for p in result.suppression_problems]
         return cdk.PolicyValidationPluginReport(
             success=code == 0, violations=violations, plugin_version=__version__,
-            metadata=_summary(result, reason))
+            metadata={**_summary(result, reason), "run": outcome.record.line(),
+                      **({"unrecorded-acknowledgments": " ".join(unrecorded)} if unrecorded else {})})
 
 
 def _project_config() -> Config:
     """The project's configuration file (nearest from the working directory, as the CLI finds it)."""
     from tapaudit.config import load_config
 
-    return load_config()
+    config = load_config()
+    for ignored in config.not_applied:  # CDK has no channel for a note: the synth's stderr
+        print(f"tapaudit: note: {ignored.note}", file=sys.stderr)
+    return config
+
+
+def _unrecorded_acknowledgments(templates: Sequence[Path]) -> list[str]:
+    """A note for each tapaudit acknowledgment made above every stack (on the App, a Stage, or a
+    construct holding stacks): CDK applies it at synth but records it in no artifact of the cloud
+    assembly, so `tapaudit scan cdk.out`, the hook and the Action cannot honour it. CDK hands the
+    plugin no construct, so the app is found among the live objects, by its output folder."""
+    import gc
+
+    apps = {id(o): o for o in gc.get_objects() if isinstance(o, cdk.App)}.values()
+    notes = []
+    for app in apps:
+        outdir = Path(app.outdir).resolve()
+        if not any(t.is_relative_to(outdir) for t in templates):
+            continue  # another app of this process
+        metadata: dict[str, list[dict]] = {}
+        pending = [app]
+        while pending:
+            construct = pending.pop()
+            metadata[construct.node.path] = [{"type": e.type, "data": e.data}
+                                             for e in construct.node.metadata]
+            pending += [c for c in construct.node.children if not cdk.Stack.is_stack(c)]
+        for rule_id, paths in sorted(acknowledgments.recorded(metadata).items()):
+            for path in sorted(paths):
+                where = path or "the App"
+                notes.append(
+                    f"the acknowledgment of {acknowledgments.NAMESPACE}{rule_id} on {where} holds "
+                    "only inside cdk synth: CDK records an acknowledgment above a stack nowhere in "
+                    "the cloud assembly, so `tapaudit scan cdk.out` (the tapaudit-cdk hook, the "
+                    "Action) still reports it. Acknowledge on the stack or a construct in it, or use "
+                    f'tapaudit.cdk.suppress(construct, "{rule_id}", reason=...).')
+    return notes
 
 
 def _with_nested(templates: Iterable[Path]) -> list[Path]:

@@ -103,7 +103,8 @@ def _listing(out: _Out, title: str, findings: list[Finding]) -> None:
         if finding.suppression:
             s = finding.suppression
             until = f", until {s.expires}" if s.expires else ""
-            out.line(f"suppressed ({s.scope}{until}): {s.reason}", "dim", _BODY)
+            scope = f"CDK acknowledgment at {s.acknowledged_at}" if s.acknowledged_at else s.scope
+            out.line(f"suppressed ({scope}{until}): {s.reason}", "dim", _BODY)
     out.blank()
 
 
@@ -122,8 +123,9 @@ def _table(out: _Out, result: ScanResult, rules: Sequence[Rule]) -> None:
 
 
 def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = (),
-          gate: str | None = None, show_suppressed: bool = False) -> None:
-    """`gate` is the exit code's reason (`gate.decide`), printed last."""
+          gate: str | None = None, show_suppressed: bool = False, run_line: str | None = None) -> None:
+    """`gate` is the exit code's reason (`gate.decide`), printed last; `run_line` (what shaped the
+    run) just before the summary."""
     out = _Out(stream)
     why = {rule.id: rule.why for rule in rules if rule.why}
     for _, group in groupby(sorted(result.findings, key=by_severity), key=lambda f: f.severity):
@@ -143,10 +145,13 @@ def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = (),
     if result.errors:
         out.blank()
     _table(out, result, rules)
+    if run_line:
+        out.line(run_line, "dim", _BODY)
     out.whole(summary_line(result), "bold")
     if gate:
         out.whole(gate, "bold")
 
 
 def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:
-    write(result, stream, context.rules, context.gate(result)[1], context.show_suppressed)
+    write(result, stream, context.rules, context.gate(result)[1], context.show_suppressed,
+          context.run_record().line())

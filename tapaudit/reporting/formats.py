@@ -9,9 +9,10 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO
 
 from tapaudit.findings import ScanResult
+from tapaudit.reporting.escape import printable
 from tapaudit.rules.model import Rule
 
 FORMATS: dict[str, str] = {
@@ -27,6 +28,55 @@ FORMATS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
+class RunRecord:
+    """What shaped the run, recorded in every report so a reviewer sees it: the configuration file
+    (and one found but not applied), the gate, the rules run and skipped, the `exclude` globs, the
+    baseline, and notes on what the run could not do as asked."""
+
+    config_file: str | None = None
+    fail_on: str = "high"
+    strict_suppressions: bool = False
+    rules_run: tuple[str, ...] = ()
+    rules_skipped: tuple[tuple[str, str], ...] = ()  # (rule id, why it did not run)
+    exclude: tuple[str, ...] = ()
+    baseline: str | None = None
+    config_not_applied: tuple[tuple[str, str], ...] = ()  # (file, why)
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "config": {"file": self.config_file,
+                       "not_applied": [{"file": f, "reason": r} for f, r in self.config_not_applied]},
+            "fail_on": self.fail_on,
+            "strict_suppressions": self.strict_suppressions,
+            "rules": {"run": list(self.rules_run),
+                      "skipped": [{"id": i, "reason": r} for i, r in self.rules_skipped]},
+            "exclude": list(self.exclude),
+            "baseline": self.baseline,
+            "notes": list(self.notes),
+        }
+
+    def line(self) -> str:
+        """The console's one line: `run: config .tapaudit.toml, fail_on high, 5 of 6 rules
+        (skipped TAP005), exclude 'test/**', baseline baseline.json`."""
+        config = printable(self.config_file) if self.config_file else "none"
+        if self.config_not_applied:
+            config += " (" + "; ".join(f"{printable(f)} not applied: {r}"
+                                       for f, r in self.config_not_applied) + ")"
+        total = len(self.rules_run) + len(self.rules_skipped)
+        rules = f"{len(self.rules_run)} rule{'s' if len(self.rules_run) != 1 else ''}"
+        if self.rules_skipped:
+            rules = (f"{len(self.rules_run)} of {total} rules (skipped "
+                     f"{', '.join(i for i, _ in self.rules_skipped)})")
+        parts = [f"config {config}", f"fail_on {self.fail_on}", rules]
+        if self.exclude:
+            parts.append("exclude " + ", ".join(repr(printable(g)) for g in self.exclude))
+        if self.baseline:
+            parts.append(f"baseline {printable(self.baseline)}")
+        return "run: " + ", ".join(parts)
+
+
+@dataclass(frozen=True)
 class ReportContext:
     """The rules that ran and the gate, so a report can say what fails the build and why."""
 
@@ -36,6 +86,13 @@ class ReportContext:
     show_suppressed: bool = False  # the console lists suppressed and baselined findings
     verdict: tuple[int, str] | None = None  # set when the run ends otherwise (--write-baseline)
     allow_no_templates: bool = False
+    run: RunRecord | None = None  # what shaped the run; derived from the fields above when absent
+
+    def run_record(self) -> RunRecord:
+        if self.run is not None:
+            return self.run
+        return RunRecord(fail_on=self.fail_on, strict_suppressions=self.strict_suppressions,
+                         rules_run=tuple(rule.id for rule in self.rules))
 
     def gate(self, result: ScanResult) -> tuple[int, str]:
         if self.verdict is not None:

@@ -41,4 +41,7 @@ def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = ()) -> Non
 
 
 def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:
-    write(result, stream, context.rules)
+    data = as_dict(result, context.rules)
+    data["run"] = {**context.run_record().to_dict(), "exit_code": context.gate(result)[0]}
+    stream.write(json_text(data))
+    stream.write("\n")

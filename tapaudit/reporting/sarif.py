@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from tapaudit import __version__
 from tapaudit.findings import SECURITY_SEVERITY, Finding, ScanResult, Severity
+from tapaudit.gate import EXIT_ERROR
 from tapaudit.reporting.escape import json_text, markdown, printable
 from tapaudit.reporting.formats import ReportContext
 from tapaudit.reporting.markdown import fix_text
@@ -91,6 +92,9 @@ def _set_aside(result: ScanResult, index: dict[str, int]) -> list[dict[str, Any]
             entry = _result(finding, index)
             reason = finding.suppression.reason if finding.suppression else ""
             entry["suppressions"] = [{"kind": "inSource", "justification": printable(reason)}]
+            if finding.suppression and finding.suppression.acknowledged_at:
+                entry["suppressions"][0]["properties"] = {
+                    "cdkAcknowledgedAt": printable(finding.suppression.acknowledged_at)}
             entries.append(entry)
     for finding in result.baselined:
         if finding.rule_id in index:
@@ -98,13 +102,29 @@ def _set_aside(result: ScanResult, index: dict[str, int]) -> list[dict[str, Any]
     return entries
 
 
-def as_dict(result: ScanResult, rules: Sequence[Rule]) -> dict[str, Any]:
+def as_dict(result: ScanResult, rules: Sequence[Rule],
+            context: ReportContext | None = None) -> dict[str, Any]:
+    """`context` adds the run's record to the invocation: its exit code and settings."""
     index = {rule.id: i for i, rule in enumerate(rules)}
     notifications = [{
         "level": "error",
         "message": {"text": printable(f"{error.file}: {error.message}")},
         "locations": [{"physicalLocation": {"artifactLocation": _uri(error.file)}}],
     } for error in result.errors]
+    invocation: dict[str, Any] = {"executionSuccessful": not result.errors}
+    if context is not None:
+        record = context.run_record()
+        code = context.gate(result)[0]
+        notifications += [{"level": "warning", "message": {"text": printable(f"{file}: configuration not "
+                                                                             f"applied, {reason}")}}
+                          for file, reason in record.config_not_applied]
+        notifications += [{"level": "warning", "message": {"text": printable(note)}}
+                          for note in record.notes]
+        # Exit 1 is a verdict, not a failed execution: only exit 2 (an input, the configuration or
+        # a report could not be handled) is.
+        invocation = {"executionSuccessful": code != EXIT_ERROR, "exitCode": code,
+                      "properties": record.to_dict()}
+    invocation["toolExecutionNotifications"] = notifications
     results = [_result(f, index) for f in [*result.findings, *result.unknown] if f.rule_id in index]
     results += _set_aside(result, index)
     if result.baseline_in_use:
@@ -122,18 +142,18 @@ def as_dict(result: ScanResult, rules: Sequence[Rule]) -> dict[str, Any]:
                 "rules": [_rule(rule) for rule in rules],
             }},
             "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().as_uri() + "/"}},
-            "invocations": [{"executionSuccessful": not result.errors,
-                             "toolExecutionNotifications": notifications}],
+            "invocations": [invocation],
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],
     }
 
 
-def write(result: ScanResult, rules: Sequence[Rule], stream: TextIO) -> None:
-    stream.write(json_text(as_dict(result, rules)))  # one write, not one per token
+def write(result: ScanResult, rules: Sequence[Rule], stream: TextIO,
+          context: ReportContext | None = None) -> None:
+    stream.write(json_text(as_dict(result, rules, context)))  # one write, not one per token
     stream.write("\n")
 
 
 def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:
-    write(result, context.rules, stream)
+    write(result, context.rules, stream, context)

@@ -60,14 +60,62 @@ def entries(findings: Iterable[Finding], origins: Mapping[str, Origin], base: Pa
     return [rows[k] for k in sorted(rows)]
 
 
-def write(path: Path, findings: Iterable[Finding], origins: Mapping[str, Origin]) -> int:
-    rows = entries(findings, origins, path.parent)
+@dataclass(frozen=True)
+class Update:
+    """What `update` wrote: entries from this scan's findings, and entries kept from the file."""
+
+    written: int
+    kept: int
+
+
+def update(path: Path, findings: Iterable[Finding], origins: Mapping[str, Origin],
+           scanned: Iterable[str], active_rules: Iterable[str]) -> Update:
+    """Write the baseline from a scan that may not have covered everything: the entries of the
+    templates it scanned (report names) under the rules it ran are replaced by its findings; the
+    entries of the existing file for any other template (skipped, excluded, not named this time)
+    or rule (not run) are kept, so a partial scan never loses them. An existing file that is not a
+    baseline is a BaselineError: it is not overwritten."""
+    base = path.parent
+    rows = {key(row): row for row in entries(findings, origins, base)}
+    covered_templates = {template_name(origins.get(t), t, base) for t in scanned}
+    covered_rules = {r.upper() for r in active_rules}
+    kept = 0
+    previous = read(path) if path.exists() else []
+    for row in previous:
+        rule_id, template, _ = key(row)
+        if (template in covered_templates and rule_id in covered_rules) or key(row) in rows:
+            continue
+        rows[key(row)] = {field: row.get(field) for field in _FIELDS}
+        kept += 1
+    _replace(path, [rows[k] for k in sorted(rows)])
+    return Update(len(rows) - kept, kept)
+
+
+def _replace(path: Path, rows: list[dict]) -> None:
+    """The file whole or not at all: written beside it, then renamed over it."""
+    import os
+    import tempfile
+
     text = json.dumps({"format": FORMAT, "findings": rows}, indent=2, sort_keys=True) + "\n"
+    temp = None
     try:
-        path.write_text(text, encoding="utf-8")
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:100]}.", suffix=".tmp")
+        with open(fd, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(temp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
+        os.replace(temp, path)
     except OSError as exc:
+        if temp:
+            Path(temp).unlink(missing_ok=True)
         raise BaselineError(f"{path}: cannot write baseline: {exc.strerror or exc}") from None
-    return len(rows)
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def read(path: Path) -> list[dict]:

@@ -3,7 +3,8 @@
     python tests/cdk/cdk_app_with_tapaudit.py VARIANT OUTDIR [--acknowledge RULE=CONSTRUCT]...
                                                           [--suppress RULE=CONSTRUCT]...
 
-CONSTRUCT is a construct id under the primary stack (e.g. HealthCheck). `--acknowledge` uses CDK's
+CONSTRUCT is a construct id under the primary stack (e.g. HealthCheck), or `@stack` (the primary
+stack) or `@app` (the App) for `--acknowledge`, which uses CDK's
 `Validations.of(construct).acknowledge(...)`; `--suppress` writes tapaudit's own
 `Metadata.tapaudit.suppress` on the construct's CloudFormation resource. Exit 0 when the synth
 passes, 1 when validation fails it. Run with the working tree's tapaudit first on PYTHONPATH.
@@ -37,10 +38,11 @@ def main() -> int:
     context.update(CLI_CONTEXT, variant=args.variant, tapaudit="true")
     app = build_app(context, args.outdir)
     primary = app.node.find_child("TransactionMigration-Primary")
+    scopes = {"@app": app, "@stack": primary}
     for item in args.acknowledge:
         rule, construct = item.split("=")
-        cdk.Validations.of(primary.node.find_child(construct)).acknowledge(
-            cdk.Acknowledgment(id=f"tapaudit::{rule}", reason=REASON))
+        scope = scopes.get(construct) or primary.node.find_child(construct)
+        cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=f"tapaudit::{rule}", reason=REASON))
     for item in args.suppress:
         rule, construct = item.split("=")
         resource = primary.node.find_child(construct).node.default_child

@@ -205,3 +205,77 @@ def test_templates_named_one_by_one_keep_their_stack_identity(tmp_path):
     code, report = scan_json(*templates, "--no-config", "--baseline", str(path), "--fail-on", "low")
     assert code == 0 and report["findings"] == [] and len(report["baselined"]) == 6
     assert all(f["cdk_path"] for f in report["baselined"])
+
+
+# Baselines lose no data (issue 16): a partial scan keeps the entries it did not cover; a scan that
+# covered nothing refuses (exit 2) and leaves the file as it was.
+def _entries(path: Path) -> set[tuple[str, str, str]]:
+    return {(r["rule_id"], r["template"], r["resource"]) for r in json.loads(path.read_text())["findings"]}
+
+
+def _two_templates(tmp_path: Path) -> tuple[Path, set]:
+    project = _project(tmp_path)
+    shutil.copy(FIXTURES / "TAP003" / "yaml-fail-no-sort-key.yaml", project / "stacks" / "other.yaml")
+    proc = run_cli("scan", "stacks", "--write-baseline", "baseline.json", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    full = _entries(project / "baseline.json")
+    assert {t for _, t, _ in full} == {"stacks/app.yaml", "stacks/other.yaml"}
+    return project, full
+
+
+def test_a_scan_of_one_rule_keeps_the_entries_of_the_others(tmp_path):
+    project, full = _two_templates(tmp_path)
+    proc = run_cli("scan", "stacks", "--rule", "TAP006", "--write-baseline", "baseline.json", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert _entries(project / "baseline.json") == full
+    kept = sum(1 for rule, _, _ in full if rule != "TAP006")
+    assert (f"wrote 2 findings to baseline baseline.json, kept {kept} entries of templates or rules "
+            "this scan did not cover") in proc.stderr
+    # What the rules that ran no longer find is dropped: it was fixed.
+    (project / "stacks" / "app.yaml").write_text(
+        (project / "stacks" / "app.yaml").read_text().replace("Report:", "Renamed:"))
+    run_cli("scan", "stacks", "--rule", "TAP006", "--write-baseline", "baseline.json", cwd=project)
+    after = _entries(project / "baseline.json")
+    assert ("TAP006", "stacks/app.yaml", "Report") not in after
+    assert ("TAP006", "stacks/app.yaml", "Renamed") in after
+    assert {e for e in full if e[0] != "TAP006"} <= after
+
+
+def test_skipped_and_excluded_templates_keep_their_entries(tmp_path):
+    project, full = _two_templates(tmp_path)
+    (project / ".git").mkdir()
+    (project / ".tapaudit.toml").write_text('exclude = ["stacks/other.yaml"]\n')
+    proc = _run_cli("scan", "stacks", "--write-baseline", "baseline.json", cwd=project,
+                    env={"PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr
+    assert _entries(project / "baseline.json") == full
+    assert "kept 1 entry of templates or rules this scan did not cover" in proc.stderr
+    # A file named on its own: the other template's entries stay.
+    (project / ".tapaudit.toml").unlink()
+    proc = run_cli("scan", "stacks/app.yaml", "--write-baseline", "baseline.json", cwd=project)
+    assert proc.returncode == 0 and _entries(project / "baseline.json") == full
+
+
+def test_a_scan_that_covered_nothing_writes_no_baseline(tmp_path):
+    project, _ = _two_templates(tmp_path)
+    before = (project / "baseline.json").read_text()
+    for args in (["cdk.out", "--missing-ok", "--allow-no-templates"],  # the hook before any synth
+                 ["README.yaml", "--allow-no-templates"]):  # no template among the inputs
+        (project / "README.yaml").write_text("title: not a template\n")
+        proc = run_cli("scan", *args, "--write-baseline", "baseline.json", cwd=project)
+        assert proc.returncode == 2, proc.stderr
+        assert "baseline.json: baseline not written: no template was scanned" in proc.stderr
+        assert (project / "baseline.json").read_text() == before
+    json_report = run_cli("scan", "cdk.out", "--missing-ok", "--allow-no-templates", "--write-baseline",
+                          "baseline.json", "-f", "json", cwd=project)
+    assert json.loads(json_report.stdout)["run"]["exit_code"] == 2
+
+
+def test_an_existing_file_that_is_not_a_baseline_is_not_overwritten(tmp_path):
+    project = _project(tmp_path)
+    (project / "baseline.json").write_text('{"something": "else"}\n')
+    proc = run_cli("scan", "stacks", "--write-baseline", "baseline.json", cwd=project)
+    assert proc.returncode == 2
+    assert "not a tapaudit baseline" in proc.stderr and "(not overwritten)" in proc.stderr
+    assert (project / "baseline.json").read_text() == '{"something": "else"}\n'
+    assert not [p for p in project.iterdir() if p.name.endswith(".tmp")]
