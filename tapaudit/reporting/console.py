@@ -146,7 +146,7 @@ def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = (),
         out.blank()
     _table(out, result, rules)
     if run_line:
-        out.line(run_line, "dim", _BODY)
+        out.line(run_line, "dim", more="     ")
     out.whole(summary_line(result), "bold")
     if gate:
         out.whole(gate, "bold")

@@ -15,7 +15,7 @@ from tapaudit.reporting.formats import FORMATS
 from tests.cli.inprocess import invoke
 from tests.conftest import ROOT
 
-COMMANDS = ["scan", "rules", "explain", "config"]
+COMMANDS = ["scan", "fix", "rules", "explain", "config"]
 
 
 @pytest.fixture

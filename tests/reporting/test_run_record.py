@@ -56,16 +56,23 @@ def test_json_sarif_and_console_record_the_configuration(tmp_path):
     assert invocation["executionSuccessful"] is True and invocation["exitCode"] == 0
     assert invocation["properties"] == {k: v for k, v in run.items() if k != "exit_code"}
     lines = (project / "out.txt").read_text().splitlines()
-    assert lines[-3] == ("run: config .tapaudit.toml, fail_on low, 1 of 6 rules (skipped TAP001, "
+    assert run_line(lines) == ("run: config .tapaudit.toml, fail_on low, 1 of 6 rules (skipped TAP001, "
                          "TAP002, TAP003, TAP004, TAP005), exclude 'test/**', baseline baseline.json")
     assert lines[-1].startswith("exit 0: ")
+
+
+def run_line(lines: list[str]) -> str:
+    """The console's `run:` line, just before the summary and the exit line, unwrapped."""
+    start = next(i for i, line in enumerate(lines) if line.startswith("run: "))
+    assert start < len(lines) - 2 and all(line.startswith("     ") for line in lines[start + 1:-2])
+    return " ".join(line.strip() for line in lines[start:-2])
 
 
 def test_without_a_configuration_file_the_defaults_are_recorded(tmp_path):
     project = _project(tmp_path, "")
     (project / ".tapaudit.toml").unlink()
     proc = run_cli("scan", str(FLAWED), cwd=project)
-    assert proc.stdout.splitlines()[-3] == "run: config none, fail_on high, 6 rules"
+    assert run_line(proc.stdout.splitlines()) == "run: config none, fail_on high, 6 rules"
     sarif = json.loads(run_cli("scan", str(FLAWED), "-f", "sarif", cwd=project).stdout)
     (invocation,) = sarif["runs"][0]["invocations"]
     assert invocation["exitCode"] == 1 and invocation["executionSuccessful"] is True
@@ -91,6 +98,6 @@ def test_a_configuration_file_not_applied_is_in_every_report(tmp_path):
     assert {"level": "warning", "message": {
         "text": f".tapaudit.toml: configuration not applied, {why}"}} in notes
     console = run_cli("scan", str(FLAWED), cwd=project)
-    assert console.stdout.splitlines()[-3] == (
+    assert run_line(console.stdout.splitlines()) == (
         f"run: config none (.tapaudit.toml not applied: {why}), fail_on high, 6 rules")
     assert "configuration not applied" in console.stderr
