@@ -68,6 +68,11 @@ def expand_sam(data: dict, provenance: Provenance) -> dict:
     for name, kind in types.items():
         if kind == CONNECTOR:
             connectors.connector(ctx, name, resources[name].get("Properties"))
+    for name, body in resources.items():  # embedded connectors: an attribute of any resource
+        if isinstance(body, dict) and "Connectors" in body:
+            connectors.embedded(ctx, name, body["Connectors"], ("Resources", name, "Connectors"))
+            if isinstance(out.get(name), dict) and "Connectors" in out[name]:
+                out[name] = {key: value for key, value in out[name].items() if key != "Connectors"}
     return {key: value for key, value in data.items() if key != "Globals"} | {"Resources": out}
 
 
@@ -113,7 +118,8 @@ def function(ctx: SamContext, name: str, body: dict, own: dict) -> None:
         elif kind not in events.PASSIVE_EVENTS:
             ctx.not_checked(name, f"not checked: SAM event type {kind} ({event_id}) is not expanded "
                                   "by tapaudit")
-    connectors.embedded(ctx, name, props)
+    # SAM refuses `Connectors` among the properties; read as the author means it all the same.
+    connectors.embedded(ctx, name, props.get("Connectors"), ("Resources", name, "Properties", "Connectors"))
 
 
 def _event_type(event: dict) -> str:
@@ -149,7 +155,6 @@ def state_machine(ctx: SamContext, name: str, body: dict, own: dict) -> None:
         elif kind not in ("Api",):
             ctx.not_checked(name, f"not checked: SAM event type {kind} ({event_id}) is not expanded "
                                   "by tapaudit")
-    connectors.embedded(ctx, name, props)
 
 
 def simple_table(ctx: SamContext, name: str, body: dict, own: dict) -> None:

@@ -13,11 +13,12 @@ import json
 import re
 from typing import Any
 
-from tapaudit.model.values import intrinsic
+from tapaudit.model.values import Unknown, intrinsic
 from tapaudit.transforms.sam.context import SamContext
 from tapaudit.transforms.sam.policies import sam_data
 
 FUNCTION = "AWS::Serverless::Function"
+LAMBDA_FUNCTION = "AWS::Lambda::Function"
 # What a SAM resource is once deployed, for a connector's destination.
 _DEPLOYED_TYPE = {FUNCTION: "AWS::Lambda::Function", "AWS::Serverless::SimpleTable": "AWS::DynamoDB::Table",
                   "AWS::Serverless::StateMachine": "AWS::StepFunctions::StateMachine",
@@ -26,14 +27,13 @@ _DEPLOYED_TYPE = {FUNCTION: "AWS::Lambda::Function", "AWS::Serverless::SimpleTab
 _PLACEHOLDER = re.compile(r"%\{Destination\.(\w+)\}")
 
 
-def embedded(ctx: SamContext, source: str, props: dict) -> None:
-    """The `Connectors` property of a SAM resource: source is that resource."""
-    found = props.get("Connectors")
+def embedded(ctx: SamContext, source: str, found: Any, path: tuple) -> None:
+    """The `Connectors` attribute of a resource (SAM's or CloudFormation's): source is that
+    resource, each connector `<Source><ConnectorId>`."""
     for connector_id, spec in (found.items() if isinstance(found, dict) else ()):
         spec_props = spec.get("Properties") if isinstance(spec, dict) else None
         if isinstance(spec_props, dict):
-            path = ("Resources", source, "Properties", "Connectors", connector_id)
-            _grant(ctx, f"{source}{connector_id}", source, spec_props, path)
+            _grant(ctx, f"{source}{connector_id}", source, spec_props, (*path, connector_id))
 
 
 def connector(ctx: SamContext, name: str, props: Any) -> None:
@@ -48,7 +48,7 @@ def connector(ctx: SamContext, name: str, props: Any) -> None:
 
 
 def _grant(ctx: SamContext, connector_id: str, source: str, props: dict, path: tuple) -> None:
-    if ctx.source_types.get(source) != FUNCTION:
+    if ctx.source_types.get(source, _type_of(ctx, source)) not in (FUNCTION, LAMBDA_FUNCTION):
         return  # only a function's role is something a rule looks at
     role = _role_of(ctx, source)
     if role is None:
@@ -56,17 +56,19 @@ def _grant(ctx: SamContext, connector_id: str, source: str, props: dict, path: t
     destinations = props.get("Destination")
     destinations = destinations if isinstance(destinations, list) else [destinations]
     permissions = props.get("Permissions")
-    statements: list[dict] = []
+    statements: list[dict | Unknown] = []
     problems: list[str] = []
     for destination in destinations:
         found = _statements(ctx, destination, permissions)
         (statements.extend if isinstance(found, list) else problems.append)(found)
+    # What cannot be evaluated is a statement the IAM evaluator cannot read: the role's answers
+    # become unknown, naming the connector.
+    statements += [Unknown(f"permissions of SAM connector {connector_id} are not evaluated ({problem})")
+                   for problem in problems]
     if statements:
         ctx.add(f"{connector_id}Policy", {"Type": "AWS::IAM::ManagedPolicy", "Properties": {
             "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
             "Roles": [{"Ref": role}]}}, source, path, f"connector {connector_id}")
-    for problem in problems:
-        _mark_role(ctx, role, f"permissions of SAM connector {connector_id} ({problem})")
 
 
 def _role_of(ctx: SamContext, function_id: str) -> str | None:
@@ -148,11 +150,3 @@ def _fill(value: Any, values: dict[str, Any]) -> Any:
 
 class _Missing(str):
     """A placeholder the connector does not give a value for."""
-
-
-def _mark_role(ctx: SamContext, role: str, what: str) -> None:
-    """List what cannot be evaluated where the IAM evaluator lists policies it cannot see."""
-    body = ctx.resources[role] = copy.deepcopy(ctx.resources[role])
-    props = body.setdefault("Properties", {})
-    arns = props.get("ManagedPolicyArns")
-    props["ManagedPolicyArns"] = [*(arns if isinstance(arns, list) else []), what]

@@ -24,8 +24,9 @@ class SamContext:
             raise InputError(f"SAM generates {logical_id} for {source}, but the template already "
                              "defines a resource with that logical id")
         self.resources[logical_id] = body
-        self.provenance.origins[logical_id] = Origin(source, self.source_types[source], path,
-                                                     label=label, **origin)
+        # The source is a SAM resource, or a CloudFormation one with embedded connectors.
+        kind = self.source_types.get(source) or self.resources[source]["Type"]
+        self.provenance.origins[logical_id] = Origin(source, kind, path, label=label, **origin)
 
     def event_path(self, source: str, event_id: str) -> Path:
         return ("Resources", source, "Properties", "Events", event_id)
