@@ -59,3 +59,58 @@ def test_schedule_dead_letter_arn_that_is_not_an_arn_fails(rules):
 def test_regression_templates_are_valid_sam(name):
     require_module("samtranslator")
     translate(parse_document((REGRESSIONS / name).read_text()).data)  # raises when refused
+
+
+# Items 5 and 6: "not checked" only where a rule's scope is affected; SAM seen as CloudFormation.
+
+PRIVATE_API_RULE = """\
+id: ORG200
+title: REST APIs must be private
+severity: high
+rationale: Internal APIs stay inside the VPC.
+why: The API is reachable from the internet.
+fix: {summary: set EndpointConfiguration to PRIVATE}
+resource_types: [AWS::ApiGateway::RestApi]
+checks:
+  - id: private
+    select: $.Properties.EndpointConfiguration.Types
+    predicate: equals
+    args: {value: [PRIVATE], message: "is {value}, not PRIVATE"}
+    missing: is not private
+"""
+
+
+def _custom_rules(tmp_path) -> str:
+    (tmp_path / "ORG200.yaml").write_text(PRIVATE_API_RULE)
+    return str(tmp_path)
+
+
+def test_include_in_an_api_and_unknown_to_the_rules_sam_types_are_not_not_checked(rules):
+    path = REGRESSIONS / "sam_include_in_api_definition.yaml"
+    report = _scan(path)
+    assert report["not_checked"] == [] and report["unknown"] == [] and report["findings"] == []
+    translate(parse_document(path.read_text()).data)  # valid SAM
+
+
+def test_include_in_an_api_is_not_checked_for_a_rule_on_rest_apis(tmp_path):
+    path = REGRESSIONS / "sam_include_in_api_definition.yaml"
+    report = _scan(path, "--rules-dir", _custom_rules(tmp_path), "--rule", "ORG200")
+    assert [(n["resource"], n["reason"]) for n in report["not_checked"]] == [
+        ("OrdersApi", "not checked: macro AWS::Include (Fn::Transform) rewrites this resource at deploy time")]
+    assert [(u["rule_id"], u["resource"]) for u in report["unknown"]] == [("ORG200", "OrdersApi")]
+
+
+def test_a_custom_rule_on_rest_apis_sees_serverless_apis(tmp_path):
+    path = REGRESSIONS / "sam_api_for_custom_rule.yaml"
+    report = _scan(path, "--rules-dir", _custom_rules(tmp_path), "--rule", "ORG200")
+    (row,) = report["rules"]
+    assert row["checked"] == 2  # PrivateApi and the implicit ServerlessRestApi of Hello's Api event
+    (finding,) = report["findings"]
+    assert (finding["resource"], finding["resource_type"]) == ("Hello", "AWS::Serverless::Function")
+    assert "is not private" in finding["message"]
+    # The translator deploys the same: one private API, one that is not.
+    require_module("samtranslator")
+    deployed = translate(parse_document(path.read_text()).data)["Resources"]
+    apis = {k: v["Properties"].get("EndpointConfiguration") for k, v in deployed.items()
+            if v["Type"] == "AWS::ApiGateway::RestApi"}
+    assert apis == {"PrivateApi": {"Types": ["PRIVATE"]}, "ServerlessRestApi": None}

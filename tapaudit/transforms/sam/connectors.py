@@ -33,7 +33,7 @@ def embedded(ctx: SamContext, source: str, found: Any, path: tuple) -> None:
     for connector_id, spec in (found.items() if isinstance(found, dict) else ()):
         spec_props = spec.get("Properties") if isinstance(spec, dict) else None
         if isinstance(spec_props, dict):
-            _grant(ctx, f"{source}{connector_id}", source, spec_props, (*path, connector_id))
+            _connect(ctx, f"{source}{connector_id}", source, source, spec_props, (*path, connector_id))
 
 
 def connector(ctx: SamContext, name: str, props: Any) -> None:
@@ -42,36 +42,78 @@ def connector(ctx: SamContext, name: str, props: Any) -> None:
         return
     source = props.get("Source")
     source_id = source.get("Id") if isinstance(source, dict) else None
-    ctx.resources[name] = {"Type": "AWS::Serverless::Connector", "Properties": props}
-    if isinstance(source_id, str):
-        _grant(ctx, name, source_id, props, ("Resources", name))
+    source_type = source.get("Type") if isinstance(source, dict) else None
+    if isinstance(source_id, str) or isinstance(source_type, str):
+        _connect(ctx, name, source_id if isinstance(source_id, str) else None, name, props,
+                 ("Resources", name), source_type)
 
 
-def _grant(ctx: SamContext, connector_id: str, source: str, props: dict, path: tuple) -> None:
-    if ctx.source_types.get(source, _type_of(ctx, source)) not in (FUNCTION, LAMBDA_FUNCTION):
-        return  # only a function's role is something a rule looks at
-    role = _role_of(ctx, source)
-    if role is None:
-        return  # a role outside the template: the rules already report it as unknown
+def _connect(ctx: SamContext, connector_id: str, source: str | None, owner: str, props: dict,
+             path: tuple, source_type: Any = None) -> None:
+    """What one connector writes, per destination: a managed policy on the source's role (what a
+    function's role is granted is evaluated), or the destination's resource policy. `owner`: the
+    resource findings on them go back to (the connector, or the resource that embeds it)."""
+    kind = ctx.source_types.get(source) or _type_of(ctx, source) if source else source_type
+    kind = _DEPLOYED_TYPE.get(kind, kind)
     destinations = props.get("Destination")
     destinations = destinations if isinstance(destinations, list) else [destinations]
-    permissions = props.get("Permissions")
-    statements: list[dict | Unknown] = []
-    problems: list[str] = []
-    for destination in destinations:
-        found = _statements(ctx, destination, permissions)
-        (statements.extend if isinstance(found, list) else problems.append)(found)
+    function_role = _role_of(ctx, source) if kind == LAMBDA_FUNCTION and source else None
+    for index, destination in enumerate(destinations):
+        suffix = "" if len(destinations) == 1 else f"Destination{index}"
+        policy = _resource_policy(ctx, kind, destination, props.get("Permissions"))
+        if policy is not None:
+            ctx.extra(f"{connector_id}{policy[0]}{suffix}", {"Type": policy[1], "Properties": {}},
+                      owner, path, f"connector {connector_id}")
+        elif function_role is not None and source is not None:
+            _grant(ctx, f"{connector_id}Policy{suffix}", connector_id, source, function_role, destination,
+                   props.get("Permissions"), path)
+        else:
+            ctx.extra(f"{connector_id}Policy{suffix}", {"Type": "AWS::IAM::ManagedPolicy",
+                                                         "Properties": {}},
+                      owner, path, f"connector {connector_id}")
+
+
+# Sources whose access is granted by the destination's resource policy, by destination type.
+_RESOURCE_POLICY_SOURCES = {"AWS::SNS::Topic", "AWS::Events::Rule", "AWS::ApiGateway::RestApi",
+                            "AWS::ApiGatewayV2::Api", "AWS::S3::Bucket"}
+_RESOURCE_POLICIES = {LAMBDA_FUNCTION: ("LambdaPermission", "AWS::Lambda::Permission"),
+                      "AWS::SQS::Queue": ("QueuePolicy", "AWS::SQS::QueuePolicy"),
+                      "AWS::SNS::Topic": ("TopicPolicy", "AWS::SNS::TopicPolicy")}
+
+
+def _resource_policy(ctx: SamContext, source_type: Any, destination: Any,
+                     permissions: Any) -> tuple[str, str] | None:
+    """(id suffix, type) of the resource policy a connector writes, None for a role policy."""
+    if source_type not in _RESOURCE_POLICY_SOURCES or not isinstance(destination, dict):
+        return None
+    target = destination.get("Id")
+    kind = ctx.source_types.get(target) or _type_of(ctx, target) if isinstance(target, str) \
+        else destination.get("Type")
+    found = _RESOURCE_POLICIES.get(_DEPLOYED_TYPE.get(kind, kind))
+    if found is None:
+        return None
+    if found[1] == "AWS::Lambda::Permission":  # one per permission: <Connector>WriteLambdaPermission
+        names = permissions if isinstance(permissions, list) else []
+        return "".join(n for n in names if isinstance(n, str)) + found[0], found[1]
+    return found
+
+
+def _grant(ctx: SamContext, policy_id: str, connector_id: str, source: str, role: str,
+           destination: Any, permissions: Any, path: tuple) -> None:
+    """The managed policy a connector from a function writes on the function's role."""
+    found = _statements(ctx, destination, permissions)
     # What cannot be evaluated is a statement the IAM evaluator cannot read: the role's answers
     # become unknown, naming the connector.
-    statements += [Unknown(f"permissions of SAM connector {connector_id} are not evaluated ({problem})")
-                   for problem in problems]
-    if statements:
-        ctx.add(f"{connector_id}Policy", {"Type": "AWS::IAM::ManagedPolicy", "Properties": {
-            "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
-            "Roles": [{"Ref": role}]}}, source, path, f"connector {connector_id}")
+    statements = found if isinstance(found, list) else [
+        Unknown(f"permissions of SAM connector {connector_id} are not evaluated ({found})")]
+    ctx.add(policy_id, {"Type": "AWS::IAM::ManagedPolicy", "Properties": {
+        "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
+        "Roles": [{"Ref": role}]}}, source, path, f"connector {connector_id}")
 
 
 def _role_of(ctx: SamContext, function_id: str) -> str | None:
+    """The function's role in the template (a role outside it: the rules already report the
+    function as unknown)."""
     generated = f"{function_id}Role"
     origin = ctx.provenance.origin(generated)
     if origin is not None and origin.logical_id == function_id:
