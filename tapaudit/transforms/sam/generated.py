@@ -65,7 +65,7 @@ def function_extras(ctx: SamContext, name: str, props: dict) -> None:
     path = ("Resources", name)
     alias = _string(props.get("AutoPublishAlias"))
     if alias:
-        version = f"{name}Version{_hash(props.get('CodeUri') or props.get('InlineCode') or name)}"
+        version = f"{name}Version{_hash(name)}"
         ctx.extra(version, {"Type": "AWS::Lambda::Version", "Properties": {
             "FunctionName": _ref(name), "Description": props.get("VersionDescription")}}, name, path)
         alias_props: dict[str, Any] = {"Name": alias, "FunctionName": _ref(name),
@@ -256,7 +256,7 @@ def rest_api(ctx: SamContext, name: str, props: dict, path: tuple, owner: str | 
         api["EndpointConfiguration"] = endpoint
     ctx.extra(name, {"Type": "AWS::ApiGateway::RestApi", "Properties": api}, owner, path, label,
               mirror=owner == name, moved=moved)
-    deployment = f"{name}Deployment{_hash(api)}"
+    deployment = f"{name}Deployment{_hash(name)}"
     ctx.extra(deployment, {"Type": "AWS::ApiGateway::Deployment", "Properties": {
         "RestApiId": _ref(name), "Description": f"RestApi deployment id: {deployment}"}}, owner, path, label)
     stage = props.get("StageName", "Prod")
@@ -417,7 +417,7 @@ def layer_version(ctx: SamContext, name: str, body: dict, props: dict) -> None:
                                    "CompatibleArchitectures", "LicenseInfo") if k in props}
     if props.get("ContentUri") is not None:
         layer["Content"] = props["ContentUri"]
-    ctx.extra(f"{name}{_hash(props)}", {"Type": "AWS::Lambda::LayerVersion", "Properties": layer},
+    ctx.extra(f"{name}{_hash(name)}", {"Type": "AWS::Lambda::LayerVersion", "Properties": layer},
               name, ("Resources", name))
 
 
