@@ -182,21 +182,25 @@ def _api_permission(ctx: SamContext, name: str, event_id: str, props: dict) -> N
     api = props.get("RestApiId")
     if api is None:
         ctx.implicit_rest_api = True
-        stage: str | None = "Prod"
+        stage: Any = "Prod"
     else:
         api_id = api if isinstance(api, str) else api.get("Ref") if isinstance(api, dict) and len(api) == 1 \
             else None
         stage = _stage_name(ctx, api_id) if isinstance(api_id, str) else None
     if stage is not None:
-        _permission(ctx, f"{name}{event_id}Permission{_alnum(stage)}", name, "apigateway.amazonaws.com",
+        _permission(ctx, f"{name}{event_id}Permission{_suffix(stage)}", name, "apigateway.amazonaws.com",
                     name, ctx.event_path(name, event_id), f"event {event_id}")
 
 
-def _stage_name(ctx: SamContext, api_id: str) -> str | None:
+def _suffix(value: Any) -> str:
+    """A name as SAM appends it to an id: as is when alphanumeric, else a hash of it."""
+    return value if isinstance(value, str) and value.isalnum() else _hash(value)
+
+
+def _stage_name(ctx: SamContext, api_id: str) -> Any:
     if ctx.source_types.get(api_id) != "AWS::Serverless::Api":
         return None
-    props = ctx.source_properties(api_id, "Api")
-    return _string(props.get("StageName"))
+    return ctx.source_properties(api_id, "Api").get("StageName")
 
 
 def _trust(service: str) -> dict:
@@ -260,7 +264,8 @@ def rest_api(ctx: SamContext, name: str, props: dict, path: tuple, owner: str | 
     ctx.extra(deployment, {"Type": "AWS::ApiGateway::Deployment", "Properties": {
         "RestApiId": _ref(name), "Description": f"RestApi deployment id: {deployment}"}}, owner, path, label)
     stage = props.get("StageName", "Prod")
-    stage_id = f"{name}{_alnum(stage)}Stage" if isinstance(stage, str) else f"{name}Stage"
+    stage_id = f"{name}{stage}Stage" if isinstance(stage, str) and stage.isalnum() \
+        else f"{name}Stage{_hash(stage)}"
     ctx.extra(stage_id, {"Type": "AWS::ApiGateway::Stage", "Properties": {
         "RestApiId": _ref(name), "DeploymentId": _ref(deployment), "StageName": stage,
         **{k: props[k] for k in _STAGE_KEYS if k in props}}}, owner, path, label)
