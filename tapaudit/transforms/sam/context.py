@@ -35,8 +35,12 @@ class SamContext:
 
     def extra(self, logical_id: str, body: dict, source: str, path: Path, label: str = "",
               **origin: Any) -> None:
-        """A resource SAM generates that no built-in rule reads: left out when the id is taken."""
+        """A resource SAM generates that no built-in rule reads: left out when the id is taken.
+        Properties the source does not set (None) are left out, as SAM leaves them out."""
         if logical_id not in self.resources:
+            props = body.get("Properties")
+            if isinstance(props, dict):
+                body = {**body, "Properties": {k: v for k, v in props.items() if v is not None}}
             self.resources[logical_id] = body
             self.provenance.origins[logical_id] = Origin(source, self.source_types.get(source) or
                                                          str(self.resources[source].get("Type")),

@@ -12,7 +12,6 @@ from tapaudit.transforms.sam.context import SamContext
 RULE_EVENTS = ("Schedule", "EventBridgeRule", "CloudWatchEvent")
 
 
-
 def _target(source_id: str, event_id: str, target_arn: Any, suffix: str, role: Any | None,
             dead_letter: dict | None, props: dict) -> dict:
     target_props = props.get("Target") if isinstance(props.get("Target"), dict) else {}
