@@ -66,7 +66,7 @@ def scan_template(template: Template, rules: Sequence[Rule], display: str, sourc
                   options: ScanOptions | None = None) -> SourceReport:
     """Run every rule on one template: findings, unknowns and exemptions for `display`."""
     report = SourceReport(display, is_template=True)
-    report.not_checked = _not_checked(template, display)
+    report.not_checked = _not_checked(template, display, {t for rule in rules for t in rule.resource_types})
     for rule in rules:
         for result in evaluate_rule(rule, template):
             if result.exempt_reason is not None:
@@ -83,11 +83,17 @@ def scan_template(template: Template, rules: Sequence[Rule], display: str, sourc
     return report
 
 
-def _not_checked(template: Template, display: str) -> list[NotChecked]:
-    """What transforms left unchecked, once per resource the user wrote."""
+def _not_checked(template: Template, display: str, read: set[str]) -> list[NotChecked]:
+    """What transforms left unchecked, once per resource the user wrote: where a rule reads the
+    resource (`read`: the rules' types), or what it becomes is unknown (a macro rewrites the whole
+    template, a loop that cannot be expanded, a SAM type tapaudit does not expand)."""
     provenance = template.provenance
     found: dict[str, str] = {}
     for logical_id, reason in provenance.unchecked.items():
+        kind = template.type_of(logical_id)
+        if not (provenance.whole_template or kind is None or kind in read
+                or kind.startswith("AWS::Serverless::")):
+            continue
         origin = provenance.origin(logical_id)
         found.setdefault(origin.logical_id if origin else logical_id, reason)
     return [NotChecked(display, resource, reason) for resource, reason in found.items()]

@@ -238,8 +238,11 @@ def _action_covered(statement: Statement, action: str) -> tuple[bool | None, str
     return (not hit if statement.not_action else hit), ""
 
 
-def _resource_covered(statement: Statement, covers: Covers) -> tuple[bool | None, str]:
+def _resource_covered(template: Template, statement: Statement, covers: Covers,
+                      requests: tuple[str, ...]) -> tuple[bool | None, str]:
     """True/False, or None (with the reason) when a resource cannot be rendered or compared."""
+    if statement.not_resource and requests:
+        return _left_out(template, statement, requests)
     reason = ""
     hit = False
     for resource in statement.resources:
@@ -256,6 +259,24 @@ def _resource_covered(statement: Statement, covers: Covers) -> tuple[bool | None
         return (None, reason) if reason and not hit else (not hit, "")
     if hit:
         return True, ""
+    return (None, reason) if reason else (False, "")
+
+
+def _left_out(template: Template, statement: Statement, requests: tuple[str, ...]) -> tuple[bool | None, str]:
+    """NotResource: the statement covers the question when one of the resources asked about is
+    matched by none of its patterns (`NotResource: [table, table/index/*]` still grants another
+    table's index)."""
+    reason = ""
+    for request in requests:
+        verdicts = [None if isinstance(pattern, Unknown) else template.symbols.compare(pattern, request)
+                    for pattern in statement.resources]
+        if True in verdicts:
+            continue
+        if None not in verdicts:
+            return True, ""
+        reason = reason or next((p.reason for p in statement.resources if isinstance(p, Unknown)),
+                                "its NotResource may or may not leave out the resource asked for "
+                                "(it depends on the account or region the stack is deployed to)")
     return (None, reason) if reason else (False, "")
 
 
@@ -359,9 +380,12 @@ def _test(template: Template, operator: str, key: str, expected: Any, context: R
 
 
 def evaluate(template: Template, policies: RolePolicies, action: str, covers: Covers, what: str,
-             service: str | None = None, context: RequestContext | None = None) -> list[Decision]:
+             service: str | None = None, context: RequestContext | None = None,
+             requests: tuple[str, ...] = ()) -> list[Decision]:
     """May the role (or, with `service`, that service principal) do `action` on what `covers`
-    accepts? One decision per Fn::If scenario that changes the answer (one when none does)."""
+    accepts? One decision per Fn::If scenario that changes the answer (one when none does).
+    `requests`: resource ARNs that stand for what is asked (any one will do); a NotResource
+    statement covers the question when it leaves one of them out."""
     context = context or (IDENTITY if service is None else service_context(template, None))
     names = list(dict.fromkeys(n for s in policies.statements for n, _ in s.branch_conditions))
     if len(names) > _MAX_SCENARIO_CONDITIONS:
@@ -375,7 +399,7 @@ def evaluate(template: Template, policies: RolePolicies, action: str, covers: Co
         active = [s for s in policies.statements
                   if all(chosen.get(n) == flag for n, flag in s.branch_conditions)]
         decisions.append(_decide(template, active, policies, action, covers, what, service,
-                                 context, scenario))
+                                 context, scenario, requests))
     if len({d.access for d in decisions}) == 1:
         return [Decision(decisions[0].access, decisions[0].detail, note=decisions[0].note)]
     return decisions
@@ -383,7 +407,7 @@ def evaluate(template: Template, policies: RolePolicies, action: str, covers: Co
 
 def _decide(template: Template, statements: list[Statement], policies: RolePolicies, action: str,
             covers: Covers, what: str, service: str | None, context: RequestContext,
-            scenario: Conditions) -> Decision:
+            scenario: Conditions, requests: tuple[str, ...] = ()) -> Decision:
     allowed_by = None
     maybe_allow: list[str] = []
     maybe_deny: list[str] = []
@@ -399,7 +423,7 @@ def _decide(template: Template, statements: list[Statement], policies: RolePolic
                 (maybe_deny if statement.effect.lower() == "deny" else maybe_allow).append(
                     f"a statement in {statement.origin} whose principal cannot be evaluated")
                 continue
-        covered, resource_reason = _resource_covered(statement, covers)
+        covered, resource_reason = _resource_covered(template, statement, covers, requests)
         if covered is False:
             continue
         effect = statement.effect.lower()

@@ -36,6 +36,8 @@ class Provenance:
     # Logical id (in the checked template) -> why it cannot be checked ("not checked: macro X
     # rewrites this template at deploy time"). Rules report such resources as unknown.
     unchecked: dict[str, str] = field(default_factory=dict)
+    # A macro rewrites the whole template: what it deploys is unknown, for every rule.
+    whole_template: bool = False
 
     def origin(self, logical_id: str) -> Origin | None:
         return self.origins.get(logical_id)

@@ -52,17 +52,24 @@ def run_check(check: Check, ctx: Context, root: Branch) -> Iterator[Outcome]:
             yield from run(check.predicate, ctx, selected, check.args)
 
 
-def _holds(check: Check | tuple[Check, ...], ctx: Context, root: Branch) -> str | None:
-    """For applies_if / skip_if: the predicate passes on a value that is really there. Returns why
-    (the passing outcome's detail, or the check's id), None when it does not hold."""
+def _scope(check: Check | tuple[Check, ...], ctx: Context, root: Branch) -> tuple[str | None, Outcome | None]:
+    """For applies_if / skip_if: (why the predicate holds on a value that is really there, or None;
+    the first unknown outcome when it does not hold but depends on a value that cannot be known).
+    Scope is decided like any other value: an unknown one leaves the resource undecided, never out."""
+    undecided: Outcome | None = None
     for one in check if isinstance(check, tuple) else (check,):
         for selected in select(one.steps, root):
-            if selected.value is MISSING or isinstance(selected.value, Unknown | Malformed):
+            if selected.value is MISSING or isinstance(selected.value, Malformed):
+                continue
+            if isinstance(selected.value, Unknown):
+                undecided = undecided or Outcome.of_value(selected)
                 continue
             for outcome in run(one.predicate, ctx, selected, one.args):
                 if outcome.status is Status.PASS:
-                    return outcome.detail or one.id
-    return None
+                    return outcome.detail or one.id, None
+                if outcome.status is Status.UNKNOWN:
+                    undecided = undecided or outcome
+    return None, undecided
 
 
 def evaluate_rule(rule: Rule, template: Template) -> Iterator[ResourceResult]:
@@ -88,13 +95,17 @@ def evaluate_resource(rule: Rule, template: Template, logical_id: str,
         result.failures.append(("resource-shape", Outcome.fail(shape, root)))
         result.verdict = Verdict.FAIL
         return result
+    undecided: Outcome | None = None  # whether the rule applies depends on an unknown value
     if rule.skip_if:
-        reason = _holds(rule.skip_if, ctx, root)
+        reason, undecided = _scope(rule.skip_if, ctx, root)
         if reason:
             result.exempt_reason = reason
             return result
-    if rule.applies_if and not _holds(rule.applies_if, ctx, root):
-        return result
+    if rule.applies_if:
+        reason, unknown_scope = _scope(rule.applies_if, ctx, root)
+        if not reason and unknown_scope is None:
+            return result
+        undecided = undecided or unknown_scope
     not_checked = template.provenance.unchecked.get(logical_id)
     if not_checked is not None:  # a macro rewrites it at deploy time: never a pass
         result.unknowns.append(("transform", Outcome.unknown(not_checked, root)))
@@ -118,7 +129,19 @@ def evaluate_resource(rule: Rule, template: Template, logical_id: str,
             return result
     result.verdict = (Verdict.FAIL if result.failures else
                       Verdict.UNKNOWN if result.unknowns else Verdict.PASS)
+    if undecided is not None and result.verdict is not Verdict.PASS:
+        _undecided_scope(result, undecided)
     return result
+
+
+def _undecided_scope(result: ResourceResult, undecided: Outcome) -> None:
+    """A resource that may be out of the rule's scope: what would fail is unknown, not a finding
+    (it passes only when it passes whether or not the rule applies)."""
+    scope = replace(undecided, detail=f"{undecided.detail}, so whether the rule applies is unknown")
+    result.unknowns = [("scope", scope), *((check, replace(o, status=Status.UNKNOWN))
+                                           for check, o in result.failures + result.unknowns)]
+    result.failures = []
+    result.verdict = Verdict.UNKNOWN
 
 
 def out_of_scope(rule: Rule, logical_id: str, cdk_path: str | None) -> str | None:

@@ -51,6 +51,7 @@ def expand(data: dict) -> Expansion:
                     moved={key: loops.source_path(path) for key, path in origin.moved.items()})
             for logical_id, origin in loops.origins.items():
                 provenance.origins.setdefault(logical_id, origin)
+    provenance.whole_template = template_reason is not None
     resources = data.get("Resources") if isinstance(data.get("Resources"), dict) else {}
     for logical_id, body in resources.items():
         if not isinstance(body, dict) or logical_id == "Fn::Transform":

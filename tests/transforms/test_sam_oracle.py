@@ -71,8 +71,9 @@ def test_verdicts_on_sam_source_equal_verdicts_on_translated_template(rules):
 
 # Hand-written SAM fixtures the translator refuses, and why.
 FIXTURES_REFUSED = {
-    # The translator rejects a connector whose destination type has no profile; tapaudit
-    # reports what it would grant as unknown.
+    # `Connectors` among the function's properties (SAM wants it beside them) with a destination
+    # type that has no profile: the translator refuses it; tapaudit reads the connector as the
+    # author means it and reports what it would grant as unknown.
     "sam-unknown-connector-not-evaluated.yaml",
 }
 

@@ -73,15 +73,21 @@ def role_allows(ctx: Context, branch: Branch, action: str, scope: str, what: str
     role = execution_role(template, ctx.logical_id)
     if isinstance(role, Unknown):
         return [Outcome.unknown(f"cannot verify {action}: {role.reason}", branch)]
+    requests: tuple[str, ...] = ()
     if scope == "all_resources":
         def covers(pattern: str) -> bool | None:
             return covers_everything(pattern)
     elif scope == "dynamodb_index":
         def covers(pattern: str) -> bool | None:
             return covers_dynamodb_index(template, pattern)
+        # What a NotResource must leave out: an index of a table of the template (of a table
+        # outside it only when the template has none).
+        probes = _index_probes(template)
+        requests = tuple(probes[:-1] or probes)
     else:
         raise ValueError(f"role_allows: unknown scope {scope!r}")
-    decisions = evaluate(template, role_policies(template, role), action, covers, what)
+    decisions = evaluate(template, role_policies(template, role), action, covers, what,
+                         requests=requests)
     role_branch = Branch(branch.value, ("Resources", role), branch.conditions)
     outcomes = []
     for decision in decisions:

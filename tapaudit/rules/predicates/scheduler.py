@@ -6,7 +6,7 @@ service principal: the queue must be writable by that role, and a queue policy d
 
 from __future__ import annotations
 
-from tapaudit.model.arns import arn_of, shown
+from tapaudit.model.arns import arn_of, render, shown
 from tapaudit.model.iam import Access, evaluate, role_policies
 from tapaudit.model.lookup import denoted
 from tapaudit.model.values import MISSING, Branch, Unknown, child
@@ -40,6 +40,10 @@ def _judge_dlq(ctx: Context, target: Branch, arn: Branch) -> list[Outcome]:
     if isinstance(found, Unknown):
         return [Outcome.unknown(f"the dead-letter queue {found.reason}", arn)]
     if not found:
+        rendered = render(template, arn.value)
+        if isinstance(rendered, str) and not template.symbols.concrete(rendered).startswith("arn:"):
+            return [Outcome.fail(f"gives DeadLetterConfig.Arn {template.display(rendered)!r}, which "
+                                 "is not an ARN: Scheduler cannot use it", arn)]
         return [Outcome.ok(arn)]  # a queue outside the template, by literal ARN
     outcomes = []
     for denotation in found:

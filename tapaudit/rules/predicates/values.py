@@ -13,7 +13,7 @@ from typing import Any
 
 from tapaudit.model.intrinsics import resolve_all
 from tapaudit.model.values import MISSING, Branch, Unknown
-from tapaudit.rules.outcome import Outcome
+from tapaudit.rules.outcome import Outcome, Status
 from tapaudit.rules.predicates.registry import Context, predicate
 
 
@@ -86,11 +86,20 @@ def at_least(ctx: Context, branch: Branch, minimum: float,
 @predicate("name_matches", regex_args=("pattern",))
 def name_matches(ctx: Context, branch: Branch, pattern: str,
                  fields: list[str] = ("logical_id",)) -> Outcome:
-    """Does the resource's logical id or one of the named properties match `pattern`?"""
+    """Does the resource's logical id or one of the named properties match `pattern`? Values are
+    resolved; one that cannot be known (a parameter without default) makes the answer unknown."""
     regex = re.compile(pattern, re.IGNORECASE)
     props = ctx.template.properties(ctx.logical_id)
+    unknown = None
     for name in fields:
-        value = ctx.logical_id if name == "logical_id" else props.get(name)
-        if isinstance(value, str) and regex.search(value):
-            return Outcome.ok(branch)
-    return Outcome.fail("does not match", branch)
+        if name == "logical_id":
+            alternatives = [(ctx.logical_id, ())]
+        else:
+            alternatives = resolve_all(ctx.template, props.get(name, MISSING))
+        for value, _ in alternatives:
+            if isinstance(value, str) and regex.search(value):
+                return Outcome.ok(branch)
+            if isinstance(value, Unknown) and unknown is None:
+                unknown = Outcome(Status.UNKNOWN, f"{name} is unknown: {value.reason}",
+                                  ("Resources", ctx.logical_id, "Properties", name))
+    return unknown or Outcome.fail("does not match", branch)

@@ -1,10 +1,13 @@
 """Expand `Transform: AWS::Serverless-2016-10-31` into the resources SAM deploys, for the rules.
 
-Only what the rules can see is written: functions and their roles, EventBridge rules and
+What the built-in rules read is written in full: functions and their roles, EventBridge rules and
 Scheduler schedules with their dead-letter queues and policies, S3 notifications, SimpleTables,
-state machine events, connectors. Every generated resource records the SAM resource it comes from
-(model/provenance.py), so findings are reported on what the user wrote. A SAM feature this
-expansion does not know leaves the resources it could change unchecked (unknown), never passed.
+state machine events, connectors. Everything else SAM generates (APIs, stages, permissions, event
+source mappings, versions, layers...) is written with the translator's ids and types and the
+properties that carry over cheaply (generated.py), so a custom rule sees SAM as CloudFormation.
+Every generated resource records the SAM resource it comes from (model/provenance.py), so findings
+are reported on what the user wrote. A SAM feature this expansion does not know leaves the
+resources it could change unchecked (unknown), never passed.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 from tapaudit.errors import InputError
 from tapaudit.model.provenance import Provenance
 from tapaudit.model.values import intrinsic
-from tapaudit.transforms.sam import connectors, events, policies
+from tapaudit.transforms.sam import connectors, events, generated, policies
 from tapaudit.transforms.sam.context import SamContext
 from tapaudit.transforms.sam.globals import merged_properties
 
@@ -23,10 +26,6 @@ FUNCTION = "AWS::Serverless::Function"
 STATE_MACHINE = "AWS::Serverless::StateMachine"
 SIMPLE_TABLE = "AWS::Serverless::SimpleTable"
 CONNECTOR = "AWS::Serverless::Connector"
-# SAM types that create nothing a rule checks (APIs, layers, nested applications).
-PASSIVE_TYPES = {"AWS::Serverless::Api", "AWS::Serverless::HttpApi", "AWS::Serverless::LayerVersion",
-                 "AWS::Serverless::Application", "AWS::Serverless::GraphQLApi",
-                 "AWS::Serverless::WebSocketApi"}
 # Resource attributes SAM copies onto what it generates.
 PASSTHROUGH = ("Condition", "DependsOn", "DeletionPolicy", "UpdateReplacePolicy", "Metadata")
 # Function properties SAM consumes itself; everything else goes to AWS::Lambda::Function.
@@ -50,7 +49,8 @@ def expand_sam(data: dict, provenance: Provenance) -> dict:
            if not (isinstance(body, dict) and _is_sam(body.get("Type")))}
     types = {name: body["Type"] for name, body in resources.items()
              if isinstance(body, dict) and _is_sam(body.get("Type"))}
-    ctx = SamContext(out, types, data.get("Globals"), provenance)
+    ctx = SamContext(out, types, data.get("Globals"), provenance,
+                     sources={name: resources[name] for name in types})
     for name, kind in types.items():
         body = resources[name]
         if kind == CONNECTOR:
@@ -58,16 +58,21 @@ def expand_sam(data: dict, provenance: Provenance) -> dict:
         handler = _HANDLERS.get(kind)
         if handler is None:
             out[name] = body
-            if kind not in PASSIVE_TYPES:
-                ctx.not_checked(name, f"not checked: SAM resource type {kind} is not expanded by tapaudit")
+            ctx.not_checked(name, f"not checked: SAM resource type {kind} is not expanded by tapaudit")
             continue
         props = body.get("Properties", {})
         if not isinstance(props, dict):
             raise InputError(f"Properties of {name} ({kind}) is not a mapping")
         handler(ctx, name, body, props)
+    generated.implicit_apis(ctx)
     for name, kind in types.items():
         if kind == CONNECTOR:
             connectors.connector(ctx, name, resources[name].get("Properties"))
+    for name, body in resources.items():  # embedded connectors: an attribute of any resource
+        if isinstance(body, dict) and "Connectors" in body:
+            connectors.embedded(ctx, name, body["Connectors"], ("Resources", name, "Connectors"))
+            if isinstance(out.get(name), dict) and "Connectors" in out[name]:
+                out[name] = {key: value for key, value in out[name].items() if key != "Connectors"}
     return {key: value for key, value in data.items() if key != "Globals"} | {"Resources": out}
 
 
@@ -110,10 +115,13 @@ def function(ctx: SamContext, name: str, body: dict, own: dict) -> None:
             events.schedule_v2(ctx, name, event_id, event_props, target, "lambda:InvokeFunction")
         elif kind == "S3":
             events.s3_notification(ctx, name, event_id, event_props)
-        elif kind not in events.PASSIVE_EVENTS:
+        elif kind not in generated.KNOWN_EVENTS:
             ctx.not_checked(name, f"not checked: SAM event type {kind} ({event_id}) is not expanded "
                                   "by tapaudit")
-    connectors.embedded(ctx, name, props)
+        generated.function_event(ctx, name, event_id, kind, event_props)
+    generated.function_extras(ctx, name, props)
+    # SAM refuses `Connectors` among the properties; read as the author means it all the same.
+    connectors.embedded(ctx, name, props.get("Connectors"), ("Resources", name, "Properties", "Connectors"))
 
 
 def _event_type(event: dict) -> str:
@@ -127,6 +135,7 @@ def state_machine(ctx: SamContext, name: str, body: dict, own: dict) -> None:
     machine = {key: props[key] for key in ("Name", "Type", "Definition", "Role", "Tags") if key in props}
     ctx.add(name, {"Type": "AWS::StepFunctions::StateMachine", "Properties": machine,
                    **_passthrough(body)}, name, ("Resources", name), mirror=True)
+    generated.state_machine_extras(ctx, name, props)
     target = {"Ref": name}
     for event_id, event in _events(props).items():
         kind = _event_type(event)
@@ -146,10 +155,11 @@ def state_machine(ctx: SamContext, name: str, body: dict, own: dict) -> None:
                                {"Fn::GetAtt": [role_id, "Arn"]})
         elif kind == "ScheduleV2":
             events.schedule_v2(ctx, name, event_id, event_props, target, "states:StartExecution")
-        elif kind not in ("Api",):
+        elif kind == "Api":
+            generated.state_machine_api_event(ctx, name, event_id, event_props)
+        else:
             ctx.not_checked(name, f"not checked: SAM event type {kind} ({event_id}) is not expanded "
                                   "by tapaudit")
-    connectors.embedded(ctx, name, props)
 
 
 def simple_table(ctx: SamContext, name: str, body: dict, own: dict) -> None:
@@ -175,4 +185,11 @@ def simple_table(ctx: SamContext, name: str, body: dict, own: dict) -> None:
             ("Resources", name), note=SIMPLE_TABLE_NOTE)
 
 
-_HANDLERS = {FUNCTION: function, STATE_MACHINE: state_machine, SIMPLE_TABLE: simple_table}
+_HANDLERS = {FUNCTION: function, STATE_MACHINE: state_machine, SIMPLE_TABLE: simple_table,
+             "AWS::Serverless::Api": generated.serverless_api,
+             "AWS::Serverless::HttpApi": generated.serverless_http_api,
+             "AWS::Serverless::WebSocketApi": generated.websocket_api,
+             "AWS::Serverless::LayerVersion": generated.layer_version,
+             "AWS::Serverless::Application": generated.application,
+             "AWS::Serverless::CapacityProvider": generated.capacity_provider,
+             "AWS::Serverless::GraphQLApi": generated.graphql_api}

@@ -13,11 +13,12 @@ import json
 import re
 from typing import Any
 
-from tapaudit.model.values import intrinsic
+from tapaudit.model.values import Unknown, intrinsic
 from tapaudit.transforms.sam.context import SamContext
 from tapaudit.transforms.sam.policies import sam_data
 
 FUNCTION = "AWS::Serverless::Function"
+LAMBDA_FUNCTION = "AWS::Lambda::Function"
 # What a SAM resource is once deployed, for a connector's destination.
 _DEPLOYED_TYPE = {FUNCTION: "AWS::Lambda::Function", "AWS::Serverless::SimpleTable": "AWS::DynamoDB::Table",
                   "AWS::Serverless::StateMachine": "AWS::StepFunctions::StateMachine",
@@ -26,14 +27,13 @@ _DEPLOYED_TYPE = {FUNCTION: "AWS::Lambda::Function", "AWS::Serverless::SimpleTab
 _PLACEHOLDER = re.compile(r"%\{Destination\.(\w+)\}")
 
 
-def embedded(ctx: SamContext, source: str, props: dict) -> None:
-    """The `Connectors` property of a SAM resource: source is that resource."""
-    found = props.get("Connectors")
+def embedded(ctx: SamContext, source: str, found: Any, path: tuple) -> None:
+    """The `Connectors` attribute of a resource (SAM's or CloudFormation's): source is that
+    resource, each connector `<Source><ConnectorId>`."""
     for connector_id, spec in (found.items() if isinstance(found, dict) else ()):
         spec_props = spec.get("Properties") if isinstance(spec, dict) else None
         if isinstance(spec_props, dict):
-            path = ("Resources", source, "Properties", "Connectors", connector_id)
-            _grant(ctx, f"{source}{connector_id}", source, spec_props, path)
+            _connect(ctx, f"{source}{connector_id}", source, source, spec_props, (*path, connector_id))
 
 
 def connector(ctx: SamContext, name: str, props: Any) -> None:
@@ -42,34 +42,78 @@ def connector(ctx: SamContext, name: str, props: Any) -> None:
         return
     source = props.get("Source")
     source_id = source.get("Id") if isinstance(source, dict) else None
-    ctx.resources[name] = {"Type": "AWS::Serverless::Connector", "Properties": props}
-    if isinstance(source_id, str):
-        _grant(ctx, name, source_id, props, ("Resources", name))
+    source_type = source.get("Type") if isinstance(source, dict) else None
+    if isinstance(source_id, str) or isinstance(source_type, str):
+        _connect(ctx, name, source_id if isinstance(source_id, str) else None, name, props,
+                 ("Resources", name), source_type)
 
 
-def _grant(ctx: SamContext, connector_id: str, source: str, props: dict, path: tuple) -> None:
-    if ctx.source_types.get(source) != FUNCTION:
-        return  # only a function's role is something a rule looks at
-    role = _role_of(ctx, source)
-    if role is None:
-        return  # a role outside the template: the rules already report it as unknown
+def _connect(ctx: SamContext, connector_id: str, source: str | None, owner: str, props: dict,
+             path: tuple, source_type: Any = None) -> None:
+    """What one connector writes, per destination: a managed policy on the source's role (what a
+    function's role is granted is evaluated), or the destination's resource policy. `owner`: the
+    resource findings on them go back to (the connector, or the resource that embeds it)."""
+    kind = ctx.source_types.get(source) or _type_of(ctx, source) if source else source_type
+    kind = _DEPLOYED_TYPE.get(kind, kind)
     destinations = props.get("Destination")
     destinations = destinations if isinstance(destinations, list) else [destinations]
-    permissions = props.get("Permissions")
-    statements: list[dict] = []
-    problems: list[str] = []
-    for destination in destinations:
-        found = _statements(ctx, destination, permissions)
-        (statements.extend if isinstance(found, list) else problems.append)(found)
-    if statements:
-        ctx.add(f"{connector_id}Policy", {"Type": "AWS::IAM::ManagedPolicy", "Properties": {
-            "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
-            "Roles": [{"Ref": role}]}}, source, path, f"connector {connector_id}")
-    for problem in problems:
-        _mark_role(ctx, role, f"permissions of SAM connector {connector_id} ({problem})")
+    function_role = _role_of(ctx, source) if kind == LAMBDA_FUNCTION and source else None
+    for index, destination in enumerate(destinations):
+        suffix = "" if len(destinations) == 1 else f"Destination{index}"
+        policy = _resource_policy(ctx, kind, destination, props.get("Permissions"))
+        if policy is not None:
+            ctx.extra(f"{connector_id}{policy[0]}{suffix}", {"Type": policy[1], "Properties": {}},
+                      owner, path, f"connector {connector_id}")
+        elif function_role is not None and source is not None:
+            _grant(ctx, f"{connector_id}Policy{suffix}", connector_id, source, function_role, destination,
+                   props.get("Permissions"), path)
+        else:
+            ctx.extra(f"{connector_id}Policy{suffix}", {"Type": "AWS::IAM::ManagedPolicy",
+                                                         "Properties": {}},
+                      owner, path, f"connector {connector_id}")
+
+
+# Sources whose access is granted by the destination's resource policy, by destination type.
+_RESOURCE_POLICY_SOURCES = {"AWS::SNS::Topic", "AWS::Events::Rule", "AWS::ApiGateway::RestApi",
+                            "AWS::ApiGatewayV2::Api", "AWS::S3::Bucket"}
+_RESOURCE_POLICIES = {LAMBDA_FUNCTION: ("LambdaPermission", "AWS::Lambda::Permission"),
+                      "AWS::SQS::Queue": ("QueuePolicy", "AWS::SQS::QueuePolicy"),
+                      "AWS::SNS::Topic": ("TopicPolicy", "AWS::SNS::TopicPolicy")}
+
+
+def _resource_policy(ctx: SamContext, source_type: Any, destination: Any,
+                     permissions: Any) -> tuple[str, str] | None:
+    """(id suffix, type) of the resource policy a connector writes, None for a role policy."""
+    if source_type not in _RESOURCE_POLICY_SOURCES or not isinstance(destination, dict):
+        return None
+    target = destination.get("Id")
+    kind = ctx.source_types.get(target) or _type_of(ctx, target) if isinstance(target, str) \
+        else destination.get("Type")
+    found = _RESOURCE_POLICIES.get(_DEPLOYED_TYPE.get(kind, kind))
+    if found is None:
+        return None
+    if found[1] == "AWS::Lambda::Permission":  # one per permission: <Connector>WriteLambdaPermission
+        names = permissions if isinstance(permissions, list) else []
+        return "".join(n for n in names if isinstance(n, str)) + found[0], found[1]
+    return found
+
+
+def _grant(ctx: SamContext, policy_id: str, connector_id: str, source: str, role: str,
+           destination: Any, permissions: Any, path: tuple) -> None:
+    """The managed policy a connector from a function writes on the function's role."""
+    found = _statements(ctx, destination, permissions)
+    # What cannot be evaluated is a statement the IAM evaluator cannot read: the role's answers
+    # become unknown, naming the connector.
+    statements = found if isinstance(found, list) else [
+        Unknown(f"permissions of SAM connector {connector_id} are not evaluated ({found})")]
+    ctx.add(policy_id, {"Type": "AWS::IAM::ManagedPolicy", "Properties": {
+        "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
+        "Roles": [{"Ref": role}]}}, source, path, f"connector {connector_id}")
 
 
 def _role_of(ctx: SamContext, function_id: str) -> str | None:
+    """The function's role in the template (a role outside it: the rules already report the
+    function as unknown)."""
     generated = f"{function_id}Role"
     origin = ctx.provenance.origin(generated)
     if origin is not None and origin.logical_id == function_id:
@@ -148,11 +192,3 @@ def _fill(value: Any, values: dict[str, Any]) -> Any:
 
 class _Missing(str):
     """A placeholder the connector does not give a value for."""
-
-
-def _mark_role(ctx: SamContext, role: str, what: str) -> None:
-    """List what cannot be evaluated where the IAM evaluator lists policies it cannot see."""
-    body = ctx.resources[role] = copy.deepcopy(ctx.resources[role])
-    props = body.setdefault("Properties", {})
-    arns = props.get("ManagedPolicyArns")
-    props["ManagedPolicyArns"] = [*(arns if isinstance(arns, list) else []), what]

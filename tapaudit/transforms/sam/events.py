@@ -10,10 +10,6 @@ from typing import Any
 from tapaudit.transforms.sam.context import SamContext
 
 RULE_EVENTS = ("Schedule", "EventBridgeRule", "CloudWatchEvent")
-# Event types whose resources no rule looks at (permissions, mappings, subscriptions, APIs);
-# the ones that give the function's role permissions are handled in policies.py.
-PASSIVE_EVENTS = {"Api", "HttpApi", "SNS", "SQS", "Kinesis", "DynamoDB", "CloudWatchLogs", "IoTRule",
-                  "AlexaSkill", "Cognito", "MSK", "MQ", "SelfManagedKafka", "DocumentDB"}
 
 
 def _target(source_id: str, event_id: str, target_arn: Any, suffix: str, role: Any | None,
