@@ -115,6 +115,7 @@ def alternatives(template: Template, value: Any, depth: int = 0) -> list[Alterna
             return [(Unknown(f"dynamic reference {value} ({kind} value read at deploy time)"), ())]
         return [(value, ())]
     name, arg = fn
+    template.memo.budget.step(len(template.resources))
     handler = _HANDLERS.get(name)
     if handler is None:
         return [(unknown_function(name, arg), ())]
@@ -217,6 +218,7 @@ def _getatt(template: Template, arg: Any, depth: int) -> list[Alternative]:
 def _returned(template: Template, logical_id: str, attribute: str | None,
               depth: int) -> list[Alternative]:
     """What Ref (attribute None) or Fn::GetAtt returns for a resource of the template."""
+    template.memo.budget.step(len(template.resources))  # also reached from Fn::Sub without `alternatives`
     kind = template.type_of(logical_id)
     symbols = template.symbols
     if attribute is not None and is_custom_resource(kind):
@@ -251,9 +253,10 @@ def _returned(template: Template, logical_id: str, attribute: str | None,
 
 def _fill(template: Template, fmt: str, name: str, path: str) -> str:
     s = template.symbols
-    return (fmt.replace("{P}", s.token("AWS::Partition")).replace("{R}", s.token("AWS::Region"))
-            .replace("{A}", s.token("AWS::AccountId")).replace("{S}", s.token("AWS::URLSuffix"))
-            .replace("{path}", path).replace("{name}", name))
+    filled = (fmt.replace("{P}", s.token("AWS::Partition")).replace("{R}", s.token("AWS::Region"))
+              .replace("{A}", s.token("AWS::AccountId")).replace("{S}", s.token("AWS::URLSuffix"))
+              .replace("{path}", path).replace("{name}", name))
+    return template.memo.budget.render(filled)
 
 
 def _physical_names(template: Template, logical_id: str, spec: Any,
@@ -344,7 +347,7 @@ def _join(template: Template, arg: Any, depth: int) -> list[Alternative]:
                 continue
             kept = [v for v in values if v is not MISSING]
             bad = next((v for v in kept if isinstance(v, Unknown)), None)
-            found.append((bad if bad else arg[0].join(kept), merged))
+            found.append((bad if bad else template.memo.budget.render(arg[0].join(kept)), merged))
     return found
 
 
@@ -387,7 +390,7 @@ def _sub(template: Template, arg: Any, depth: int) -> list[Alternative]:
     found = []
     for values, conds in product(pieces):
         bad = next((v for v in values if isinstance(v, Unknown)), None)
-        found.append((bad if bad else "".join(values), conds))
+        found.append((bad if bad else template.memo.budget.render("".join(values)), conds))
     return found
 
 
@@ -438,8 +441,8 @@ def _find_in_map(template: Template, arg: Any, depth: int) -> list[Alternative]:
         if isinstance(top, Unknown) or template.symbols.has_tokens(top):
             found.append((_across_keys(mapping, arg[0], top, second), conds))
             continue
-        entry = mapping.get(top)
-        value = entry.get(second, MISSING) if isinstance(entry, dict) else MISSING
+        entry = _entry(mapping, top)
+        value = _entry(entry, second) if isinstance(entry, dict) else MISSING
         if value is MISSING:
             value = default
         if value is MISSING:
@@ -449,10 +452,19 @@ def _find_in_map(template: Template, arg: Any, depth: int) -> list[Alternative]:
     return found
 
 
+def _entry(mapping: dict, key: str) -> Any:
+    """`mapping[key]`, MISSING when absent. CloudFormation reads every key of Mappings as a string:
+    YAML's `1:` or `true:` is the key "1" or "true", whether FindInMap names it 1 or "1"."""
+    if key in mapping:
+        return mapping[key]
+    return next((value for name, value in mapping.items()
+                 if not isinstance(name, str) and _as_text(name) == key), MISSING)
+
+
 def _across_keys(mapping: dict, name: str, top: Any, second: str) -> Any:
     """A top-level key known only at deploy time (often the region): the value when every entry
     agrees, unknown otherwise."""
-    values = [entry.get(second, MISSING) for entry in mapping.values() if isinstance(entry, dict)]
+    values = [_entry(entry, second) for entry in mapping.values() if isinstance(entry, dict)]
     if values and all(v == values[0] for v in values) and values[0] is not MISSING:
         return values[0]
     return Unknown(f"comes from Fn::FindInMap {name}, whose entries differ and whose top-level key "
