@@ -93,3 +93,14 @@ def test_find_in_map_keys_are_strings_as_cloudformation_reads_them():
     found = {name: resolve(template, template.properties(name)["MessageRetentionPeriod"])
              for name in ("ByNumber", "ByString", "ByBoolean")}
     assert found == {"ByNumber": 7, "ByString": 7, "ByBoolean": 30}
+
+
+def test_for_each_over_a_large_fragment_is_refused_by_generated_size(tmp_path):
+    # 9,000 copies of a 2 MB fragment: 18 GB, under the 10,000-entry count limit.
+    fragment = {"Queue${X}": {"Type": "AWS::SQS::Queue", "Metadata": {"Blob": "b" * 2_000_000}}}
+    hostile = tmp_path / "for_each.json"
+    hostile.write_text(json.dumps({
+        "Transform": "AWS::LanguageExtensions",
+        "Resources": {"Fn::ForEach::Queues": ["X", [str(i) for i in range(9_000)], fragment]}}))
+    _, message = scan_beside_good(hostile)
+    assert message.startswith("Fn::ForEach::Queues generates more than") and "characters" in message
