@@ -27,9 +27,8 @@ MAX_STRING = 1_000_000
 MAX_RENDERED = 50_000_000
 # Characters of the entries Fn::ForEach generates for one template (their JSON size).
 MAX_GENERATED_SIZE = 20_000_000
-# Steps of one rule selector (`$.Properties.A.B[0]` has three) and nesting of a baseline file.
+# Steps of one rule selector (`$.Properties.A[0]` has three): the built-in rules use at most five.
 MAX_SELECTOR_STEPS = 100
-MAX_BASELINE_NESTING = 100
 
 
 class BudgetExceeded(InputError):
