@@ -4,8 +4,9 @@ A template is data, but evaluating it is work that the template chooses: a chain
 that renders each name four times from the next one doubles the work at every step, and one
 large parameter default substituted thousands of times asks for gigabytes. Every limit below is
 far above what real templates need (none of 1,459 real and 846 SAM templates took more than 60
-steps or rendered 400 characters) and far below what hangs or exhausts a run. A template past one is an input error for that
-template alone (exit 2, one line naming the file and the limit); every other input is scanned.
+steps or rendered 400 characters) and far below what hangs or exhausts a run. A template past
+one is an input error for that template alone (exit 2, one line naming the file and the limit);
+every other input is scanned.
 
 Limits on reading a file (its size, nesting, YAML aliases) are in `tapaudit.loading.limits`.
 """
