@@ -1,14 +1,23 @@
 """How much evaluation one template may ask for: the limits past which it is refused, not run.
 
 A template is data, but evaluating it is work that the template chooses: a chain of `Fn::Sub`
-that renders each name four times from the next one doubles the work at every step, and one
+that renders each name four times from the next one quadruples the work at every step, and one
 large parameter default substituted thousands of times asks for gigabytes. Every limit below is
 far above what real templates need (none of 1,459 real and 846 SAM templates took more than 60
 steps or rendered 400 characters) and far below what hangs or exhausts a run. A template past
 one is an input error for that template alone (exit 2, one line naming the file and the limit);
-every other input is scanned.
+every other input is scanned. Two limits give a value, not an error: past MAX_BRANCHES Fn::If
+combinations or MAX_INTRINSIC_DEPTH nested functions, the value is unknown (reported as such).
 
-Limits on reading a file (its size, nesting, YAML aliases) are in `tapaudit.loading.limits`.
+Every limit of a run, and where it is enforced:
+- reading: a file of over 32 MB (`loading.discovery.MAX_BYTES`), nesting deeper than 500 levels
+  or YAML aliases expanding to over 1,000,000 nodes (`loading.limits`): an input error;
+- evaluation: the steps and rendered characters below, per template: an input error;
+- `Fn::ForEach`: over 10,000 generated entries (`transforms.foreach.MAX_GENERATED`) or over
+  MAX_GENERATED_SIZE characters of them: an input error;
+- rule files: a selector of over MAX_SELECTOR_STEPS steps, a pattern RE2 refuses
+  (`rules.patterns`): a rule-file error before any template is scanned;
+- a baseline nested beyond Python's recursion limit: a baseline error (exit 2).
 """
 
 from __future__ import annotations
@@ -28,6 +37,9 @@ MAX_STRING = 1_000_000
 MAX_RENDERED = 50_000_000
 # Characters of the entries Fn::ForEach generates for one template (their JSON size).
 MAX_GENERATED_SIZE = 20_000_000
+# Fn::If combinations of one value, and intrinsic functions nested in one another.
+MAX_BRANCHES = 64
+MAX_INTRINSIC_DEPTH = 40
 # Steps of one rule selector (`$.Properties.A[0]` has three): the built-in rules use at most five.
 MAX_SELECTOR_STEPS = 100
 

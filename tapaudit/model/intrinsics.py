@@ -5,6 +5,8 @@ conditions that lead to it: Ref (parameters and their defaults, pseudo parameter
 resource type returns), Fn::GetAtt, Fn::Join, Fn::Sub (both forms), Fn::Select, Fn::Split,
 Fn::FindInMap, Fn::If, Fn::Base64, Fn::Length, nested in any combination. Strings keep deploy-time
 parts as placeholders (see symbols.py). What cannot be known becomes `Unknown` with the exact reason.
+Every function evaluated and every string rendered counts against the template's budget
+(budget.py): a template that asks for more is refused, never left to hang the run.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from tapaudit.model.budget import MAX_BRANCHES, MAX_INTRINSIC_DEPTH
 from tapaudit.model.resources import KINDS, VERSIONED, is_custom_resource
 from tapaudit.model.values import (
-    MAX_BRANCHES,
     MISSING,
     NO_VALUE,
     Conditions,
@@ -31,7 +33,6 @@ if TYPE_CHECKING:
 
 Alternative = tuple[Any, Conditions]
 _SUB = re.compile(r"\$\{([^}]*)\}")
-_MAX_DEPTH = 40
 _PSEUDO = {"AWS::AccountId", "AWS::Region", "AWS::Partition", "AWS::URLSuffix", "AWS::StackName",
            "AWS::StackId"}
 _LIST_PARAMETER = re.compile(r"^(CommaDelimitedList|List<.*>)$")
@@ -106,7 +107,7 @@ def resolve(template: Template, value: Any) -> Any:
 
 
 def alternatives(template: Template, value: Any, depth: int = 0) -> list[Alternative]:
-    if depth > _MAX_DEPTH:
+    if depth > MAX_INTRINSIC_DEPTH:
         return [(Unknown("intrinsic functions nested too deep"), ())]
     fn = intrinsic(value)
     if not fn:

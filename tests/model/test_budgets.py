@@ -104,3 +104,15 @@ def test_for_each_over_a_large_fragment_is_refused_by_generated_size(tmp_path):
         "Resources": {"Fn::ForEach::Queues": ["X", [str(i) for i in range(9_000)], fragment]}}))
     _, message = scan_beside_good(hostile)
     assert message.startswith("Fn::ForEach::Queues generates more than") and "characters" in message
+
+
+def test_the_limits_listed_in_one_place_are_the_limits_enforced():
+    from tapaudit.loading import discovery, limits
+    from tapaudit.model import budget
+    from tapaudit.transforms import foreach
+
+    listed = budget.__doc__ or ""
+    assert discovery.MAX_BYTES == 32 * 1024 * 1024 and "32 MB" in listed
+    assert limits.MAX_NESTING == 500 and "500 levels" in listed
+    assert limits.MAX_EXPANDED_NODES == 1_000_000 and "1,000,000 nodes" in listed
+    assert foreach.MAX_GENERATED == 10_000 and "10,000 generated entries" in listed
