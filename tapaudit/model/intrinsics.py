@@ -423,7 +423,8 @@ def _split(template: Template, arg: Any, depth: int) -> list[Alternative]:
         if isinstance(value, str) and not template.symbols.splittable(value, arg[0]):
             value = Unknown(f"Fn::Split on {arg[0]!r} of {template.display(value)}, whose deploy-time "
                             "parts may contain the delimiter")
-        found.append((value if isinstance(value, Unknown) else value.split(arg[0]), conds))
+        found.append((value if isinstance(value, Unknown) else
+                      template.memo.budget.render(value).split(arg[0]), conds))  # a copy, in parts
     return found
 
 
@@ -479,7 +480,7 @@ def _base64(template: Template, arg: Any, depth: int) -> list[Alternative]:
             found.append((value if isinstance(value, Unknown) else
                           Unknown("Fn::Base64 of a value known only at deploy time"), conds))
         else:
-            found.append((base64.b64encode(value.encode()).decode(), conds))
+            found.append((template.memo.budget.render(base64.b64encode(value.encode()).decode()), conds))
     return found
 
 

@@ -116,3 +116,13 @@ def test_the_limits_listed_in_one_place_are_the_limits_enforced():
     assert limits.MAX_NESTING == 500 and "500 levels" in listed
     assert limits.MAX_EXPANDED_NODES == 1_000_000 and "1,000,000 nodes" in listed
     assert foreach.MAX_GENERATED == 10_000 and "10,000 generated entries" in listed
+
+
+def test_splitting_a_large_default_over_and_over_is_counted():
+    template = Template({"Parameters": {"P": {"Type": "String", "Default": "a," * 400_000}},
+                         "Resources": {}})
+    first = {"Fn::Select": [0, {"Fn::Split": [",", {"Ref": "P"}]}]}
+    assert resolve(template, first) == "a"
+    with pytest.raises(BudgetExceeded, match="in total"):
+        for _ in range(MAX_RENDERED // 800_000):
+            resolve(template, first)
