@@ -28,8 +28,8 @@ from tapaudit.errors import InputError
 
 # Evaluation steps (one per intrinsic function or resource name evaluated) for one template, all
 # rules together: a base, and more for each resource, so that size alone is never refused.
-MAX_STEPS = 50_000
-MAX_STEPS_PER_RESOURCE = 50
+MAX_STEPS = 20_000
+MAX_STEPS_PER_RESOURCE = 20
 # Characters in one rendered string (Fn::Sub, Fn::Join, names filled into ARNs). CloudFormation
 # refuses a template body over 1 MB, and no function of it renders a longer string.
 MAX_STRING = 1_000_000
