@@ -88,7 +88,7 @@ def name_matches(ctx: Context, branch: Branch, pattern: str,
                  fields: list[str] = ("logical_id",)) -> Outcome:
     """Does the resource's logical id or one of the named properties match `pattern`, ignoring
     case? The pattern is RE2 syntax, matched in linear time (see rules/patterns.py)."""
-    regex = compile_pattern(pattern, ignore_case=True)
+    regex = compile_pattern(str(pattern), ignore_case=True)
     props = ctx.template.properties(ctx.logical_id)
     for name in fields:
         value = ctx.logical_id if name == "logical_id" else props.get(name)
