@@ -13,8 +13,8 @@ Every limit of a run, and where it is enforced:
 - reading: a file of over 32 MB (`loading.discovery.MAX_BYTES`), nesting deeper than 500 levels
   or YAML aliases expanding to over 1,000,000 nodes (`loading.limits`): an input error;
 - evaluation: the steps and rendered characters below, per template: an input error;
-- `Fn::ForEach`: over 10,000 generated entries (`transforms.foreach.MAX_GENERATED`) or over
-  MAX_GENERATED_SIZE characters of them: an input error;
+- `Fn::ForEach`: over 10,000 generated entries or 20,000,000 characters of them (their JSON) in
+  one section (`transforms.foreach.MAX_GENERATED`, `MAX_GENERATED_SIZE`): an input error;
 - rule files: a selector of over MAX_SELECTOR_STEPS steps, a pattern RE2 refuses
   (`rules.patterns`): a rule-file error before any template is scanned;
 - a baseline nested beyond Python's recursion limit: a baseline error (exit 2).
@@ -35,8 +35,6 @@ MAX_STEPS_PER_RESOURCE = 20
 MAX_STRING = 1_000_000
 # Characters rendered for one template in total: what many renderings of one large value cost.
 MAX_RENDERED = 50_000_000
-# Characters of the entries Fn::ForEach generates for one template (their JSON size).
-MAX_GENERATED_SIZE = 20_000_000
 # Fn::If combinations of one value, and intrinsic functions nested in one another.
 MAX_BRANCHES = 64
 MAX_INTRINSIC_DEPTH = 40

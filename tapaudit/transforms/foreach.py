@@ -13,12 +13,12 @@ import re
 from typing import Any
 
 from tapaudit.errors import InputError
-from tapaudit.model.budget import MAX_GENERATED_SIZE
 from tapaudit.model.provenance import Origin, Provenance
 from tapaudit.model.values import intrinsic
 
 PREFIX = "Fn::ForEach::"
 MAX_GENERATED = 10_000  # a loop nest that generates more is refused, like a YAML alias bomb
+MAX_GENERATED_SIZE = 20_000_000  # characters of JSON a section's loops may generate
 _NOT_ALNUM = re.compile(r"[^0-9A-Za-z]")
 
 
@@ -31,12 +31,12 @@ class _TooMany(_Unresolved):
 
 
 class _TooBig(_Unresolved):
-    """A loop nest generates more than MAX_GENERATED_SIZE characters: the template is refused."""
+    """A section's loops generate more than MAX_GENERATED_SIZE characters: the template is refused."""
 
 
 class _Size:
-    """What the loops of one section have generated so far, in characters of JSON, checked before each copy
-    (9,000 copies of a 2 MB fragment would otherwise exhaust memory before being counted)."""
+    """What the loops of one section have generated so far, in characters of JSON, checked
+    before each copy (9,000 copies of a 2 MB fragment would exhaust memory before being counted)."""
 
     def __init__(self) -> None:
         self.total = 0
@@ -63,8 +63,8 @@ def expand_language_extensions(data: dict, provenance: Provenance) -> dict:
 def _expand_mapping(mapping: dict, parameters: dict, provenance: Provenance,
                     source: tuple | None) -> dict:
     """`mapping` with its loops expanded; `source` is the path of `mapping` (Resources only)."""
-    result: dict = {}
     size = _Size()  # shared by the section's loops
+    result: dict = {}
     for key, value in mapping.items():
         if not (isinstance(key, str) and key.startswith(PREFIX)):
             result[key] = value

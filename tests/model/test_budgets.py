@@ -116,6 +116,7 @@ def test_the_limits_listed_in_one_place_are_the_limits_enforced():
     assert limits.MAX_NESTING == 500 and "500 levels" in listed
     assert limits.MAX_EXPANDED_NODES == 1_000_000 and "1,000,000 nodes" in listed
     assert foreach.MAX_GENERATED == 10_000 and "10,000 generated entries" in listed
+    assert foreach.MAX_GENERATED_SIZE == 20_000_000 and "20,000,000 characters" in listed
 
 
 def test_splitting_a_large_default_over_and_over_is_counted():
