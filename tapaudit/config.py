@@ -316,31 +316,97 @@ def glob_problem(pattern: str) -> str | None:
     if pattern.startswith("/"):
         return "must be relative to the configuration file's folder"
     try:
-        glob_regex(pattern)
-    except re.error as exc:  # e.g. an empty or reversed [] range
+        compile_glob(pattern)
+    except ValueError as exc:  # e.g. an empty or reversed [] range
         return str(exc)
     return None
 
 
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """A path glob as a regex: `*` and `?` stay inside one segment, `**` spans segments."""
-    out = []
+# One character of a glob segment: a literal, `?` (ANY), `*` (STAR), or a class
+# (negated, ranges); a pattern is its segments, `**` (DEEP) standing for any number of them.
+_ANY, _STAR, _DEEP = "?", "*", "**"
+_Token = str | tuple[bool, tuple[tuple[str, str], ...]]
+_Segment = tuple[_Token, ...]
+
+
+@cache  # one compiled glob per pattern, not one per pattern and scanned file
+def compile_glob(pattern: str) -> tuple[_Segment | str, ...]:
+    """A path glob as segments of tokens: `*` and `?` stay inside one segment, `**` spans
+    segments. Matched by `glob_matches` in time linear in the path for each star (never
+    exponential, unlike a regular expression such as `d/*a*a*a*b` is in Python's `re`)."""
     parts = pattern.strip("/").split("/")
-    for i, part in enumerate(parts):
-        if part == "**":
-            out.append("(?:[^/]+/)*" if i < len(parts) - 1 else ".*")
+    return tuple(_DEEP if part == "**" else _segment(part) for part in parts)
+
+
+def _segment(part: str) -> _Segment:
+    tokens: list[_Token] = []
+    i = 0
+    while i < len(part):
+        char = part[i]
+        if char == "[":
+            end = part.find("]", i + 1)
+            if end < 0:
+                raise ValueError("unclosed [")
+            body = part[i + 1:end]
+            negated = body.startswith("!")
+            body = body[1:] if negated else body
+            if not body:
+                raise ValueError("empty [ ]")
+            ranges = []
+            j = 0
+            while j < len(body):
+                if j + 2 < len(body) and body[j + 1] == "-":
+                    if body[j] > body[j + 2]:
+                        raise ValueError(f"bad character range {body[j:j + 3]}")
+                    ranges.append((body[j], body[j + 2]))
+                    j += 3
+                else:
+                    ranges.append((body[j], body[j]))
+                    j += 1
+            tokens.append((negated, tuple(ranges)))
+            i = end + 1
             continue
-        segment = re.sub(r"\\\*", "[^/]*", re.escape(part))
-        segment = segment.replace(r"\?", "[^/]")
-        segment = re.sub(r"\\\[(!?)(.*?)\\\]", lambda m: "[" + ("^" if m.group(1) else "")
-                         + m.group(2).replace("\\-", "-") + "]", segment)
-        out.append(segment + ("/" if i < len(parts) - 1 else ""))
-    return re.compile("".join(out))
+        tokens.append(char if char not in "*?" else (_STAR if char == "*" else _ANY))
+        i += 1
+    return tuple(tokens)
 
 
-@cache  # one regex per glob, not one per glob and scanned file
-def _compiled_glob(pattern: str) -> re.Pattern[str]:
-    return glob_regex(pattern)
+def _one(token: _Token, char: str) -> bool:
+    if token == _ANY:
+        return True
+    if isinstance(token, str):
+        return token == char
+    negated, ranges = token
+    return any(low <= char <= high for low, high in ranges) != negated
+
+
+def _wildcard(pattern: tuple, text: list | str, many: Any, one: Any) -> bool:
+    """Does `pattern` match all of `text`, where the element `many` matches any run of elements
+    and `one(token, element)` decides the others? Greedy, going back only to the last `many`:
+    at most len(pattern) x len(text) comparisons."""
+    p = t = 0
+    star, resume = -1, 0
+    while t < len(text):
+        if p < len(pattern) and pattern[p] != many and one(pattern[p], text[t]):
+            p += 1
+            t += 1
+        elif p < len(pattern) and pattern[p] == many:
+            star, resume = p, t
+            p += 1
+        elif star >= 0:
+            resume += 1
+            p, t = star + 1, resume
+        else:
+            return False
+    return all(token == many for token in pattern[p:])
+
+
+def glob_matches(glob: tuple[_Segment | str, ...], path: str) -> bool:
+    """Does the whole of `path` (a relative POSIX path) match the compiled glob?"""
+    if glob and glob[-1] == _DEEP:  # a trailing `**` needs one segment at least, like `x/**`
+        glob = (*glob[:-1], _segment("*"), _DEEP)
+    return _wildcard(glob, path.split("/"), _DEEP,
+                     lambda segment, part: _wildcard(segment, part, _STAR, _one))
 
 
 def path_excluded(path: Path, config: Config) -> str | None:
@@ -356,8 +422,8 @@ def path_excluded(path: Path, config: Config) -> str | None:
     parts = relative.split("/")
     candidates = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
     for pattern in config.exclude:
-        regex = _compiled_glob(pattern)
-        if any(regex.fullmatch(candidate) for candidate in candidates):
+        glob = compile_glob(pattern)
+        if any(glob_matches(glob, candidate) for candidate in candidates):
             return pattern
     return None
 

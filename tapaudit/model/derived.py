@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tapaudit.model.budget import Budget
 from tapaudit.model.graph import ReferenceGraph
 from tapaudit.model.values import Conditions, Unknown
 
@@ -59,3 +60,4 @@ class Memo:
     resolving: set[str] = field(default_factory=set)  # intrinsics: names being evaluated now
     service_tokens: dict[str, list[str]] | None = None  # invocation._service_tokens
     dynamodb_index_probes: list[str] | None = None  # predicates.lambda_functions._index_probes
+    budget: Budget = field(default_factory=Budget)  # intrinsics: what evaluating it has cost

@@ -5,6 +5,8 @@ conditions that lead to it: Ref (parameters and their defaults, pseudo parameter
 resource type returns), Fn::GetAtt, Fn::Join, Fn::Sub (both forms), Fn::Select, Fn::Split,
 Fn::FindInMap, Fn::If, Fn::Base64, Fn::Length, nested in any combination. Strings keep deploy-time
 parts as placeholders (see symbols.py). What cannot be known becomes `Unknown` with the exact reason.
+Every function evaluated and every string rendered counts against the template's budget
+(budget.py): a template that asks for more is refused, never left to hang the run.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from tapaudit.model.budget import MAX_BRANCHES, MAX_INTRINSIC_DEPTH
 from tapaudit.model.resources import KINDS, VERSIONED, is_custom_resource
 from tapaudit.model.values import (
-    MAX_BRANCHES,
     MISSING,
     NO_VALUE,
     Conditions,
@@ -31,7 +33,6 @@ if TYPE_CHECKING:
 
 Alternative = tuple[Any, Conditions]
 _SUB = re.compile(r"\$\{([^}]*)\}")
-_MAX_DEPTH = 40
 _PSEUDO = {"AWS::AccountId", "AWS::Region", "AWS::Partition", "AWS::URLSuffix", "AWS::StackName",
            "AWS::StackId"}
 _LIST_PARAMETER = re.compile(r"^(CommaDelimitedList|List<.*>)$")
@@ -106,7 +107,7 @@ def resolve(template: Template, value: Any) -> Any:
 
 
 def alternatives(template: Template, value: Any, depth: int = 0) -> list[Alternative]:
-    if depth > _MAX_DEPTH:
+    if depth > MAX_INTRINSIC_DEPTH:
         return [(Unknown("intrinsic functions nested too deep"), ())]
     fn = intrinsic(value)
     if not fn:
@@ -115,6 +116,7 @@ def alternatives(template: Template, value: Any, depth: int = 0) -> list[Alterna
             return [(Unknown(f"dynamic reference {value} ({kind} value read at deploy time)"), ())]
         return [(value, ())]
     name, arg = fn
+    template.memo.budget.step(len(template.resources))
     handler = _HANDLERS.get(name)
     if handler is None:
         return [(unknown_function(name, arg), ())]
@@ -217,6 +219,7 @@ def _getatt(template: Template, arg: Any, depth: int) -> list[Alternative]:
 def _returned(template: Template, logical_id: str, attribute: str | None,
               depth: int) -> list[Alternative]:
     """What Ref (attribute None) or Fn::GetAtt returns for a resource of the template."""
+    template.memo.budget.step(len(template.resources))  # also reached from Fn::Sub without `alternatives`
     kind = template.type_of(logical_id)
     symbols = template.symbols
     if attribute is not None and is_custom_resource(kind):
@@ -251,9 +254,10 @@ def _returned(template: Template, logical_id: str, attribute: str | None,
 
 def _fill(template: Template, fmt: str, name: str, path: str) -> str:
     s = template.symbols
-    return (fmt.replace("{P}", s.token("AWS::Partition")).replace("{R}", s.token("AWS::Region"))
-            .replace("{A}", s.token("AWS::AccountId")).replace("{S}", s.token("AWS::URLSuffix"))
-            .replace("{path}", path).replace("{name}", name))
+    filled = (fmt.replace("{P}", s.token("AWS::Partition")).replace("{R}", s.token("AWS::Region"))
+              .replace("{A}", s.token("AWS::AccountId")).replace("{S}", s.token("AWS::URLSuffix"))
+              .replace("{path}", path).replace("{name}", name))
+    return template.memo.budget.render(filled)
 
 
 def _physical_names(template: Template, logical_id: str, spec: Any,
@@ -344,7 +348,7 @@ def _join(template: Template, arg: Any, depth: int) -> list[Alternative]:
                 continue
             kept = [v for v in values if v is not MISSING]
             bad = next((v for v in kept if isinstance(v, Unknown)), None)
-            found.append((bad if bad else arg[0].join(kept), merged))
+            found.append((bad if bad else template.memo.budget.render(arg[0].join(kept)), merged))
     return found
 
 
@@ -387,7 +391,7 @@ def _sub(template: Template, arg: Any, depth: int) -> list[Alternative]:
     found = []
     for values, conds in product(pieces):
         bad = next((v for v in values if isinstance(v, Unknown)), None)
-        found.append((bad if bad else "".join(values), conds))
+        found.append((bad if bad else template.memo.budget.render("".join(values)), conds))
     return found
 
 
@@ -419,7 +423,8 @@ def _split(template: Template, arg: Any, depth: int) -> list[Alternative]:
         if isinstance(value, str) and not template.symbols.splittable(value, arg[0]):
             value = Unknown(f"Fn::Split on {arg[0]!r} of {template.display(value)}, whose deploy-time "
                             "parts may contain the delimiter")
-        found.append((value if isinstance(value, Unknown) else value.split(arg[0]), conds))
+        found.append((value if isinstance(value, Unknown) else
+                      template.memo.budget.render(value).split(arg[0]), conds))  # a copy, in parts
     return found
 
 
@@ -438,8 +443,8 @@ def _find_in_map(template: Template, arg: Any, depth: int) -> list[Alternative]:
         if isinstance(top, Unknown) or template.symbols.has_tokens(top):
             found.append((_across_keys(mapping, arg[0], top, second), conds))
             continue
-        entry = mapping.get(top)
-        value = entry.get(second, MISSING) if isinstance(entry, dict) else MISSING
+        entry = _entry(mapping, top)
+        value = _entry(entry, second) if isinstance(entry, dict) else MISSING
         if value is MISSING:
             value = default
         if value is MISSING:
@@ -449,10 +454,19 @@ def _find_in_map(template: Template, arg: Any, depth: int) -> list[Alternative]:
     return found
 
 
+def _entry(mapping: dict, key: str) -> Any:
+    """`mapping[key]`, MISSING when absent. CloudFormation reads every key of Mappings as a string:
+    YAML's `1:` or `true:` is the key "1" or "true", whether FindInMap names it 1 or "1"."""
+    if key in mapping:
+        return mapping[key]
+    return next((value for name, value in mapping.items()
+                 if not isinstance(name, str) and _as_text(name) == key), MISSING)
+
+
 def _across_keys(mapping: dict, name: str, top: Any, second: str) -> Any:
     """A top-level key known only at deploy time (often the region): the value when every entry
     agrees, unknown otherwise."""
-    values = [entry.get(second, MISSING) for entry in mapping.values() if isinstance(entry, dict)]
+    values = [_entry(entry, second) for entry in mapping.values() if isinstance(entry, dict)]
     if values and all(v == values[0] for v in values) and values[0] is not MISSING:
         return values[0]
     return Unknown(f"comes from Fn::FindInMap {name}, whose entries differ and whose top-level key "
@@ -466,7 +480,7 @@ def _base64(template: Template, arg: Any, depth: int) -> list[Alternative]:
             found.append((value if isinstance(value, Unknown) else
                           Unknown("Fn::Base64 of a value known only at deploy time"), conds))
         else:
-            found.append((base64.b64encode(value.encode()).decode(), conds))
+            found.append((template.memo.budget.render(base64.b64encode(value.encode()).decode()), conds))
     return found
 
 

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from tapaudit.model.budget import MAX_BRANCHES
+
 Path = tuple[str | int, ...]
 Conditions = tuple[tuple[str, bool], ...]
-
-# Branch explosion guard: a value with more Fn::If combinations than this is unknown.
-MAX_BRANCHES = 64
 
 
 class _Missing:

@@ -11,6 +11,7 @@ from tapaudit.config import Config, ConfigError, RuleSettings, did_you_mean
 from tapaudit.findings import Severity
 from tapaudit.model.values import shape_of
 from tapaudit.rules.model import Check, Fix, FixVariant, Rule
+from tapaudit.rules.patterns import PatternError, compile_pattern
 from tapaudit.rules.predicates import PREDICATES, REGEX_ARGS
 from tapaudit.rules.selectors import SelectorError, compile_selector
 
@@ -241,8 +242,8 @@ def _check(data: Any, fill: _Filler) -> Check:
     for arg in REGEX_ARGS.get(name, ()):
         for pattern in filled.get(arg) if isinstance(filled.get(arg), list) else [filled.get(arg)]:
             try:
-                re.compile(str(pattern))
-            except re.error as exc:
+                compile_pattern(str(pattern))
+            except PatternError as exc:
                 raise ValueError(f"check {data.get('id', name)}: {arg} {pattern!r} is not a regular "
                                  f"expression ({exc})") from None
     return Check(

@@ -5,6 +5,8 @@ Fn::If, treat `Ref: AWS::NoValue` as absent, and remember the path for line numb
 Supported: `$`, `.field`, `[n]`, and `[*]` / `.*` (every list item or mapping value).
 Plain selectors (every built-in rule's) are read by a regular expression: importing jsonpath-ng
 and building its parser costs ~50 ms, more than a whole scan; anything else goes to jsonpath-ng.
+A selector has at most MAX_SELECTOR_STEPS steps (model/budget.py): a longer one is refused before
+it is parsed (jsonpath-ng's tree of 20,000 steps is deeper than Python's recursion limit).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
+from tapaudit.model.budget import MAX_SELECTOR_STEPS
 from tapaudit.model.values import Branch, child, items
 
 Step = tuple[str, str | int | None]
@@ -34,10 +37,17 @@ def _parser() -> Any:
 
 
 def compile_selector(expression: str) -> tuple[Step, ...]:
+    # Every step begins with `.` or `[`: their count bounds the steps, whatever the syntax.
+    if expression.count(".") + expression.count("[") > MAX_SELECTOR_STEPS:
+        raise SelectorError(f"selector {_shown(expression)!r} has more than {MAX_SELECTOR_STEPS} steps")
     plain = _PLAIN.fullmatch(expression)
     if plain:
         return tuple(_plain_steps(plain.group(1)))
     return compile_with_jsonpath(expression)
+
+
+def _shown(expression: str) -> str:
+    return expression if len(expression) <= 40 else expression[:40] + "..."
 
 
 def _plain_steps(text: str) -> Iterator[Step]:
@@ -53,9 +63,13 @@ def _plain_steps(text: str) -> Iterator[Step]:
 def compile_with_jsonpath(expression: str) -> tuple[Step, ...]:
     try:
         tree = _parser().parse(expression)
+        return tuple(_steps(tree, expression))
+    except RecursionError:  # parentheses nested thousands deep: few steps, a deep tree
+        raise SelectorError(f"selector {_shown(expression)!r} is nested too deep") from None
+    except SelectorError:
+        raise
     except Exception as exc:  # jsonpath-ng raises bare Exceptions for syntax errors
         raise SelectorError(f"invalid selector {expression!r}: {exc}") from None
-    return tuple(_steps(tree, expression))
 
 
 def _steps(node: object, expression: str) -> Iterator[Step]:

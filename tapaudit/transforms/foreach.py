@@ -19,6 +19,7 @@ from tapaudit.model.values import intrinsic
 
 PREFIX = "Fn::ForEach::"
 MAX_GENERATED = 10_000  # a loop nest that generates more is refused, like a YAML alias bomb
+MAX_GENERATED_SIZE = 20_000_000  # characters of JSON a section's loops may generate
 _NOT_ALNUM = re.compile(r"[^0-9A-Za-z]")
 
 
@@ -28,6 +29,25 @@ class _Unresolved(Exception):
 
 class _TooMany(_Unresolved):
     """A loop nest generates more than MAX_GENERATED entries: the template is refused."""
+
+
+class _TooBig(_Unresolved):
+    """A section's loops generate more than MAX_GENERATED_SIZE characters: the template is refused."""
+
+
+class _Size:
+    """What the loops of one section have generated so far, in characters of JSON, checked
+    before each copy (9,000 copies of a 2 MB fragment would exhaust memory before being counted)."""
+
+    def __init__(self) -> None:
+        self.total = 0
+
+    def add(self, body: Any, identifier: str, item: str) -> None:
+        text = json.dumps(body, default=str, skipkeys=True)
+        # Each mention of the identifier may become the item: an upper bound of the copy's size.
+        self.total += len(text) + len(item) * text.count(identifier)
+        if self.total > MAX_GENERATED_SIZE:
+            raise _TooBig(f"generates more than {MAX_GENERATED_SIZE:,} characters of entries")
 
 
 def expand_language_extensions(data: dict, provenance: Provenance) -> dict:
@@ -44,6 +64,7 @@ def expand_language_extensions(data: dict, provenance: Provenance) -> dict:
 def _expand_mapping(mapping: dict, parameters: dict, provenance: Provenance,
                     source: tuple | None) -> dict:
     """`mapping` with its loops expanded; `source` is the path of `mapping` (Resources only)."""
+    size = _Size()  # shared by the section's loops
     result: dict = {}
     written = {key for key in mapping if not (isinstance(key, str) and key.startswith(PREFIX))}
     for key, value in mapping.items():
@@ -52,7 +73,9 @@ def _expand_mapping(mapping: dict, parameters: dict, provenance: Provenance,
             continue
         loop_path = (*source, key) if source else None
         try:
-            generated = _loop(value, parameters)
+            generated = _loop(value, parameters, size=size)
+        except _TooBig as exc:
+            raise InputError(f"{key} {exc}") from None
         except _TooMany:
             raise InputError(f"{key} generates more than {MAX_GENERATED} entries") from None
         except _Unresolved as exc:
@@ -74,10 +97,11 @@ def _expand_mapping(mapping: dict, parameters: dict, provenance: Provenance,
 
 
 def _loop(value: Any, parameters: dict, written: Any = None,
-          budget: int = MAX_GENERATED) -> list[tuple[str, Any, tuple]]:
+          budget: int = MAX_GENERATED, size: _Size | None = None) -> list[tuple[str, Any, tuple]]:
     """[(generated key, body, path of its fragment inside the loop)] for one Fn::ForEach.
     `written` is the loop as the source has it, when `value` has outer identifiers substituted;
-    `budget` is how many entries it may still generate, counted across the whole loop nest."""
+    `budget` is how many entries it may still generate, counted across the whole loop nest, and
+    `size` what the nest has generated so far."""
     if not (isinstance(value, list) and len(value) == 3 and isinstance(value[0], str)
             and isinstance(value[2], dict)):
         raise _Unresolved("Fn::ForEach takes [identifier, collection, fragment]")
@@ -85,12 +109,14 @@ def _loop(value: Any, parameters: dict, written: Any = None,
     source_fragment = written[2] if isinstance(written, list) and len(written) == 3 else fragment
     source_keys = [str(key) for key in source_fragment]  # substitution keeps the order of keys
     items = _collection(collection, parameters)
+    size = size if size is not None else _Size()
     generated = []
     for item in items:
         for position, (fragment_key, body) in enumerate(fragment.items()):
+            size.add(body, identifier, item)
             if isinstance(fragment_key, str) and fragment_key.startswith(PREFIX):
                 inner = _loop(_substitute(body, identifier, item), parameters,
-                              source_fragment.get(source_keys[position]), budget - len(generated))
+                              source_fragment.get(source_keys[position]), budget - len(generated), size)
                 generated.extend((name, inner_body, (2, source_keys[position], *inner_path))
                                  for name, inner_body, inner_path in inner)
                 if len(generated) > budget:

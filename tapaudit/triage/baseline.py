@@ -126,6 +126,9 @@ def read(path: Path) -> list[dict]:
                             f"{path})") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise BaselineError(f"{path}: cannot read baseline: {exc}") from None
+    except RecursionError:  # the JSON decoder stops at Python's recursion limit (~1,000 levels)
+        raise BaselineError(f"{path}: cannot read baseline: JSON nested too deep (a baseline is "
+                            "two levels deep)") from None
     rows = data.get("findings") if isinstance(data, dict) else None
     if not isinstance(rows, list) or not all(
             isinstance(r, dict) and all(isinstance(r.get(k), str) for k in ("rule_id", "template",

@@ -10,6 +10,7 @@ from tapaudit.model.invocation import deployment_only
 from tapaudit.model.template import Template
 from tapaudit.model.values import Branch, Unknown
 from tapaudit.rules.outcome import Outcome
+from tapaudit.rules.patterns import search
 from tapaudit.rules.predicates.registry import Context, predicate
 
 _INDEX_ARN = re.compile(r"^arn:[^:]+:dynamodb:[^:]*:[^:]*:table/[^/]+/index/.+$")
@@ -22,10 +23,10 @@ def cdk_framework_function(ctx: Context, branch: Branch, path_patterns: list[str
     """Passes for functions CDK adds on its own (custom resource providers, log retention...)."""
     path = ctx.template.cdk_path(ctx.logical_id)
     if path is not None:
-        hit = next((p for p in path_patterns if re.search(p, path)), None)
+        hit = next((p for p in path_patterns if search(p, path)), None)
         how = f"aws:cdk:path {path}"
     else:
-        hit = next((p for p in logical_id_patterns if re.search(p, ctx.logical_id)), None)
+        hit = next((p for p in logical_id_patterns if search(p, ctx.logical_id)), None)
         how = f"logical id {ctx.logical_id}"
     if hit is None:
         return Outcome.fail("written by the user", branch)

@@ -7,13 +7,13 @@ branch names its condition.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from tapaudit.model.intrinsics import resolve_all
 from tapaudit.model.values import MISSING, Branch, Unknown
 from tapaudit.rules.outcome import Outcome, Status
+from tapaudit.rules.patterns import compile_pattern
 from tapaudit.rules.predicates.registry import Context, predicate
 
 
@@ -86,9 +86,10 @@ def at_least(ctx: Context, branch: Branch, minimum: float,
 @predicate("name_matches", regex_args=("pattern",))
 def name_matches(ctx: Context, branch: Branch, pattern: str,
                  fields: list[str] = ("logical_id",)) -> Outcome:
-    """Does the resource's logical id or one of the named properties match `pattern`? Values are
+    """Does the resource's logical id or one of the named properties match `pattern`, ignoring
+    case? The pattern is RE2 syntax, matched in linear time (see rules/patterns.py). Values are
     resolved; one that cannot be known (a parameter without default) makes the answer unknown."""
-    regex = re.compile(pattern, re.IGNORECASE)
+    regex = compile_pattern(str(pattern), ignore_case=True)
     props = ctx.template.properties(ctx.logical_id)
     unknown = None
     for name in fields:

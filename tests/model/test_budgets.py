@@ -1,0 +1,129 @@
+"""Issue 16, "nothing hangs, nothing explodes": a template that asks for more evaluation than the
+budget allows (tapaudit/model/budget.py) is an input error for that template alone, and CloudFormation's
+string keys in Mappings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tapaudit.loading.parse import parse_document
+from tapaudit.model.budget import MAX_RENDERED, MAX_STRING, Budget, BudgetExceeded
+from tapaudit.model.intrinsics import resolve
+from tapaudit.model.template import Template
+from tests.conftest import FIXTURES, ROOT, run_cli
+
+HOSTILE = Path(__file__).parent / "hostile"
+GOOD = FIXTURES / "TAP006" / "cdk-fail-no-reserved.json"
+
+
+def named(display: str) -> Path:
+    """The file a report names (relative to the folder tapaudit ran in)."""
+    return (ROOT / display).resolve()
+
+
+def scan_beside_good(hostile: Path) -> tuple[dict, str]:
+    """Scan `hostile` with a good template: exit 2, one error naming it, the good one scanned."""
+    proc = run_cli("scan", str(hostile), str(GOOD), "--format", "json")
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 2, proc.stderr
+    assert [named(e["file"]) for e in report["errors"]] == [hostile]
+    assert GOOD in {named(t) for t in report["templates"]}
+    assert any(named(f["file"]) == GOOD for f in report["findings"])
+    lines = [line for line in proc.stderr.splitlines() if report["errors"][0]["file"] in line]
+    assert len(lines) == 1 and "Traceback" not in proc.stderr
+    return report, report["errors"][0]["message"]
+
+
+def test_exponential_sub_chain_is_refused_by_the_step_budget():
+    # 15 queues, each named by Fn::Sub of the next one's name four times: 4^14 evaluations.
+    _, message = scan_beside_good(HOSTILE / "sub_chain.yaml")
+    assert "steps" in message
+
+
+def sub_over_large_default(copies: int, size: int) -> dict:
+    """`copies` queues named `Fn::Sub "${P}"` over a parameter default of `size` characters, and
+    an event rule whose dead-letter queue ARN makes the model resolve every queue's name."""
+    resources: dict = {f"Q{i}": {"Type": "AWS::SQS::Queue",
+                                 "Properties": {"QueueName": {"Fn::Sub": "${P}"}}}
+                       for i in range(copies)}
+    resources["Rule"] = {"Type": "AWS::Events::Rule", "Properties": {
+        "ScheduleExpression": "rate(1 minute)",
+        "Targets": [{"Id": "t", "Arn": "arn:aws:sqs:us-east-1:123456789012:other",
+                     "DeadLetterConfig": {"Arn": "arn:aws:sqs:us-east-1:123456789012:dlq"}}]}}
+    return {"Parameters": {"P": {"Type": "String", "Default": "q" * size}}, "Resources": resources}
+
+
+@pytest.mark.parametrize(("size", "said"), [(1_000_000, "a string of more than"),
+                                            (600_000, "in total")])
+def test_large_default_rendered_thousands_of_times_is_refused(tmp_path, size, said):
+    # The issue's case (2,000 copies of a 1 MB default: 2 GB, 55 s), and one under the limit on a
+    # single string that only the total catches.
+    hostile = tmp_path / "sub_default.json"
+    hostile.write_text(json.dumps(sub_over_large_default(2_000, size)))
+    _, message = scan_beside_good(hostile)
+    assert said in message
+
+
+def test_budget_counts_every_rendered_character():
+    budget = Budget()
+    with pytest.raises(BudgetExceeded, match="string of more than"):
+        budget.render("x" * (MAX_STRING + 1))
+    chunk = "x" * MAX_STRING
+    for _ in range(MAX_RENDERED // MAX_STRING):
+        budget.render(chunk)
+    with pytest.raises(BudgetExceeded, match="in total"):
+        budget.render("x")
+
+
+def test_each_template_has_its_own_budget():
+    data = parse_document((HOSTILE / "sub_chain.yaml").read_text()).data
+    for _ in range(2):  # the second template does not inherit the first one's spending
+        template = Template(data)
+        assert isinstance(resolve(template, {"Fn::GetAtt": ["Q12", "QueueName"]}), str)
+        with pytest.raises(BudgetExceeded):
+            resolve(template, {"Fn::GetAtt": ["Q1", "QueueName"]})
+
+
+def test_find_in_map_keys_are_strings_as_cloudformation_reads_them():
+    data = parse_document((HOSTILE / "find_in_map_int_keys.yaml").read_text()).data
+    template = Template(data)
+    found = {name: resolve(template, template.properties(name)["MessageRetentionPeriod"])
+             for name in ("ByNumber", "ByString", "ByBoolean")}
+    assert found == {"ByNumber": 7, "ByString": 7, "ByBoolean": 30}
+
+
+def test_for_each_over_a_large_fragment_is_refused_by_generated_size(tmp_path):
+    # 9,000 copies of a 2 MB fragment: 18 GB, under the 10,000-entry count limit.
+    fragment = {"Queue${X}": {"Type": "AWS::SQS::Queue", "Metadata": {"Blob": "b" * 2_000_000}}}
+    hostile = tmp_path / "for_each.json"
+    hostile.write_text(json.dumps({
+        "Transform": "AWS::LanguageExtensions",
+        "Resources": {"Fn::ForEach::Queues": ["X", [str(i) for i in range(9_000)], fragment]}}))
+    _, message = scan_beside_good(hostile)
+    assert message.startswith("Fn::ForEach::Queues generates more than") and "characters" in message
+
+
+def test_the_limits_listed_in_one_place_are_the_limits_enforced():
+    from tapaudit.loading import discovery, limits
+    from tapaudit.model import budget
+    from tapaudit.transforms import foreach
+
+    listed = budget.__doc__ or ""
+    assert discovery.MAX_BYTES == 32 * 1024 * 1024 and "32 MB" in listed
+    assert limits.MAX_NESTING == 500 and "500 levels" in listed
+    assert limits.MAX_EXPANDED_NODES == 1_000_000 and "1,000,000 nodes" in listed
+    assert foreach.MAX_GENERATED == 10_000 and "10,000 generated entries" in listed
+    assert foreach.MAX_GENERATED_SIZE == 20_000_000 and "20,000,000 characters" in listed
+
+
+def test_splitting_a_large_default_over_and_over_is_counted():
+    template = Template({"Parameters": {"P": {"Type": "String", "Default": "a," * 400_000}},
+                         "Resources": {}})
+    first = {"Fn::Select": [0, {"Fn::Split": [",", {"Ref": "P"}]}]}
+    assert resolve(template, first) == "a"
+    with pytest.raises(BudgetExceeded, match="in total"):
+        for _ in range(MAX_RENDERED // 800_000):
+            resolve(template, first)
