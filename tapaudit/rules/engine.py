@@ -8,11 +8,11 @@ from enum import Enum
 from fnmatch import fnmatchcase
 from typing import TypeVar
 
-from tapaudit.findings import Finding
+from tapaudit.findings import Finding, Invalid
 from tapaudit.loading.positions import SourceMap
 from tapaudit.model.provenance import Origin, Provenance
 from tapaudit.model.template import Template
-from tapaudit.model.values import MISSING, Branch, Malformed, Unknown
+from tapaudit.model.values import MISSING, Branch, Malformed, Unknown, where
 from tapaudit.rules.fixes import select_fix
 from tapaudit.rules.model import Check, Rule
 from tapaudit.rules.outcome import Outcome, Status
@@ -57,11 +57,15 @@ def _holds(check: Check | tuple[Check, ...], ctx: Context, root: Branch) -> str 
     (the passing outcome's detail, or the check's id), None when it does not hold."""
     for one in check if isinstance(check, tuple) else (check,):
         for selected in select(one.steps, root):
+            if isinstance(selected.value, Malformed):
+                ctx.template.note_shape(ctx.logical_id, selected.value)
             if selected.value is MISSING or isinstance(selected.value, Unknown | Malformed):
                 continue
             for outcome in run(one.predicate, ctx, selected, one.args):
                 if outcome.status is Status.PASS:
                     return outcome.detail or one.id
+                if outcome.shape is not None:
+                    ctx.template.note_shape(ctx.logical_id, outcome.shape)
     return None
 
 
@@ -80,20 +84,18 @@ def evaluate_resource(rule: Rule, template: Template, logical_id: str,
     ctx = Context(template, logical_id)
     root = Branch(template.resources[logical_id], ("Resources", logical_id))
     result = ResourceResult(rule, logical_id, resource_type, Verdict.NOT_APPLICABLE)
+    if logical_id in template.shape_problems:  # invalid: reported as such, judged by no rule
+        return result
     result.exempt_reason = out_of_scope(rule, logical_id, template.cdk_path(logical_id))
     if result.exempt_reason:
         return result
-    shape = template.shape_problems.get(logical_id)
-    if shape:  # a wrongly shaped resource never passes
-        result.failures.append(("resource-shape", Outcome.fail(shape, root)))
-        result.verdict = Verdict.FAIL
-        return result
     if rule.skip_if:
-        reason = _holds(rule.skip_if, ctx, root)
-        if reason:
-            result.exempt_reason = reason
-            return result
-    if rule.applies_if and not _holds(rule.applies_if, ctx, root):
+        result.exempt_reason = _holds(rule.skip_if, ctx, root)
+    applies = not result.exempt_reason and (not rule.applies_if or _holds(rule.applies_if, ctx, root))
+    if logical_id in template.shape_problems:  # what skip_if or applies_if read has a wrong shape
+        result.exempt_reason = None
+        return result
+    if not applies:
         return result
     not_checked = template.provenance.unchecked.get(logical_id)
     if not_checked is not None:  # a macro rewrites it at deploy time: never a pass
@@ -104,6 +106,9 @@ def evaluate_resource(rule: Rule, template: Template, logical_id: str,
     judged = False
     for check in rule.checks:
         for outcome in run_check(check, ctx, root):
+            if outcome.shape is not None:  # a read found a wrong JSON type: invalid, not judged
+                template.note_shape(logical_id, outcome.shape)
+                return ResourceResult(rule, logical_id, resource_type, Verdict.NOT_APPLICABLE)
             if outcome.status is Status.EXEMPT:
                 exempt.append(outcome.detail)
                 continue
@@ -210,6 +215,20 @@ def to_finding(result: ResourceResult, template: Template, file: str,
         cdk_path=template.cdk_path(result.logical_id), path=tuple(path),
         checks=tuple(_unique(check for check, _ in entries)), unknown=unknown,
         why=rule.why, fix=fix, unverified=unverified)
+
+
+def to_invalid(template: Template, logical_id: str, file: str, source_map: SourceMap) -> Invalid:
+    """The report entry of a resource with a shape problem, on the resource the user wrote."""
+    problem = template.shape_problems[logical_id]
+    provenance = template.provenance
+    origin = provenance.origin(logical_id)
+    path = provenance.source_path(problem.at) if origin else problem.at
+    line, column = source_map.locate(path)
+    resource = origin.logical_id if origin else logical_id
+    return Invalid(file=file, line=line, column=column, resource=resource,
+                   resource_type=origin.resource_type if origin else template.type_of(logical_id),
+                   path=where(path), expected=problem.expected, found=problem.found,
+                   cdk_path=template.cdk_path(resource))
 
 
 _VERDICT_ORDER = (Verdict.FAIL, Verdict.UNKNOWN, Verdict.PASS, Verdict.NOT_APPLICABLE)
