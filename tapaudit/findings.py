@@ -134,6 +134,21 @@ class Invalid:
         return (f"{self.resource}: {self.path} is {self.found}, not {self.expected}: "
                 "CloudFormation rejects the resource, so no rule checked it")
 
+    @property
+    def fingerprint(self) -> str:
+        """Like a finding's: the same resource keeps it when lines move."""
+        key = "\x00".join([INVALID_RULE_ID, self.file, self.resource, "invalid"])
+        return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+    @property
+    def location(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+    @property
+    def line_text(self) -> str:
+        """The entry as one report line (console, concise): `TAP000 file:line:col message`."""
+        return f"{INVALID_RULE_ID} {self.location} {self.message}"
+
     def to_dict(self) -> dict[str, Any]:
         return {"rule_id": INVALID_RULE_ID, "file": self.file, "line": self.line,
                 "column": self.column, "resource": self.resource,

@@ -103,6 +103,7 @@ def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = (),
         console.print(f"[bold red]ERROR[/] {escape(error.file)}: {escape(error.message)}")
     if result.errors:
         console.print()
+    _invalid(console, result)
     _table(console, result, rules)
     counts = result.summary()
     parts = ", ".join(f"{counts[s.label]} {s.label}" for s in sorted(Severity, reverse=True)
@@ -117,6 +118,8 @@ def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = (),
         summary += f", {len(result.exempt)} out of scope (exempt)"
     if result.errors:
         summary += f", {len(result.errors)} input{'s' if len(result.errors) != 1 else ''} not scanned"
+    if result.invalid:
+        summary += f", {len(result.invalid)} invalid resource{'s' if len(result.invalid) != 1 else ''}"
     if result.not_checked:
         summary += _not_checked(result)
     console.print(Text(summary, style="bold"))
@@ -138,3 +141,15 @@ def _not_checked(result: ScanResult) -> str:
     shown = "; ".join(sorted(reasons, key=lambda r: -reasons[r])[:2])
     more = f"; {len(reasons) - 2} more reasons" if len(reasons) > 2 else ""
     return f", {n} resource{'s' if n != 1 else ''} not checked ({shown}{more})"
+
+
+def _invalid(console: Console, result: ScanResult) -> None:
+    """One line per resource CloudFormation rejects for its shape; none of it is markup, and
+    control characters from the template are written as escapes."""
+    for entry in result.invalid:
+        line = Text("INVALID  ", style="bold red")
+        line.append("".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                            for ch in entry.line_text))
+        console.print(line)
+    if result.invalid:
+        console.print()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from tapaudit.findings import Finding, ScanResult
+from tapaudit.findings import INVALID_RULE_ID, INVALID_TITLE, Finding, ScanResult
 from tapaudit.gate import reaches_gate
 from tapaudit.reporting.formats import ReportContext
 
@@ -51,4 +51,8 @@ def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:
     for error in result.errors:
         stream.write(command("error", error.message, file=error.file,
                              title="tapaudit could not scan this file") + "\n")
+    for entry in result.invalid:
+        stream.write(command("error", entry.message, file=entry.file, line=max(1, entry.line),
+                             col=max(1, entry.column), title=f"{INVALID_RULE_ID} {INVALID_TITLE}")
+                     + "\n")
     stream.write(context.gate(result)[1] + "\n")

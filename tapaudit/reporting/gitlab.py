@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from tapaudit.findings import Finding, ScanResult, Severity
+from tapaudit.findings import INVALID_RULE_ID, Finding, Invalid, ScanResult, Severity
 from tapaudit.reporting.formats import ReportContext
 
 SEVERITY = {Severity.CRITICAL: "blocker", Severity.HIGH: "critical", Severity.MEDIUM: "major",
@@ -26,8 +26,22 @@ def issue(finding: Finding) -> dict[str, Any]:
     }
 
 
+def invalid_issue(entry: Invalid) -> dict[str, Any]:
+    """A resource CloudFormation rejects: a blocker, like the exit code 2 it causes."""
+    return {
+        "type": "issue",
+        "description": f"{INVALID_RULE_ID} {entry.message}",
+        "check_name": INVALID_RULE_ID,
+        "fingerprint": entry.fingerprint,
+        "severity": "blocker",
+        "content": {"body": entry.message},
+        "location": {"path": entry.file, "lines": {"begin": max(1, entry.line)}},
+    }
+
+
 def as_list(result: ScanResult) -> list[dict[str, Any]]:
-    return [issue(f) for f in [*result.findings, *result.unknown]]
+    return ([issue(f) for f in [*result.findings, *result.unknown]]
+            + [invalid_issue(entry) for entry in result.invalid])
 
 
 def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:
