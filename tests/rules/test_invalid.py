@@ -64,7 +64,7 @@ def test_invalid_resource_is_reported_once_and_judged_by_no_rule(name: str):
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_invalid_resource_in_every_format_and_exit_2(name: str, tmp_path: Path, sarif_validator):
     resource, line, path, expected, found, _ = CASES[name]
-    target = str(INVALID / name)
+    target = f"fixtures/invalid/{name}"  # as the report shows it: run_cli runs in the root
     reports = {fmt: tmp_path / f"report.{fmt}" for fmt in
                ("json", "sarif", "junit", "github", "gitlab", "markdown")}
     proc = run_cli("scan", target, *[arg for fmt, file in reports.items()
