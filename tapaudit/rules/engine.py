@@ -227,8 +227,19 @@ def to_invalid(template: Template, logical_id: str, file: str, source_map: Sourc
     resource = origin.logical_id if origin else logical_id
     return Invalid(file=file, line=line, column=column, resource=resource,
                    resource_type=origin.resource_type if origin else template.type_of(logical_id),
-                   path=where(path), expected=problem.expected, found=problem.found,
+                   path=where(_without_branches(path)), expected=problem.expected, found=problem.found,
                    cdk_path=template.cdk_path(resource))
+
+
+def _without_branches(path: tuple) -> tuple:
+    """The path without its `Fn::If` steps (the function and the branch index): the property."""
+    kept: list = []
+    for key in path:
+        if kept and kept[-1] == "Fn::If" and isinstance(key, int):
+            kept.pop()
+        else:
+            kept.append(key)
+    return tuple(kept)
 
 
 _VERDICT_ORDER = (Verdict.FAIL, Verdict.UNKNOWN, Verdict.PASS, Verdict.NOT_APPLICABLE)
