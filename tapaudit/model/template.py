@@ -8,7 +8,7 @@ from typing import Any
 from tapaudit.model.derived import Memo
 from tapaudit.model.provenance import Provenance
 from tapaudit.model.symbols import Symbols
-from tapaudit.model.values import Malformed, intrinsic, wrong_shape
+from tapaudit.model.values import MISSING, Malformed, intrinsic, wrong_shape
 
 
 class Template:
@@ -29,7 +29,7 @@ class Template:
             name: wrong_shape(body, "a mapping", ("Resources", name))
             for name, body in resources.items() if not isinstance(body, dict)}
         for name, body in self.resources.items():
-            kind = body.get("Type")
+            kind = body.get("Type", MISSING)
             if not isinstance(kind, str):
                 self.note_shape(name, wrong_shape(kind, "a string", ("Resources", name, "Type")))
                 named = [k for k in (kind if isinstance(kind, list) else []) if isinstance(k, str)]

@@ -69,7 +69,7 @@ class Malformed:
 def wrong_shape(value: Any, expected: str, path: Path) -> Malformed:
     """`value` at `path` is not of the JSON type `expected` ("a mapping", "a list", "a string")."""
     fn = intrinsic(value)
-    found = f"{fn[0]} (an intrinsic function)" if fn else shape_of(value)
+    found = "absent" if value is MISSING else f"{fn[0]} (an intrinsic function)" if fn else shape_of(value)
     return Malformed(f"{where(path)} is {found}, not {expected}: CloudFormation rejects that shape",
                      placed=_in_properties(path), at=path, expected=expected, found=found)
 

@@ -17,7 +17,7 @@ from tapaudit.findings import Invalid, ScanResult
 from tapaudit.gate import EXIT_ERROR, decide
 from tapaudit.model.values import Branch, Malformed
 from tapaudit.rules.selectors import compile_selector, compile_with_jsonpath, select
-from tests.conftest import FIXTURES, SARIF_SCHEMA, run_cli
+from tests.conftest import FIXTURES, SARIF_SCHEMA, require_command, require_module, run_cli
 
 INVALID = FIXTURES / "invalid"
 
@@ -143,3 +143,27 @@ def test_control_characters_of_an_invalid_resource_reach_no_terminal():
     line = next(text for text in proc.stdout.splitlines() if text.startswith("INVALID"))
     assert "\\x1b[2J\\n::error::forged" in line and "\x1b" not in proc.stdout
     assert not any(text.startswith("::error::forged") for text in proc.stdout.splitlines())
+
+
+@pytest.mark.cdk
+def test_cdk_plugin_fails_the_synth_on_an_invalid_resource():
+    require_module("aws_cdk")
+    require_command("node")
+    from tests.cdk.test_cdk_validator import _validate
+
+    report = _validate(INVALID / "targets-mapping.yaml", fail_on="none")
+    assert report.success is False
+    invalid = [v for v in report.violations if v.rule_name == "TAP000"]
+    assert [(v.severity, v.violating_resources[0].resource_logical_id,
+             v.violating_resources[0].locations) for v in invalid] == [
+        ("error", "Hourly", ["Properties.Targets"])]
+
+
+def test_a_resource_that_is_no_mapping_or_has_no_type_is_invalid():
+    from tapaudit.model.template import Template
+
+    template = Template({"Resources": {"Five": 5, "Untyped": {"Properties": {}},
+                                       "Fine": {"Type": "AWS::SQS::Queue"}}})
+    problems = {name: (p.at, p.expected, p.found) for name, p in template.shape_problems.items()}
+    assert problems == {"Five": (("Resources", "Five"), "a mapping", "a number"),
+                        "Untyped": (("Resources", "Untyped", "Type"), "a string", "absent")}
