@@ -167,3 +167,32 @@ def test_a_resource_that_is_no_mapping_or_has_no_type_is_invalid():
     problems = {name: (p.at, p.expected, p.found) for name, p in template.shape_problems.items()}
     assert problems == {"Five": (("Resources", "Five"), "a mapping", "a number"),
                         "Untyped": (("Resources", "Untyped", "Type"), "a string", "absent")}
+
+
+def _custom_rule(folder: Path, rule_id: str, check: str):
+    from tapaudit.rules.loader import load_rule_file
+
+    path = folder / f"{rule_id}.yaml"
+    path.write_text(f"id: {rule_id}\ntitle: t\nseverity: high\nrationale: r\nwhy: w\n"
+                    f"resource_types: [AWS::SQS::Queue]\nfix: {{summary: s}}\nchecks: [{check}]\n")
+    return load_rule_file(path)
+
+
+def test_a_later_rules_read_takes_back_what_earlier_rules_said(tmp_path: Path):
+    """X1 fails the queue; X2 reads Tags as a list and finds a mapping: the queue is invalid,
+    and X1's finding goes (the rules report nothing on an invalid resource)."""
+    from tapaudit.loading.parse import parse_document
+    from tapaudit.model.template import Template
+    from tapaudit.scan import scan_template
+
+    named = _custom_rule(tmp_path, "X1", "{id: named, select: $.Properties.QueueName, "
+                                         "predicate: exists, missing: has no QueueName}")
+    tags = _custom_rule(tmp_path, "X2", "{id: tags, select: '$.Properties.Tags[*].Key', "
+                                        "predicate: exists}")
+    document = parse_document('{"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": '
+                              '{"Tags": {"Key": "team"}}}, "R": {"Type": "AWS::SQS::Queue"}}}')
+    report = scan_template(Template(document.data), [named, tags], "t.json", document.source_map)
+    assert [(i.resource, i.path, i.expected, i.found) for i in report.invalid] == [
+        ("Q", "Properties.Tags", "a list", "a mapping")]
+    assert [(f.rule_id, f.resource) for f in report.findings] == [("X1", "R")]
+    assert {(c.rule_id, c.resource) for c in report.checked} == {("X1", "R"), ("X2", "R")}
