@@ -113,6 +113,53 @@ class NotChecked:
         return {"file": self.file, "resource": self.resource, "reason": self.reason}
 
 
+# The rule id of invalid resources in SARIF and the other reports: not a rule, the input's shape.
+INVALID_RULE_ID = "TAP000"
+INVALID_TITLE = "CloudFormation rejects this resource's shape"
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """A resource CloudFormation rejects for its shape (a value of the wrong JSON type where it or
+    a rule reads): reported once, judged by no rule, and the scan exits 2."""
+
+    file: str
+    line: int
+    column: int
+    resource: str
+    resource_type: str | None  # None when the Type itself is the problem
+    path: str  # where the value is, e.g. `Properties.DistributionConfig.CacheBehaviors`
+    expected: str  # "a list", "a mapping", "a string"
+    found: str  # "a mapping", "null", "Ref (an intrinsic function)"
+    cdk_path: str | None = None
+
+    @property
+    def message(self) -> str:
+        return (f"{self.resource}: {self.path} is {self.found}, not {self.expected}: "
+                "CloudFormation rejects the resource, so no rule checked it")
+
+    @property
+    def fingerprint(self) -> str:
+        """Like a finding's: the same resource keeps it when lines move."""
+        key = "\x00".join([INVALID_RULE_ID, self.file, self.resource, "invalid"])
+        return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+    @property
+    def location(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+    @property
+    def line_text(self) -> str:
+        """The entry as one report line (console, concise): `TAP000 file:line:col message`."""
+        return f"{INVALID_RULE_ID} {self.location} {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule_id": INVALID_RULE_ID, "file": self.file, "line": self.line,
+                "column": self.column, "resource": self.resource,
+                "resource_type": self.resource_type, "cdk_path": self.cdk_path, "path": self.path,
+                "expected": self.expected, "found": self.found, "message": self.message}
+
+
 @dataclass(frozen=True)
 class Finding:
     rule_id: str
@@ -193,6 +240,7 @@ class ScanResult:
     fixed: int = 0  # baseline entries that no longer match a finding
     baseline_in_use: bool = False
     checked: list[Checked] = field(default_factory=list)  # every resource judged, per rule
+    invalid: list[Invalid] = field(default_factory=list)  # resources CloudFormation rejects
 
     def sort(self) -> None:
         self.templates.sort()
@@ -205,6 +253,7 @@ class ScanResult:
         self.skipped.sort(key=lambda s: s.file)
         self.checked.sort(key=lambda c: (c.rule_id, c.file, c.resource))
         self.not_checked.sort(key=lambda n: (n.file, n.resource))
+        self.invalid.sort(key=lambda i: (i.file, i.line, i.resource))
 
     def summary(self) -> dict[str, int]:
         counts = {severity.label: 0 for severity in sorted(Severity, reverse=True)}

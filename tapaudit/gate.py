@@ -12,11 +12,14 @@ GATE_LEVELS: tuple[str, ...] = (*(severity.label for severity in sorted(Severity
 
 def decide(result: ScanResult, fail_on: str, strict_suppressions: bool = False,
            allow_no_templates: bool = False) -> tuple[int, str]:
-    """(exit code, reason). Errors win over findings; suppressed and baselined findings never count.
-    `allow_no_templates` is for hooks that get whatever files a commit touches."""
-    if result.errors:
-        n = len(result.errors)
-        return EXIT_ERROR, f"exit 2: {n} input{'s' if n != 1 else ''} could not be scanned"
+    """(exit code, reason). Errors and invalid resources win over findings; suppressed and baselined
+    findings never count. `allow_no_templates` is for hooks that get whatever files a commit touches."""
+    if result.errors or result.invalid:
+        n, m = len(result.errors), len(result.invalid)
+        why = [f"{n} input{'s' if n != 1 else ''} could not be scanned"] if n else []
+        why += [f"{m} invalid resource{'s' if m != 1 else ''} (CloudFormation rejects "
+                f"{'their' if m != 1 else 'its'} shape)"] if m else []
+        return EXIT_ERROR, f"exit 2: {'; '.join(why)}"
     if not result.templates:
         if allow_no_templates:
             return EXIT_OK, "exit 0: no templates among the inputs (--allow-no-templates)"

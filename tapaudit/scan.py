@@ -16,6 +16,7 @@ from tapaudit.findings import (
     Checked,
     Exemption,
     Finding,
+    Invalid,
     NotChecked,
     ScanError,
     ScanResult,
@@ -25,7 +26,7 @@ from tapaudit.findings import (
 from tapaudit.loading.discovery import TemplateSource, read_text
 from tapaudit.loading.parse import parse_document
 from tapaudit.model.template import Template
-from tapaudit.rules.engine import Verdict, evaluate_rule, to_finding
+from tapaudit.rules.engine import Verdict, evaluate_rule, to_finding, to_invalid
 from tapaudit.rules.model import Rule
 from tapaudit.transforms import expand, might_transform
 from tapaudit.triage import has_suppressions
@@ -60,6 +61,7 @@ class SourceReport:
     not_checked: list[NotChecked] = field(default_factory=list)
     error: ScanError | None = None
     checked: list[Checked] = field(default_factory=list)
+    invalid: list[Invalid] = field(default_factory=list)
 
 
 def scan_template(template: Template, rules: Sequence[Rule], display: str, source_map,
@@ -80,7 +82,25 @@ def scan_template(template: Template, rules: Sequence[Rule], display: str, sourc
                                  (options or ScanOptions()).cdk_language)
             if finding is not None:
                 (report.unknown if finding.unknown else report.findings).append(finding)
+    _set_invalid_apart(report, template, source_map)
     return report
+
+
+def _set_invalid_apart(report: SourceReport, template: Template, source_map) -> None:
+    """Resources with a shape problem, once each; what rules said on them before a later rule's
+    read found the problem is dropped: the rules report nothing on an invalid resource."""
+    invalid: dict[str, Invalid] = {}
+    for logical_id in template.shape_problems:
+        entry = to_invalid(template, logical_id, report.display, source_map)
+        invalid.setdefault(entry.resource, entry)
+    if not invalid:
+        return
+    report.invalid = list(invalid.values())
+    report.findings = [f for f in report.findings if f.resource not in invalid]
+    report.unknown = [f for f in report.unknown if f.resource not in invalid]
+    report.exempt = [e for e in report.exempt if e.resource not in invalid]
+    report.checked = [c for c in report.checked if c.resource not in invalid]
+    report.not_checked = [n for n in report.not_checked if n.resource not in invalid]
 
 
 def _not_checked(template: Template, display: str, read: set[str]) -> list[NotChecked]:
@@ -208,6 +228,7 @@ def _collect(result: ScanResult, report: SourceReport,
     result.suppression_problems.extend(report.suppression_problems)
     result.exempt.extend(report.exempt)
     result.checked.extend(report.checked)
+    result.invalid.extend(report.invalid)
     if report.skipped:
         result.skipped.append(report.skipped)
     result.not_checked.extend(report.not_checked)

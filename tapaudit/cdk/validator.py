@@ -25,7 +25,7 @@ import jsii
 
 from tapaudit import __version__
 from tapaudit.config import Config
-from tapaudit.findings import Finding, ScanError, ScanResult, SuppressionProblem
+from tapaudit.findings import INVALID_RULE_ID, Finding, Invalid, ScanError, ScanResult, SuppressionProblem
 from tapaudit.gate import decide, reaches_gate
 from tapaudit.loading.discovery import nested_templates
 from tapaudit.pipeline import load_configured_rules, run
@@ -79,6 +79,7 @@ class TapauditValidator:
         violations = [_finding_violation(f, reaches_gate(f.severity, fail_on)) for f in result.findings]
         violations += [_finding_violation(f, False) for f in result.unknown]
         violations += [_error_violation(e) for e in result.errors]
+        violations += [_invalid_violation(i) for i in result.invalid]
         violations += [_problem_violation(p, self._config.strict_suppressions)
                        for p in result.suppression_problems]
         return cdk.PolicyValidationPluginReport(
@@ -175,6 +176,16 @@ def _error_violation(error: ScanError) -> cdk.PolicyViolation:
         rule_name=SCAN_ERROR, description=f"tapaudit could not scan this template: {error.message}",
         severity="error", violating_resources=[cdk.PolicyViolatingResource(
             template_path=str(Path(error.file).resolve()), locations=[])])
+
+
+def _invalid_violation(entry: Invalid) -> cdk.PolicyViolation:
+    """A resource CloudFormation rejects for its shape (e.g. an escape hatch's override)."""
+    return cdk.PolicyViolation(
+        rule_name=INVALID_RULE_ID, description=entry.message, severity="error",
+        violating_resources=[cdk.PolicyViolatingResource(
+            resource_logical_id=entry.resource, template_path=str(Path(entry.file).resolve()),
+            construct_path=entry.cdk_path,
+            locations=[] if entry.path == "the resource" else [entry.path])])
 
 
 def _problem_violation(problem: SuppressionProblem, strict: bool) -> cdk.PolicyViolation:

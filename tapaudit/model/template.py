@@ -8,7 +8,7 @@ from typing import Any
 from tapaudit.model.derived import Memo
 from tapaudit.model.provenance import Provenance
 from tapaudit.model.symbols import Symbols
-from tapaudit.model.values import intrinsic, shape_of
+from tapaudit.model.values import MISSING, Malformed, intrinsic, wrong_shape
 
 
 class Template:
@@ -18,24 +18,25 @@ class Template:
         # Placeholders for deploy-time values, and the partition verdicts assume (None: unknown).
         self.symbols = Symbols(partition)
         resources = data.get("Resources")
+        resources = resources if isinstance(resources, dict) else {}
         self.resources: dict[str, dict] = {
-            name: body for name, body in (resources.items() if isinstance(resources, dict) else ())
-            if isinstance(body, dict)
-        }
+            name: body for name, body in resources.items() if isinstance(body, dict)}
         self.by_type: dict[str, list[str]] = {}
-        # Resources whose Type or Properties has the wrong shape, filed under the type they name.
-        self.shape_problems: dict[str, str] = {}
+        # Resources CloudFormation rejects for their shape (their first problem): found here for
+        # the body, Type and Properties, and by rules' reads for what they read (`note_shape`).
+        # Such a resource is `invalid`: no rule judges it.
+        self.shape_problems: dict[str, Malformed] = {
+            name: wrong_shape(body, "a mapping", ("Resources", name))
+            for name, body in resources.items() if not isinstance(body, dict)}
         for name, body in self.resources.items():
-            kind = body.get("Type")
+            kind = body.get("Type", MISSING)
             if not isinstance(kind, str):
+                self.note_shape(name, wrong_shape(kind, "a string", ("Resources", name, "Type")))
                 named = [k for k in (kind if isinstance(kind, list) else []) if isinstance(k, str)]
-                self.shape_problems[name] = (f"Type is {shape_of(kind)}, not a string: CloudFormation "
-                                             "rejects the resource")
                 kind = named[0] if len(named) == 1 else None
             props = body.get("Properties")
             if props is not None and not isinstance(props, dict) and not intrinsic(props):
-                self.shape_problems[name] = (f"Properties is {shape_of(props)}, not a mapping: "
-                                             "CloudFormation rejects the resource")
+                self.note_shape(name, wrong_shape(props, "a mapping", ("Resources", name, "Properties")))
             if isinstance(kind, str):
                 self.by_type.setdefault(kind, []).append(name)
         self.parameters = _section(data, "Parameters")
@@ -46,6 +47,10 @@ class Template:
         self.provenance = Provenance()  # set by the transforms stage for what SAM & co. generated
         # What the model computes once per template (reference graph, denotations, role policies).
         self.memo = Memo()
+
+    def note_shape(self, logical_id: str, problem: Malformed) -> None:
+        """A value of `logical_id` has a JSON type CloudFormation rejects: the resource is invalid."""
+        self.shape_problems.setdefault(logical_id, problem)
 
     def type_of(self, logical_id: str) -> str | None:
         body = self.resources.get(logical_id)

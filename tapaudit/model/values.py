@@ -58,6 +58,19 @@ class Malformed:
 
     reason: str
     placed: bool = False  # the reason begins with where the value is (`Properties.X is ...`)
+    # Where the wrongly shaped value sits, the JSON type a reader wanted there and the one it found:
+    # a resource CloudFormation rejects, reported as `invalid` (never a rule's finding).
+    at: Path = ()
+    expected: str = ""
+    found: str = ""
+
+
+def wrong_shape(value: Any, expected: str, path: Path) -> Malformed:
+    """`value` at `path` is not of the JSON type `expected` ("a mapping", "a list", "a string")."""
+    fn = intrinsic(value)
+    found = "absent" if value is MISSING else f"{fn[0]} (an intrinsic function)" if fn else shape_of(value)
+    return Malformed(f"{where(path)} is {found}, not {expected}: CloudFormation rejects that shape",
+                     placed=_in_properties(path), at=path, expected=expected, found=found)
 
 
 def shape_of(value: Any) -> str:
@@ -189,9 +202,7 @@ def _container_problem(value: Any, wanted: type, path: Path) -> Malformed | Unkn
     if fn:
         return Unknown(f"{where(path)} is computed by {fn[0]}, which the model does not walk",
                        placed=_in_properties(path))
-    shape = "a mapping" if wanted is Mapping else "a list"
-    return Malformed(f"{where(path)} is {shape_of(value)}, not {shape}: CloudFormation rejects "
-                     "that shape", placed=_in_properties(path))
+    return wrong_shape(value, "a mapping" if wanted is Mapping else "a list", path)
 
 
 def as_list(value: Any) -> list:

@@ -51,5 +51,7 @@ def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:
     lines = [line(f) for f in sorted(result.findings, key=by_severity)]
     lines += [line(f) for f in [*result.unknown, *result.suppressed]]
     lines += [f"{_where(e.file)}: ERROR input: {printable(e.message)}" for e in result.errors]
+    lines += [f"{_where(i.file, i.line, i.column)}: INVALID TAP000 {printable(i.resource)}: "
+              f"{printable(i.message.removeprefix(i.resource + ': '))}" for i in result.invalid]
     lines += [printable(summary_line(result)), printable(context.gate(result)[1])]
     stream.write("".join(inert_line(text) + "\n" for text in lines))

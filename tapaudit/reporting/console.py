@@ -144,6 +144,7 @@ def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = (),
         out.line(f"ERROR {error.file}: {error.message}", more=_BODY, head=(5, "bold red"))
     if result.errors:
         out.blank()
+    _invalid(out, result)
     _table(out, result, rules)
     if run_line:
         out.line(run_line, "dim", more="     ")
@@ -155,3 +156,11 @@ def write(result: ScanResult, stream: TextIO, rules: Sequence[Rule] = (),
 def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:
     write(result, stream, context.rules, context.gate(result)[1], context.show_suppressed,
           context.run_record().line())
+
+
+def _invalid(out: _Out, result: ScanResult) -> None:
+    """One line per resource CloudFormation rejects for its shape."""
+    for entry in result.invalid:
+        out.line(f"INVALID  {entry.line_text}", more=_BODY, head=(7, "bold red"))
+    if result.invalid:
+        out.blank()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from tapaudit.findings import Finding, ScanResult
+from tapaudit.findings import INVALID_RULE_ID, INVALID_TITLE, Finding, ScanResult
 from tapaudit.gate import reaches_gate
 from tapaudit.reporting.escape import github_data, github_property, printable
 from tapaudit.reporting.formats import ReportContext
@@ -58,5 +58,8 @@ def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:
     lines += [suppression_notice(finding) for finding in result.suppressed]
     lines += [command("error", printable(error.message), file=error.file,
                       title="tapaudit could not scan this file") for error in result.errors]
+    lines += [command("error", printable(entry.message), file=entry.file, line=max(1, entry.line),
+                      col=max(1, entry.column), title=f"{INVALID_RULE_ID} {INVALID_TITLE}")
+              for entry in result.invalid]
     lines.append(printable(context.gate(result)[1]))
     stream.write("".join(line + "\n" for line in lines))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, TextIO
 
-from tapaudit.findings import Finding, ScanResult, Severity
+from tapaudit.findings import INVALID_RULE_ID, Finding, Invalid, ScanResult, Severity
 from tapaudit.reporting.escape import json_text, markdown, printable
 from tapaudit.reporting.formats import ReportContext
 from tapaudit.reporting.markdown import fix_text
@@ -47,9 +47,23 @@ def suppressed_issue(finding: Finding) -> dict[str, Any]:
     return entry
 
 
+def invalid_issue(entry: Invalid) -> dict[str, Any]:
+    """A resource CloudFormation rejects: a blocker, like the exit code 2 it causes."""
+    return {
+        "type": "issue",
+        "description": printable(f"{INVALID_RULE_ID} {entry.message}"),
+        "check_name": INVALID_RULE_ID,
+        "fingerprint": entry.fingerprint,
+        "severity": "blocker",
+        "content": {"body": markdown(entry.message)},
+        "location": {"path": entry.file, "lines": {"begin": max(1, entry.line)}},
+    }
+
+
 def as_list(result: ScanResult) -> list[dict[str, Any]]:
     return ([issue(f) for f in [*result.findings, *result.unknown]]
-            + [suppressed_issue(f) for f in result.suppressed])
+            + [suppressed_issue(f) for f in result.suppressed]
+            + [invalid_issue(entry) for entry in result.invalid])
 
 
 def report(result: ScanResult, context: ReportContext, stream: TextIO) -> None:

@@ -22,6 +22,7 @@ def as_dict(result: ScanResult, rules: Sequence[Rule] = ()) -> dict[str, Any]:
         "findings": [f.to_dict() for f in result.findings],
         "unknown": [f.to_dict() for f in result.unknown],
         "errors": [e.to_dict() for e in result.errors],
+        "invalid": [i.to_dict() for i in result.invalid],
         "suppressed": [f.to_dict() for f in result.suppressed],
         "baselined": [f.to_dict() for f in result.baselined],
         "suppression_problems": [p.to_dict() for p in result.suppression_problems],

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from tapaudit.findings import Finding, ScanResult
+from tapaudit.findings import INVALID_RULE_ID, INVALID_TITLE, Finding, ScanResult
 from tapaudit.reporting.escape import inert_line, printable, xml_text
 from tapaudit.reporting.formats import ReportContext
 
@@ -93,6 +93,19 @@ def as_element(result: ScanResult, context: ReportContext) -> ET.Element:
             _testcase(suite, rule_id, case)
         for key, value in counts.items():
             totals[key] += value
+    if result.invalid:
+        # A resource CloudFormation rejects for its shape fails, whatever the rules would say.
+        n = len(result.invalid)
+        suite = ET.SubElement(root, "testsuite", name=f"{INVALID_RULE_ID}: {INVALID_TITLE}",
+                              tests=str(n), failures=str(n), errors="0", skipped="0", time="0")
+        for entry in result.invalid:
+            case = ET.SubElement(suite, "testcase", name=entry.resource, classname=
+                                 f"{INVALID_RULE_ID}.{entry.resource_type or 'invalid'}",
+                                 file=entry.file, time="0")
+            ET.SubElement(case, "failure", message=entry.message, type="invalid").text = \
+                f"INVALID {entry.line_text}"
+        totals["tests"] += n
+        totals["failures"] += n
     if result.errors:
         # An input that could not be scanned is an error, never a silent pass.
         suite = ET.SubElement(root, "testsuite", name="inputs", tests=str(len(result.errors)),

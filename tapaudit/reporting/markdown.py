@@ -89,6 +89,12 @@ def render(result: ScanResult, context: ReportContext) -> str:
         out += [f"<details open><summary>Suppressed ({len(result.suppressed)})</summary>", ""]
         out += [_suppressed(finding) for finding in result.suppressed]
         out += ["", "</details>", ""]
+    if result.invalid:
+        out += ["### Invalid resources (CloudFormation rejects their shape; no rule checked them)", ""]
+        out += [f"- **invalid** TAP000 **{escape(entry.resource)}** at "
+                f"{code(f'{entry.file}:{entry.line}')}  \n  {escape(entry.message)}"
+                for entry in result.invalid]
+        out.append("")
     if result.errors:
         out += ["### Not scanned", ""]
         out += [f"- {code(error.file)}: {escape(error.message)}" for error in result.errors]

@@ -11,7 +11,15 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from tapaudit import __version__
-from tapaudit.findings import SECURITY_SEVERITY, Finding, ScanResult, Severity
+from tapaudit.findings import (
+    INVALID_RULE_ID,
+    INVALID_TITLE,
+    SECURITY_SEVERITY,
+    Finding,
+    Invalid,
+    ScanResult,
+    Severity,
+)
 from tapaudit.gate import EXIT_ERROR
 from tapaudit.reporting.escape import json_text, markdown, printable
 from tapaudit.reporting.formats import ReportContext
@@ -83,6 +91,46 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
     return result
 
 
+_INVALID_HELP = ("A value has a JSON type CloudFormation rejects (a Type that is not a string, "
+                 "Properties that are not a mapping, a list where a mapping belongs, ...): the "
+                 "template does not deploy, and no rule judges the resource. Fix: give the value "
+                 "the type the resource's documentation names.")
+
+
+def _invalid_rule() -> dict[str, Any]:
+    """TAP000 is not a rule of rules/: it stands for invalid resources, always an error."""
+    return {"id": INVALID_RULE_ID, "name": "InvalidResourceShape",
+            "shortDescription": {"text": INVALID_TITLE},
+            "fullDescription": {"text": _INVALID_HELP},
+            "help": {"text": _INVALID_HELP, "markdown": _INVALID_HELP},
+            "helpUri": "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/resources-section-structure.html",
+            "defaultConfiguration": {"level": "error"},
+            "properties": {"tags": ["cloudformation", "invalid"], "precision": "very-high",
+                           "problem.severity": "error"}}
+
+
+def _invalid_result(entry: Invalid, rule_index: int) -> dict[str, Any]:
+    logical = {"name": entry.resource, "kind": "resource",
+               "fullyQualifiedName": entry.cdk_path or f"Resources/{entry.resource}"}
+    return {
+        "ruleId": INVALID_RULE_ID,
+        "ruleIndex": rule_index,
+        "kind": "fail",
+        "level": "error",
+        "message": {"text": printable(entry.message)},
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": _uri(entry.file),
+                "region": {"startLine": max(1, entry.line), "startColumn": max(1, entry.column)},
+            },
+            "logicalLocations": [logical],
+        }],
+        "partialFingerprints": {"tapauditFinding/v1": entry.fingerprint},
+        "properties": {"resourceType": entry.resource_type, "path": entry.path,
+                       "expected": entry.expected, "found": entry.found},
+    }
+
+
 def _set_aside(result: ScanResult, index: dict[str, int]) -> list[dict[str, Any]]:
     """Suppressed results carry their justification (code scanning shows them as dismissed);
     baselined ones are `unchanged`."""
@@ -127,6 +175,10 @@ def as_dict(result: ScanResult, rules: Sequence[Rule],
     invocation["toolExecutionNotifications"] = notifications
     results = [_result(f, index) for f in [*result.findings, *result.unknown] if f.rule_id in index]
     results += _set_aside(result, index)
+    descriptors = [_rule(rule) for rule in rules]
+    if result.invalid:  # declared only when used: a clean run lists exactly the rules that ran
+        descriptors.append(_invalid_rule())
+        results += [_invalid_result(entry, len(descriptors) - 1) for entry in result.invalid]
     if result.baseline_in_use:
         for entry in results:
             entry.setdefault("baselineState", "new")
@@ -139,7 +191,7 @@ def as_dict(result: ScanResult, rules: Sequence[Rule],
                 "version": __version__,
                 "semanticVersion": __version__,
                 "informationUri": INFORMATION_URI,
-                "rules": [_rule(rule) for rule in rules],
+                "rules": descriptors,
             }},
             "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().as_uri() + "/"}},
             "invocations": [invocation],

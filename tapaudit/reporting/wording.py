@@ -47,6 +47,8 @@ def summary_line(result: ScanResult) -> str:
         summary += f", {len(result.exempt)} out of scope (exempt)"
     if result.errors:
         summary += f", {_plural(len(result.errors), 'input')} not scanned"
+    if result.invalid:
+        summary += f", {_plural(len(result.invalid), 'invalid resource')}"
     if result.not_checked:
         summary += _not_checked(result)
     return summary

@@ -8,11 +8,11 @@ from enum import Enum
 from fnmatch import fnmatchcase
 from typing import TypeVar
 
-from tapaudit.findings import Finding
+from tapaudit.findings import Finding, Invalid
 from tapaudit.loading.positions import SourceMap
 from tapaudit.model.provenance import Origin, Provenance
 from tapaudit.model.template import Template
-from tapaudit.model.values import MISSING, Branch, Malformed, Unknown
+from tapaudit.model.values import MISSING, Branch, Malformed, Unknown, where
 from tapaudit.rules.fixes import select_fix
 from tapaudit.rules.model import Check, Rule
 from tapaudit.rules.outcome import Outcome, Status
@@ -59,7 +59,10 @@ def _scope(check: Check | tuple[Check, ...], ctx: Context, root: Branch) -> tupl
     undecided: Outcome | None = None
     for one in check if isinstance(check, tuple) else (check,):
         for selected in select(one.steps, root):
-            if selected.value is MISSING or isinstance(selected.value, Malformed):
+            if isinstance(selected.value, Malformed):
+                ctx.template.note_shape(ctx.logical_id, selected.value)
+                continue
+            if selected.value is MISSING:
                 continue
             if isinstance(selected.value, Unknown):
                 undecided = undecided or Outcome.of_value(selected)
@@ -67,7 +70,9 @@ def _scope(check: Check | tuple[Check, ...], ctx: Context, root: Branch) -> tupl
             for outcome in run(one.predicate, ctx, selected, one.args):
                 if outcome.status is Status.PASS:
                     return outcome.detail or one.id, None
-                if outcome.status is Status.UNKNOWN:
+                if outcome.shape is not None:
+                    ctx.template.note_shape(ctx.logical_id, outcome.shape)
+                elif outcome.status is Status.UNKNOWN:
                     undecided = undecided or outcome
     return None, undecided
 
@@ -87,25 +92,24 @@ def evaluate_resource(rule: Rule, template: Template, logical_id: str,
     ctx = Context(template, logical_id)
     root = Branch(template.resources[logical_id], ("Resources", logical_id))
     result = ResourceResult(rule, logical_id, resource_type, Verdict.NOT_APPLICABLE)
+    if logical_id in template.shape_problems:  # invalid: reported as such, judged by no rule
+        return result
     result.exempt_reason = out_of_scope(rule, logical_id, template.cdk_path(logical_id))
     if result.exempt_reason:
         return result
-    shape = template.shape_problems.get(logical_id)
-    if shape:  # a wrongly shaped resource never passes
-        result.failures.append(("resource-shape", Outcome.fail(shape, root)))
-        result.verdict = Verdict.FAIL
-        return result
     undecided: Outcome | None = None  # whether the rule applies depends on an unknown value
     if rule.skip_if:
-        reason, undecided = _scope(rule.skip_if, ctx, root)
-        if reason:
-            result.exempt_reason = reason
-            return result
-    if rule.applies_if:
+        result.exempt_reason, undecided = _scope(rule.skip_if, ctx, root)
+    applies = True
+    if not result.exempt_reason and rule.applies_if:
         reason, unknown_scope = _scope(rule.applies_if, ctx, root)
-        if not reason and unknown_scope is None:
-            return result
+        applies = reason is not None or unknown_scope is not None
         undecided = undecided or unknown_scope
+    if logical_id in template.shape_problems:  # what skip_if or applies_if read has a wrong shape
+        result.exempt_reason = None
+        return result
+    if result.exempt_reason or not applies:
+        return result
     not_checked = template.provenance.unchecked.get(logical_id)
     if not_checked is not None:  # a macro rewrites it at deploy time: never a pass
         result.unknowns.append(("transform", Outcome.unknown(not_checked, root)))
@@ -115,6 +119,9 @@ def evaluate_resource(rule: Rule, template: Template, logical_id: str,
     judged = False
     for check in rule.checks:
         for outcome in run_check(check, ctx, root):
+            if outcome.shape is not None:  # a read found a wrong JSON type: invalid, not judged
+                template.note_shape(logical_id, outcome.shape)
+                return ResourceResult(rule, logical_id, resource_type, Verdict.NOT_APPLICABLE)
             if outcome.status is Status.EXEMPT:
                 exempt.append(outcome.detail)
                 continue
@@ -233,6 +240,31 @@ def to_finding(result: ResourceResult, template: Template, file: str,
         cdk_path=template.cdk_path(result.logical_id), path=tuple(path),
         checks=tuple(_unique(check for check, _ in entries)), unknown=unknown,
         why=rule.why, fix=fix, unverified=unverified)
+
+
+def to_invalid(template: Template, logical_id: str, file: str, source_map: SourceMap) -> Invalid:
+    """The report entry of a resource with a shape problem, on the resource the user wrote."""
+    problem = template.shape_problems[logical_id]
+    provenance = template.provenance
+    origin = provenance.origin(logical_id)
+    path = provenance.source_path(problem.at) if origin else problem.at
+    line, column = source_map.locate(path)
+    resource = origin.logical_id if origin else logical_id
+    return Invalid(file=file, line=line, column=column, resource=resource,
+                   resource_type=origin.resource_type if origin else template.type_of(logical_id),
+                   path=where(_without_branches(path)), expected=problem.expected, found=problem.found,
+                   cdk_path=template.cdk_path(resource))
+
+
+def _without_branches(path: tuple) -> tuple:
+    """The path without its `Fn::If` steps (the function and the branch index): the property."""
+    kept: list = []
+    for key in path:
+        if kept and kept[-1] == "Fn::If" and isinstance(key, int):
+            kept.pop()
+        else:
+            kept.append(key)
+    return tuple(kept)
 
 
 _VERDICT_ORDER = (Verdict.FAIL, Verdict.UNKNOWN, Verdict.PASS, Verdict.NOT_APPLICABLE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import Enum
 
-from tapaudit.model.values import Branch, Conditions, Malformed, Path, Unknown
+from tapaudit.model.values import Branch, Conditions, Malformed, Path, Unknown, wrong_shape
 
 
 class Status(Enum):
@@ -13,6 +13,7 @@ class Status(Enum):
     FAIL = "fail"
     UNKNOWN = "unknown"
     EXEMPT = "exempt"  # out of the rule's scope on purpose; `detail` says why
+    INVALID = "invalid"  # a value of the wrong JSON type: the resource is invalid, not judged
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Outcome:
     # Asides said after the detail, each in parentheses ("role R", a note on the source type).
     # Kept apart so a message can say an aside shared by all its details once, at the end.
     notes: tuple[str, ...] = ()
+    shape: Malformed | None = None  # set on INVALID: what was expected where, what was found
 
     @classmethod
     def ok(cls, branch: Branch | None = None, because: str = "") -> Outcome:
@@ -36,7 +38,7 @@ class Outcome:
 
     @classmethod
     def of_value(cls, branch: Branch, what: str = "") -> Outcome | None:
-        """A failure for a wrongly shaped value, unknown for an unknowable one, None otherwise."""
+        """Invalid for a wrongly shaped value, unknown for an unknowable one, None otherwise."""
         if not isinstance(branch.value, Malformed | Unknown):
             return None
         reason = branch.value.reason
@@ -44,8 +46,14 @@ class Outcome:
         if what and not branch.value.placed:
             reason = f"{what}: {reason}"
         if isinstance(branch.value, Malformed):
-            return cls.fail(reason, branch)
+            return cls(Status.INVALID, reason, branch.path, branch.conditions, shape=branch.value)
         return cls.unknown(reason, branch)
+
+    @classmethod
+    def wrong_shape(cls, branch: Branch, expected: str) -> Outcome:
+        """The value a rule reads is not of the JSON type `expected` ("a mapping", "a list")."""
+        return cls.of_value(Branch(wrong_shape(branch.value, expected, branch.path), branch.path,
+                                   branch.conditions))  # type: ignore[return-value]
 
     def within(self, conditions: Conditions) -> Outcome:
         """The same outcome, holding only under more Fn::If conditions."""

@@ -42,6 +42,8 @@ def security_headers_policy(ctx: Context, branch: Branch, managed_ids: list[str]
     problem = Outcome.of_value(branch, behavior_name(branch))
     if problem:
         return problem
+    if not isinstance(branch.value, dict):
+        return Outcome.wrong_shape(branch, "a mapping")
     outcome = _headers_policy(ctx, branch, managed_ids, known_without_headers, required)
     code = header_code(ctx.template, branch) if outcome.status is Status.FAIL else None
     if code:
@@ -96,8 +98,7 @@ def viewer_certificate(ctx: Context, branch: Branch, minimum: str, order: list[s
     if problem:
         return problem
     if not isinstance(cert, dict):
-        return Outcome.fail(f"ViewerCertificate is {type(cert).__name__}, not a mapping: "
-                            "CloudFormation rejects that shape", branch)
+        return Outcome.wrong_shape(branch, "a mapping")
     default = resolve(ctx.template, cert.get("CloudFrontDefaultCertificate"))
     if default in (True, "true", "True") or not ({"AcmCertificateArn", "IamCertificateId"} & set(cert)):
         return Outcome.fail(f"uses the CloudFront default certificate, {default_note}", branch)

@@ -63,8 +63,7 @@ def event_target_dlq(ctx: Context, branch: Branch, principal: str = EVENTS) -> l
     if problem:
         return [problem]
     if not isinstance(branch.value, dict):
-        return [Outcome.fail(f"Targets[{branch.path[-1]}] is not a mapping: CloudFormation rejects "
-                             "that shape", branch)]
+        return [Outcome.wrong_shape(branch, "a mapping")]
     name = target_name(template, branch)
     outcomes = []
     for config in child(branch, "DeadLetterConfig"):

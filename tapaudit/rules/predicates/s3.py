@@ -49,8 +49,7 @@ def _rule_name(rule: Branch) -> str:
 def _judge_rule(template: Template, rule: Branch, key: str, value: str,
                 gated: list[tuple[Branch, str]]) -> Iterator[Outcome]:
     if not isinstance(rule.value, dict):
-        yield Outcome.fail(f"replication rule Rules[{rule.path[-1]}] is not a mapping: "
-                           "CloudFormation rejects that shape", rule)
+        yield Outcome.wrong_shape(rule, "a mapping")
         return
     name = _rule_name(rule)
     for status in child(rule, "Status"):

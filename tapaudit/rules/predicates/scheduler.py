@@ -23,7 +23,7 @@ def schedule_target_dlq(ctx: Context, branch: Branch) -> list[Outcome]:
     if problem:
         return [problem]
     if not isinstance(branch.value, dict):
-        return [Outcome.fail("Target is not a mapping: CloudFormation rejects that shape", branch)]
+        return [Outcome.wrong_shape(branch, "a mapping")]
     outcomes = []
     for config in child(branch, "DeadLetterConfig"):
         for arn in child(config, "Arn"):
