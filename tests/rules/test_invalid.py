@@ -61,6 +61,19 @@ def test_invalid_resource_is_reported_once_and_judged_by_no_rule(name: str):
         assert other in {checked.resource for checked in result.checked}
 
 
+def unwrapped(text: str, start: str) -> list[str]:
+    """The console's entries that begin with `start`, each with its wrapped lines joined."""
+    entries: list[list[str]] = []
+    for line in text.splitlines():
+        if line.startswith(start):
+            entries.append([line])
+        elif entries and line.startswith(" ") and line.strip():
+            entries[-1].append(line.strip())
+        elif entries and entries[-1] and not line.startswith(" "):
+            entries.append([])  # a line of something else ends the entry before it
+    return [" ".join(entry) for entry in entries if entry]
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_invalid_resource_in_every_format_and_exit_2(name: str, tmp_path: Path, sarif_validator):
     resource, line, path, expected, found, _ = CASES[name]
@@ -71,7 +84,7 @@ def test_invalid_resource_in_every_format_and_exit_2(name: str, tmp_path: Path, 
                                      for arg in ("--report", f"{fmt}={file}")])
     assert proc.returncode == EXIT_ERROR, proc.stderr
     message = f"{resource}: {path} is {found}, not {expected}: CloudFormation rejects the resource"
-    console = [text for text in proc.stdout.splitlines() if text.startswith("INVALID")]
+    console = unwrapped(proc.stdout, "INVALID")
     assert len(console) == 1 and console[0].startswith(f"INVALID  TAP000 {target}:{line}:")
     assert message in console[0]
     assert "1 invalid resource (CloudFormation rejects its shape)" in proc.stdout.splitlines()[-1]
