@@ -142,7 +142,7 @@ class Invalid:
     def fingerprint(self) -> str:
         """Like a finding's: the same resource keeps it when lines move."""
         key = "\x00".join([INVALID_RULE_ID, self.file, self.resource, "invalid"])
-        return hashlib.sha256(key.encode()).hexdigest()[:32]
+        return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
     @property
     def location(self) -> str:
@@ -188,7 +188,9 @@ class Finding:
         if not self.fingerprint:
             # Identity without line numbers: moving code around keeps the same finding.
             key = "\x00".join([self.rule_id, self.file, self.resource, "unknown" if self.unknown else "fail"])
-            object.__setattr__(self, "fingerprint", hashlib.sha256(key.encode()).hexdigest()[:32])
+            # surrogatepass: a file name that is not UTF-8 reaches Python as a lone surrogate.
+            digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+            object.__setattr__(self, "fingerprint", digest[:32])
 
     @property
     def sort_key(self) -> tuple:

@@ -26,16 +26,17 @@ from tapaudit.fixing.rules import SETTINGS
 from tapaudit.gate import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, reaches_gate
 from tapaudit.loading.discovery import TemplateSource
 from tapaudit.pipeline import ScanOutcome, UsageError, run
-from tapaudit.reporting.escape import printable
+from tapaudit.reporting.escape import inert_line, printable
 from tapaudit.rules.model import Rule
 
 _BOM = b"\xef\xbb\xbf"
 
 
 def safe(text: str) -> str:
-    """Template text for a terminal or CI log: control characters shown, never sent. The file's own
-    layout (line breaks, CRLF endings, tabs) stays as it is, so a diff still applies."""
-    return "\n".join(_safe_line(line) for line in text.split("\n"))
+    """A diff of template text for a terminal or CI log: control characters shown, never sent, and
+    no line a CI runner would take for a command. The file's own layout (line breaks, CRLF
+    endings, tabs) stays as it is, so the diff still applies."""
+    return "\n".join(inert_line(_safe_line(line)) for line in text.split("\n"))
 
 
 def _safe_line(line: str) -> str:
@@ -53,7 +54,7 @@ def run_fix(paths: list[str], rule_ids: list[str], write: bool, config_file: Pat
         outcome = run(paths, config)
         settings = fix_settings(config, outcome.rules)
     except (ConfigError, UsageError, SettingsError) as exc:
-        err.write(f"error: {safe(str(exc))}\n")
+        err.write(f"error: {printable(str(exc))}\n")
         return EXIT_ERROR
     results, errors = fix_all(outcome, config, settings)
     left: list[Finding] = []
@@ -69,7 +70,7 @@ def run_fix(paths: list[str], rule_ids: list[str], write: bool, config_file: Pat
         fixed += sum(1 for r in result.results if r.fixed)
         left += [r.finding for r in result.results if not r.fixed]
     for line in errors:
-        err.write(f"error: {safe(line)}\n")
+        err.write(f"error: {printable(line)}\n")
     gate = [f for f in left if reaches_gate(f.severity, config.fail_on)]
     verb = "fixed" if write else "would fix"
     report.write(f"{verb} {fixed} finding{'s' if fixed != 1 else ''}; {len(left)} left, {len(gate)} at or "
@@ -140,7 +141,7 @@ def _fix_file(source: TemplateSource, findings: list[Finding], rules: Sequence[R
 
 
 def diff(result: FileFix) -> str:
-    name = result.source.display
+    name = printable(result.source.display)
     lines = difflib.unified_diff(result.original.splitlines(keepends=True),
                                  result.fixed.splitlines(keepends=True), f"a/{name}", f"b/{name}")
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
@@ -163,7 +164,7 @@ def _replace_file(path: Path, result: FileFix) -> None:
 
 
 def _account(result: FileFix, write: bool, report: TextIO) -> None:
-    name = safe(result.source.display)
+    name = printable(result.source.display)
     if result.refused:
         report.write(f"{name}: {result.refused}\n")
     elif result.changed:
@@ -171,11 +172,11 @@ def _account(result: FileFix, write: bool, report: TextIO) -> None:
                      f"{sum(1 for r in result.results if r.fixed)} of {len(result.results)} findings\n")
     for item in result.results:
         finding = item.finding
-        head = f"  {'fixed' if item.fixed else 'left '} {finding.rule_id} {safe(finding.resource)}"
+        head = f"  {'fixed' if item.fixed else 'left '} {finding.rule_id} {printable(finding.resource)}"
         if item.fixed:
             report.write(head + "\n")
         else:
             why = "; ".join(item.reasons) or "no automatic fix"
-            report.write(f"{head}: {safe(why)}\n")
+            report.write(f"{head}: {printable(why)}\n")
         for note in item.notes:
-            report.write(f"        review: {safe(note)}\n")
+            report.write(f"        review: {printable(note)}\n")

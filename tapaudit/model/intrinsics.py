@@ -480,7 +480,8 @@ def _base64(template: Template, arg: Any, depth: int) -> list[Alternative]:
             found.append((value if isinstance(value, Unknown) else
                           Unknown("Fn::Base64 of a value known only at deploy time"), conds))
         else:
-            found.append((template.memo.budget.render(base64.b64encode(value.encode()).decode()), conds))
+            encoded = base64.b64encode(value.encode("utf-8", "surrogatepass")).decode()
+            found.append((template.memo.budget.render(encoded), conds))
     return found
 
 

@@ -99,11 +99,11 @@ def as_element(result: ScanResult, context: ReportContext) -> ET.Element:
         suite = ET.SubElement(root, "testsuite", name=f"{INVALID_RULE_ID}: {INVALID_TITLE}",
                               tests=str(n), failures=str(n), errors="0", skipped="0", time="0")
         for entry in result.invalid:
-            case = ET.SubElement(suite, "testcase", name=entry.resource, classname=
-                                 f"{INVALID_RULE_ID}.{entry.resource_type or 'invalid'}",
-                                 file=entry.file, time="0")
-            ET.SubElement(case, "failure", message=entry.message, type="invalid").text = \
-                f"INVALID {entry.line_text}"
+            case = ET.SubElement(suite, "testcase", name=printable(entry.resource), classname=
+                                 printable(f"{INVALID_RULE_ID}.{entry.resource_type or 'invalid'}"),
+                                 file=printable(entry.file), time="0")
+            ET.SubElement(case, "failure", message=printable(entry.message), type="invalid").text = \
+                inert_line(printable(f"INVALID {entry.line_text}"))
         totals["tests"] += n
         totals["failures"] += n
     if result.errors:

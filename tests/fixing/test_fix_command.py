@@ -141,6 +141,23 @@ def test_control_characters_from_a_template_never_reach_the_output(tmp_path):
     assert "\x1b" not in out + err and "\x07" not in out + err
 
 
+def test_file_names_logical_ids_and_lines_cannot_forge_a_ci_command(tmp_path):
+    # Issue 16: a file name or logical id with a line break, and a line of the template itself
+    # (in a block scalar, within the diff's context) that reads as a workflow command.
+    path = tmp_path / "b\n::error::forged.yaml"
+    path.write_text('Resources:\n  "F\\n::error::x\\e[2J":\n    Type: AWS::Lambda::Function\n'
+                    '    Properties:\n      Runtime: python3.12\n      Handler: a.b\n'
+                    '      Role: arn:aws:iam::123456789012:role/r\n      Code:\n        ZipFile: |\n'
+                    '          ::stop-commands::token\n          ##[error]legacy\n')
+    for write in (False, True):
+        code, out, err = fix(path, write=write)
+        lines = (out + err).splitlines()
+        assert code == 0 and any("TAP006" in line for line in lines), (out, err)
+        assert [line for line in lines if line.lstrip().startswith("::") or "##[" in line] == []
+        assert "\x1b" not in out + err
+    assert "::stop-commands::token" in path.read_text()  # the file itself is unchanged there
+
+
 def test_a_value_shared_through_a_yaml_anchor_is_left(tmp_path):
     path = tmp_path / "anchors.yaml"
     path.write_text("Resources:\n  A:\n    Type: AWS::Lambda::Function\n    Properties: &shared\n"

@@ -252,3 +252,18 @@ def test_lone_surrogate_escape_is_refused_with_its_line(tmp_path):
     result = run([str(folder)], jobs=1).result
     assert _errors(result) == {"lone-surrogate.json": "lone surrogate \\ud800 at line 3: not Unicode text"}
     assert len(result.templates) == 1
+
+
+def test_a_file_name_that_is_not_utf8_is_scanned_and_reported_escaped(tmp_path):
+    """A byte that is not UTF-8 in a file name (Python gives it as a lone surrogate) once made
+    the finding's fingerprint an internal error; the template is scanned like any other."""
+    from tests.conftest import FIXTURES, run_cli
+
+    flawed = FIXTURES / "flawed" / "TransactionMigration-Primary.template.json"
+    shutil.copy(flawed, os.fsencode(tmp_path) + b"/x\xff.json")
+    for fmt in ("json", "console", "junit", "github"):
+        proc = run_cli("scan", str(tmp_path), "-f", fmt)
+        assert proc.returncode == 1 and "internal error" not in proc.stdout + proc.stderr, fmt
+    report = json.loads(run_cli("scan", str(tmp_path), "-f", "json").stdout)
+    assert len(report["findings"]) == 6 and report["errors"] == []
+    assert all(f["file"].endswith("x\udcff.json") for f in report["findings"])

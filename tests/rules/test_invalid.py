@@ -156,6 +156,11 @@ def test_control_characters_of_an_invalid_resource_reach_no_terminal():
     line = next(text for text in proc.stdout.splitlines() if text.startswith("INVALID"))
     assert "\\x1b[2J\\n::error::forged" in line and "\x1b" not in proc.stdout
     assert not any(text.startswith("::error::forged") for text in proc.stdout.splitlines())
+    for fmt in ("junit", "concise", "github", "gitlab", "markdown", "sarif", "json"):
+        out = run_cli("scan", str(Path(__file__).parent / "data" / "invalid-hostile-id.json"),
+                      "-f", fmt).stdout
+        assert "\x1b" not in out and "\r" not in out, fmt
+        assert not any(text.lstrip().startswith("::error::forged") for text in out.splitlines()), fmt
 
 
 @pytest.mark.cdk
