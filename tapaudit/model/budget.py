@@ -64,11 +64,20 @@ class Budget:
 
     def render(self, text: str) -> str:
         """`text`, counted against the string limits; call it on every string a function builds."""
-        if len(text) > MAX_STRING:
+        self._count(len(text))
+        return text
+
+    def join(self, separator: str, parts: list[str]) -> str:
+        """`separator.join(parts)`, counted before it is built: an over-long result never takes
+        the memory it would need."""
+        self._count(sum(map(len, parts)) + len(separator) * max(len(parts) - 1, 0))
+        return separator.join(parts)
+
+    def _count(self, length: int) -> None:
+        if length > MAX_STRING:
             raise BudgetExceeded(f"an intrinsic function renders a string of more than "
                                  f"{MAX_STRING:,} characters")
-        self.rendered += len(text)
+        self.rendered += length
         if self.rendered > MAX_RENDERED:
             raise BudgetExceeded(f"its intrinsic functions render more than {MAX_RENDERED:,} "
                                  "characters in total")
-        return text

@@ -348,7 +348,7 @@ def _join(template: Template, arg: Any, depth: int) -> list[Alternative]:
                 continue
             kept = [v for v in values if v is not MISSING]
             bad = next((v for v in kept if isinstance(v, Unknown)), None)
-            found.append((bad if bad else template.memo.budget.render(arg[0].join(kept)), merged))
+            found.append((bad if bad else template.memo.budget.join(arg[0], kept), merged))
     return found
 
 
@@ -391,7 +391,7 @@ def _sub(template: Template, arg: Any, depth: int) -> list[Alternative]:
     found = []
     for values, conds in product(pieces):
         bad = next((v for v in values if isinstance(v, Unknown)), None)
-        found.append((bad if bad else template.memo.budget.render("".join(values)), conds))
+        found.append((bad if bad else template.memo.budget.join("", values), conds))
     return found
 
 

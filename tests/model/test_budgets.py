@@ -127,3 +127,23 @@ def test_splitting_a_large_default_over_and_over_is_counted():
     with pytest.raises(BudgetExceeded, match="in total"):
         for _ in range(MAX_RENDERED // 800_000):
             resolve(template, first)
+
+
+@pytest.mark.parametrize("function", ["Fn::Sub", "Fn::Join"])
+def test_an_over_long_string_is_refused_before_it_is_built(function):
+    # Review: the limit was checked on the joined string, so 2,000 copies of a 1 MB default took
+    # 2 GB first. The size is now counted from the parts.
+    import tracemalloc
+
+    value = ({"Fn::Sub": "${P}" * 2_000} if function == "Fn::Sub"
+             else {"Fn::Join": ["", [{"Ref": "P"}] * 2_000]})
+    template = Template({"Parameters": {"P": {"Type": "String", "Default": "q" * 1_000_000}},
+                         "Resources": {}})
+    tracemalloc.start()
+    try:
+        with pytest.raises(BudgetExceeded, match="a string of more than"):
+            resolve(template, value)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50 * MAX_STRING  # a few copies of the default at most, never 2,000
