@@ -35,6 +35,7 @@ from tapaudit.model.values import (
     branches,
     child,
     items,
+    shape_of,
 )
 
 POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy")
@@ -201,7 +202,7 @@ def _action(template: Template, rendered: Any) -> str | Unknown:
                        Cause.ACTION)
     if isinstance(rendered, str | Unknown):
         return rendered
-    return Unknown(f"its action is {type(rendered).__name__}, not a string", Cause.ACTION)
+    return Unknown(f"its action is {shape_of(rendered)}, not a string", Cause.ACTION)
 
 
 def _listed(template: Template, value: Any, render: bool) -> list[tuple[tuple, Conditions]]:

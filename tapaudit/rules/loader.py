@@ -11,7 +11,7 @@ from tapaudit.config import Config, ConfigError, RuleSettings, did_you_mean
 from tapaudit.findings import Severity
 from tapaudit.model.values import shape_of
 from tapaudit.rules.model import Check, Fix, FixVariant, Rule
-from tapaudit.rules.predicates import PREDICATES, REGEX_ARGS
+from tapaudit.rules.predicates import FIX_VALUES, PREDICATES, REGEX_ARGS
 from tapaudit.rules.selectors import SelectorError, compile_selector
 
 _PLACEHOLDER = re.compile(r"^\{(\w+)\}$")
@@ -216,7 +216,16 @@ def _fix(data: Any, fill: _Filler) -> Fix:
                cdk_typescript=str(data.get("cdk_typescript", "")),
                cloudformation=str(data.get("cloudformation", "")),
                variants=tuple(variants), subject={str(k): str(v) for k, v in subject.items()},
-               tables=tables, parameters=dict(_flat(fill.params)))
+               tables=tables, parameters=dict(_flat(fill.params)),
+               values_from=_provider(data.get("values")), parameter_tables=dict(fill.params))
+
+
+def _provider(name: Any) -> str:
+    if name is None:
+        return ""
+    if str(name) not in FIX_VALUES:
+        raise ValueError(f"unknown fix values {name!r}; known: {', '.join(sorted(FIX_VALUES))}")
+    return str(name)
 
 
 def _checks(data: Any, fill: _Filler) -> Check | tuple[Check, ...]:

@@ -72,7 +72,7 @@ def role_allows(ctx: Context, branch: Branch, action: str, scope: str, what: str
     template = ctx.template
     role = execution_role(template, ctx.logical_id)
     if isinstance(role, Unknown):
-        return [Outcome.unknown(f"cannot verify {action}: {role.reason}", branch)]
+        return [Outcome.unknown(role.reason, branch)]  # the same for every action: said once
     if scope == "all_resources":
         def covers(pattern: str) -> bool | None:
             return covers_everything(pattern)
@@ -86,7 +86,7 @@ def role_allows(ctx: Context, branch: Branch, action: str, scope: str, what: str
     outcomes = []
     for decision in decisions:
         if decision.access is Access.UNKNOWN:
-            outcome = Outcome.unknown(f"role {role}: {decision.detail}", role_branch)
+            outcome = Outcome.unknown(_unreadable(role, decision.detail), role_branch)
         elif decision.access is Access.ALLOWED:
             outcome = Outcome.ok(branch)
         else:
@@ -95,3 +95,14 @@ def role_allows(ctx: Context, branch: Branch, action: str, scope: str, what: str
             outcome = Outcome.fail(detail, branch).noted(f"role {role}{snapshot}")
         outcomes.append(outcome.within(decision.conditions))
     return outcomes
+
+
+_UNREADABLE = " may come from a policy whose content is not known: "
+
+
+def _unreadable(role: str, detail: str) -> str:
+    """An unknown decision as a message says it: a policy that cannot be read is named once for
+    the role, whichever action was asked for."""
+    if _UNREADABLE in detail:
+        return f"role {role}'s permissions are not all known: {detail.split(_UNREADABLE, 1)[1]}"
+    return f"role {role}: {detail}"

@@ -99,8 +99,8 @@ def _judge_filter(template: Template, rule: Branch, flt: Branch, name: str, key:
     size_keys = sorted(k for k in _filter_keys(flt) if k.startswith("ObjectSize"))
     if size_keys:
         yield Outcome.fail(
-            f"replication rule {name} filters on {', '.join(size_keys)}, which only lifecycle "
-            "rules accept: CloudFormation rejects it (cfn-lint E3002), the template will not deploy",
+            f"replication rule {name} filters on {', '.join(size_keys)}, which CloudFormation "
+            "rejects in a replication filter (cfn-lint E3002): the template will not deploy",
             flt)
         return
     tags = list(_tag_filters(flt))
@@ -186,9 +186,8 @@ def _judge_classifier(ctx: Context, gated: list[tuple[Branch, str]], key: str,
     if unknown:
         return Outcome.unknown(f"cannot verify that the classifier can tag objects: {unknown}", where)
     names = ", ".join(sorted(classifiers))
-    return Outcome.fail(f"classifier {names} receives the object-created events but its role does "
-                        f"not allow s3:PutObjectTagging on the bucket's objects, so it cannot set "
-                        f"the '{key}={value}' tag", where)
+    return Outcome.fail(f"classifier {names} cannot set the '{key}={value}' tag: its role does not "
+                        "allow s3:PutObjectTagging on the bucket's objects", where)
 
 
 _FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Lambda::Alias", "AWS::Lambda::Version")
