@@ -101,6 +101,10 @@ def subjects(fix: Fix, template: Template, logical_id: str, language: str,
         more_facts, more_values = FIX_VALUES[fix.values_from](template, logical_id, fix.parameter_tables)
         facts.update(more_facts)
         values.update(more_values)
+        for key, resource_id in more_values.items():  # a resource named as the app names it
+            if key.endswith("_resource"):
+                name = construct_id(template, resource_id)
+                values[key.replace("_resource", "_var")] = variable(name, lang) if lang else resource_id
     spec = fix.subject
     if spec.get("per") == "check":
         problems = {check: problem for check, _, problem in reversed(failing)}  # each check's first

@@ -132,7 +132,8 @@ def test_unknowns_say_what_would_make_them_checkable():
 @pytest.mark.parametrize(("fixture", "says"), [
     ("TAP002/yaml-unknown-policies-from-macro.yaml", "Scan the expanded template"),
     ("TAP005/yaml-unknown-viewer-response-function.yaml", "Headers set in code by the viewer-response"),
-    ("TAP002/yaml-unknown-sam-policy-template-without-parameters.yaml", "SAM policy template DynamoDBReadPolicy"),
+    ("TAP002/yaml-unknown-sam-policy-template-without-parameters.yaml",
+     "SAM policy template DynamoDBReadPolicy"),
     ("TAP003/yaml-unknown-type-from-parameter.yaml", "Give parameter StatusType a default"),
 ])
 def test_each_cause_of_an_unknown_gets_its_own_remedy(fixture, says):

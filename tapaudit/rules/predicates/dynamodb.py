@@ -123,13 +123,14 @@ def table_fix_values(template: Template, logical_id: str,
     """An index name the table does not use yet, and the key attributes it does not declare."""
     properties = template.properties(logical_id)
     indexes = properties.get("GlobalSecondaryIndexes")
-    taken = {index.get("IndexName") for index in as_list(indexes) if isinstance(index, dict)}
+    taken = {index.get("IndexName") for index in as_list(indexes)
+             if isinstance(index, dict) and isinstance(index.get("IndexName"), str)}
     suggested = str(params.get("suggested_name") or "index")
     name = next(n for n in (suggested, *(f"{suggested}-{i}" for i in range(2, 100))) if n not in taken)
     declared = {d.get("AttributeName") for d in as_list(properties.get("AttributeDefinitions"))
-                if isinstance(d, dict)}
+                if isinstance(d, dict) and isinstance(d.get("AttributeName"), str)}
     keys = [params.get("partition_key") or {}, params.get("sort_key") or {}]
     undeclared = [f"`{key.get('name')}` ({key.get('type')})" for key in keys
                   if isinstance(key, dict) and key.get("name") not in declared]
-    facts = {"undeclared": "yes" if undeclared else "no"}
+    facts = {"attributes": "undeclared" if undeclared else "declared"}
     return facts, {"index_name": name, "undeclared_attributes": " and ".join(undeclared)}

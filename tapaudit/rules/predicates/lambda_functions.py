@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import Any
 
 from tapaudit.model.arns import arn_of
 from tapaudit.model.iam import Access, evaluate, execution_role, role_policies
@@ -10,7 +12,7 @@ from tapaudit.model.invocation import deployment_only
 from tapaudit.model.template import Template
 from tapaudit.model.values import Branch, Unknown
 from tapaudit.rules.outcome import Outcome
-from tapaudit.rules.predicates.registry import Context, predicate
+from tapaudit.rules.predicates.registry import Context, fix_values, predicate
 
 _INDEX_ARN = re.compile(r"^arn:[^:]+:dynamodb:[^:]*:[^:]*:table/[^/]+/index/.+$")
 _PROBE_TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/probe-table"  # never shown
@@ -106,3 +108,52 @@ def _unreadable(role: str, detail: str) -> str:
     if _UNREADABLE in detail:
         return f"role {role}'s permissions are not all known: {detail.split(_UNREADABLE, 1)[1]}"
     return f"role {role}: {detail}"
+
+
+_TABLES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
+_SUB_NAME = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z]+)?\}")
+
+
+@fix_values("health_check")
+def health_check_fix_values(template: Template, logical_id: str,
+                            params: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """The table the function works with, when the template says which: the only DynamoDB table
+    its properties (e.g. its environment) or its role's policies refer to."""
+    role = execution_role(template, logical_id)
+    sources = [template.properties(logical_id)]
+    if isinstance(role, str):
+        sources.append(template.properties(role))
+        sources += [template.properties(policy) for policy in _policies_of(template, role)]
+    tables = {name for source in sources for name in _referenced(source)
+              if template.type_of(name) in _TABLES}
+    if len(tables) != 1:
+        return {"table": "unknown"}, {}
+    return {"table": "known"}, {"table_resource": tables.pop()}
+
+
+def _policies_of(template: Template, role: str) -> Iterator[str]:
+    for name in template.resources:
+        if template.type_of(name) in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            roles = template.properties(name).get("Roles")
+            if isinstance(roles, list) and {"Ref": role} in roles:
+                yield name
+
+
+def _referenced(value: Any) -> Iterator[str]:
+    """Logical ids a value refers to (Ref, Fn::GetAtt, Fn::Sub's ${Name})."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str):
+                yield inner
+            elif key == "Fn::GetAtt" and isinstance(inner, list) and inner and isinstance(inner[0], str):
+                yield inner[0]
+            elif key == "Fn::GetAtt" and isinstance(inner, str):
+                yield inner.split(".", 1)[0]
+            elif key == "Fn::Sub":
+                text = inner[0] if isinstance(inner, list) and inner else inner
+                if isinstance(text, str):
+                    yield from _SUB_NAME.findall(text)
+            yield from _referenced(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _referenced(inner)
