@@ -118,7 +118,7 @@ def subjects(fix: Fix, template: Template, logical_id: str, language: str,
         if not isinstance(entry, dict):
             continue
         name = entry.get(spec.get("name", ""))
-        name = f"'{name}'" if isinstance(name, str) else position or "?"
+        name = f"{spec.get('label', 'Entry')} '{name}'" if isinstance(name, str) else position or "?"
         kind_of = SUBJECT_KINDS.get(spec.get("kind", ""))
         target_kind, target_id = kind_of(template, entry.get(spec["ref"])) if kind_of else (None, None)
         more = {"name": name}
@@ -186,6 +186,9 @@ _UNKNOWN_CAUSES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"Fn::ImportValue '(?P<name>[^']+)'"),
      "The value is the export {name} of another stack: scan the stacks together, or check it by hand "
      "once deployed."),
+    (re.compile(r"its condition (?P<name>\w+ [\w:]+) is only known at deploy time"),
+     "The condition {name} depends on the account, region or partition the stack is deployed to: "
+     "check it by hand once deployed."),
     (re.compile(r"policy (?P<name>[\w+=,.@/-]+) is not in the managed-policy snapshot"),
      "Check by hand what managed policy {name} grants, or grant the actions in a policy of the "
      "template."),

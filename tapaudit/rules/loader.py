@@ -120,6 +120,9 @@ def _build(data: Any, path: Path, config: Config | None = None) -> Rule:
     if settings is not None and config is not None:
         # Before the placeholders are filled, so every parameter drives the checks and the texts.
         params = _overridden(params, settings, str(data["id"]), config)
+    # A parameter may default to others (`suggested_name: "{partition_key.name}-..."`).
+    params = {name: _Filler(params).text(value) if isinstance(value, str) and "{" in value else value
+              for name, value in params.items()}
     severity = settings.severity if settings and settings.severity else str(data["severity"])
     fix = data["fix"]
     fill = _Filler(params, _derived(fix, params))

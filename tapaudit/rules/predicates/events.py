@@ -51,7 +51,7 @@ def target_name(template: Template, branch: Branch) -> str:
     target = branch.value if isinstance(branch.value, dict) else {}
     if isinstance(target.get("Id"), str):
         return f"target '{target['Id']}'"
-    return f"target Targets[{branch.path[-1]}]"  # as the fix names it
+    return f"Targets[{branch.path[-1]}]"  # as the fix names it
 
 
 @predicate("event_target_dlq")
@@ -115,11 +115,10 @@ def queue_policies(template: Template, queue: str) -> RolePolicies:
     """Statements of the QueuePolicy and QueueInlinePolicy resources that cover `queue`."""
     statements = []
     for policy in sorted(_policies_by_queue(template).get(queue, ())):
-        kind = template.type_of(policy)
         path = ("Resources", policy, "Properties", "PolicyDocument")
         document = template.properties(policy).get("PolicyDocument", MISSING)
         for doc in branches(document, path):
-            statements.extend(statements_of(template, doc, f"{kind} {policy}"))
+            statements.extend(statements_of(template, doc, f"queue policy {policy}"))
     return RolePolicies(statements, [])
 
 

@@ -100,7 +100,7 @@ def _judge_filter(template: Template, rule: Branch, flt: Branch, name: str, key:
     if size_keys:
         yield Outcome.fail(
             f"replication rule {name} filters on {', '.join(size_keys)}, which CloudFormation "
-            "rejects in a replication filter (cfn-lint E3002): the template will not deploy",
+            "rejects in a replication rule (cfn-lint E3002)",
             flt)
         return
     tags = list(_tag_filters(flt))
