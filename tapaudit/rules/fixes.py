@@ -95,6 +95,8 @@ def subjects(fix: Fix, template: Template, logical_id: str, language: str,
              "check": failing[0][0] if failing else "", "problem": failing[0][2] if failing else ""}
     resource = template.resources.get(logical_id, {})
     facts["value"] = "set" if failing and _is_set(resource, failing[0][1][2:]) else "missing"
+    # Where the failing value is written: `Globals` when SAM's Globals section gave it.
+    facts["section"] = str(failing[0][1][0]) if failing and failing[0][1] else ""
     values = {**fix.parameters, "resource": logical_id, "construct_id": construct,
               "var": variable(construct, lang) if lang else logical_id}
     if fix.values_from:
@@ -110,8 +112,9 @@ def subjects(fix: Fix, template: Template, logical_id: str, language: str,
         problems = {check: problem for check, _, problem in reversed(failing)}  # each check's first
         return [Subject({**facts, "check": check, "problem": problems[check]}, values)
                 for check in dict.fromkeys(check for check, _, _ in failing)]
-    if not spec:
-        return [Subject(facts, values)]
+    if not spec:  # the resource, once per kind of problem, in the order of the message
+        problems = dict.fromkeys(problem for _, _, problem in failing) or {"": None}
+        return [Subject({**facts, "problem": problem}, values) for problem in problems]
     found: dict[str, Subject] = {}
     for _, where, problem in failing:
         entry, position = _element(resource, where[2:], spec["element"])

@@ -95,6 +95,8 @@ def role_allows(ctx: Context, branch: Branch, action: str, scope: str, what: str
             detail = message if decision.access is Access.NOT_ALLOWED else decision.detail
             snapshot = f", {decision.note}" if decision.note else ""
             outcome = Outcome.fail(detail, branch).noted(f"role {role}{snapshot}")
+            if decision.access is Access.DENIED:
+                outcome = outcome.because("denied")
         outcomes.append(outcome.within(decision.conditions))
     return outcomes
 
