@@ -99,7 +99,7 @@ def test_hand_written_templates_get_cloudformation_properties(path):
         assert not CDK_WORDS.search(finding.fix), finding.fix
         # A CloudFormation property or resource type.
         assert re.search(r"`[A-Z][A-Za-z]+[.:` ]|AWS::\w+::\w+", finding.fix), finding.fix
-        assert finding.resource in finding.fix or "Target " in finding.fix
+        assert finding.resource in finding.fix or "Target" in finding.fix  # a target: by Id or position
 
 
 def test_tap004_fix_follows_what_is_wrong_with_each_target():
