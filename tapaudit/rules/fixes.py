@@ -184,6 +184,15 @@ _UNKNOWN_CAUSES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"SAM policy template (?P<name>\w+)"),
      "Write the statements of SAM policy template {name} as an inline policy, or give the template "
      "every parameter it needs, so its permissions can be read."),
+    (re.compile(r"SAM connector (?P<name>[\w-]+) \((?P<why>[^)]*)\)"),
+     "Check by hand what SAM connector {name} grants ({why}), or write its permissions as a policy "
+     "of the template."),
+    (re.compile(r"attribute '(?P<name>[^']+)' is not defined in AttributeDefinitions"),
+     "Declare `{name}` in the table's `AttributeDefinitions` (CloudFormation requires it), so its "
+     "type can be checked."),
+    (re.compile(r"Fn::FindInMap (?P<name>[\w-]+), whose entries differ"),
+     "Make the entries of mapping {name} agree, or scan the template for one region with the value "
+     "written out."),
     (re.compile(r"parameter (?P<name>[\w:-]+) has no default"),
      "Give parameter {name} a default, or scan a template where its value is written out."),
     (re.compile(r"Fn::ImportValue '(?P<name>[^']+)'"),
