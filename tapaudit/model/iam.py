@@ -35,6 +35,7 @@ from tapaudit.model.values import (
     branches,
     child,
     items,
+    shape_of,
 )
 
 POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy")
@@ -143,6 +144,8 @@ def _managed(template: Template, arn: Branch, policies: RolePolicies) -> None:
             origin = f"AWS managed policy {name} (as of {managed_policies.snapshot_date()})"
             policies.statements.extend(
                 statements_of(template, Branch(document, (), conditions), origin))
+        elif rendered.startswith("permissions of SAM connector"):  # the SAM transform's note
+            policies.unverifiable.append(rendered)
         else:
             policies.unverifiable.append(f"managed policy {template.display(rendered)}, which is "
                                          "defined outside the template")
@@ -201,7 +204,7 @@ def _action(template: Template, rendered: Any) -> str | Unknown:
                        Cause.ACTION)
     if isinstance(rendered, str | Unknown):
         return rendered
-    return Unknown(f"its action is {type(rendered).__name__}, not a string", Cause.ACTION)
+    return Unknown(f"its action is {shape_of(rendered)}, not a string", Cause.ACTION)
 
 
 def _listed(template: Template, value: Any, render: bool) -> list[tuple[tuple, Conditions]]:
@@ -328,7 +331,7 @@ def condition_holds(template: Template, condition: Any, context: RequestContext,
                 return False, ""
             if result is None:
                 verdict = None
-                why = ("depends on the account, region or partition the stack is deployed to"
+                why = ("is only known at deploy time"
                        if key.lower() in context.values else "cannot be evaluated from the template")
                 reason = reason or f"its condition {operator} {key} {why}"
     return verdict, reason

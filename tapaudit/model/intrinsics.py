@@ -26,6 +26,7 @@ from tapaudit.model.values import (
     Malformed,
     Unknown,
     intrinsic,
+    shape_of,
 )
 
 if TYPE_CHECKING:
@@ -154,7 +155,7 @@ def _as_text(value: Any) -> str | Unknown:
         return str(value)
     if value is MISSING:
         return NO_VALUE
-    return Unknown(f"is {type(value).__name__}, not a string")
+    return Unknown(f"is {shape_of(value)}, not a string")
 
 
 def _if(template: Template, arg: Any, depth: int) -> list[Alternative]:

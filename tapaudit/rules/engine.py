@@ -13,7 +13,7 @@ from tapaudit.loading.positions import SourceMap
 from tapaudit.model.provenance import Origin, Provenance
 from tapaudit.model.template import Template
 from tapaudit.model.values import MISSING, Branch, Malformed, Unknown, where
-from tapaudit.rules.fixes import select_fix
+from tapaudit.rules.fixes import select_fix, unknown_fix
 from tapaudit.rules.model import Check, Rule
 from tapaudit.rules.outcome import Outcome, Status
 from tapaudit.rules.predicates import Context, run
@@ -169,14 +169,39 @@ def out_of_scope(rule: Rule, logical_id: str, cdk_path: str | None) -> str | Non
 
 # A detail as a message says it: its text, then its asides, each in parentheses.
 Described = tuple[str, tuple[str, ...]]
+Condition = tuple[tuple[str, bool], ...]
 
 
-def _describe(outcome: Outcome) -> Described:
-    notes = outcome.notes
-    if outcome.conditions:
-        when = ", ".join(f"{name} is {str(flag).lower()}" for name, flag in outcome.conditions)
-        notes = (*notes, f"when condition {when}")
-    return outcome.detail, notes
+def _described(outcome: Outcome, template: Template) -> tuple[Described, Condition]:
+    # display(): deploy-time values appear symbolically (${AWS::AccountId}), whatever a predicate wrote.
+    return ((template.display(outcome.detail), tuple(template.display(n) for n in outcome.notes)),
+            outcome.conditions)
+
+
+def _when(conditions: list[Condition]) -> str:
+    """The Fn::If branches a detail holds in, said once; nothing when they cover every branch."""
+    said = [", ".join(f"{name} is {str(flag).lower()}" for name, flag in branch) for branch in conditions]
+    if not all(said) or _every_branch(conditions):
+        return ""
+    return "when condition " + " or ".join(dict.fromkeys(said))
+
+
+def _every_branch(conditions: list[Condition]) -> bool:
+    """One condition, seen both true and false: the detail holds whatever it is."""
+    single = {branch[0] for branch in conditions if len(branch) == 1}
+    return any((name, not flag) in single for name, flag in single)
+
+
+def _merged(entries: Iterable[tuple[Described, Condition]]) -> list[Described]:
+    """Each detail once, with the branches it holds in as its last aside."""
+    branches: dict[Described, list[Condition]] = {}
+    for described, conditions in entries:
+        branches.setdefault(described, []).append(conditions)
+    merged = []
+    for (text, notes), conditions in branches.items():
+        when = _when(conditions)
+        merged.append((text, (*notes, when) if when else notes))
+    return merged
 
 
 def _said(text: str, notes: tuple[str, ...]) -> str:
@@ -190,14 +215,11 @@ def _unique(details: Iterable[_T]) -> list[_T]:
     return list(dict.fromkeys(details))
 
 
-MAX_DETAILS = 3  # a message names this many problems, then counts the rest
+MAX_MESSAGE = 200  # a message is one sentence a CI log line can hold
 
 
 def _join(details: list[Described]) -> str:
     """Details joined by '; ', the asides they all end with said once, at the end."""
-    if len(details) > MAX_DETAILS:
-        rest = len(details) - MAX_DETAILS
-        return _join(details[:MAX_DETAILS]) + f"; and {rest} more problem{'s' if rest != 1 else ''}"
     shared: tuple[str, ...] = ()
     while len(details) > 1 and details[-1][1]:
         last = details[-1][1][-1]
@@ -208,8 +230,15 @@ def _join(details: list[Described]) -> str:
     return _said("; ".join(_said(text, notes) for text, notes in details), shared)
 
 
-UNKNOWN_FIX = ("check it by hand once deployed, or make the value visible in the template "
-               "(a parameter default, a resource of this stack)")
+def _sentence(opening: str, details: list[Described]) -> str:
+    """`opening` and as many details as fit in MAX_MESSAGE characters, counting the rest."""
+    for said in range(len(details), 0, -1):
+        rest = len(details) - said
+        more = f"; and {rest} more problem{'s' if rest != 1 else ''}" if rest else ""
+        message = f"{opening}{_join(details[:said])}{more}."
+        if len(message) <= MAX_MESSAGE or said == 1:
+            return message
+    return f"{opening}."
 
 
 def to_finding(result: ResourceResult, template: Template, file: str,
@@ -219,19 +248,19 @@ def to_finding(result: ResourceResult, template: Template, file: str,
     if not entries:
         return None
     unknown = not result.failures
-    # display(): deploy-time values appear symbolically (${AWS::AccountId}), whatever a predicate wrote.
-    details = template.display(_join(_unique(_describe(outcome) for _, outcome in entries)))
+    details = _merged(_described(outcome, template) for _, outcome in entries)
     # A failing resource still lists what could not be verified: unknowns are never hidden.
-    unverified = () if unknown else tuple(_unique(template.display(f"{check}: {_said(*_describe(outcome))}")
-                                                  for check, outcome in result.unknowns))
+    unverified = () if unknown else tuple(_unique(
+        f"{check}: {_said(*_merged([_described(outcome, template)])[0])}."
+        for check, outcome in result.unknowns))
     # One sentence on this resource; the rule's impact and the fix are fields of their own.
     if unknown:
-        message = f"{result.logical_id} could not be verified: {details}."
-        fix = UNKNOWN_FIX
+        message = _sentence(f"{result.logical_id} could not be verified: ", details)
+        fix = unknown_fix([text for text, _ in details])
     else:
-        message = f"{result.logical_id}: {details}."
+        message = _sentence(f"{result.logical_id}: ", details)
         fix = select_fix(rule.fix, template, result.logical_id, cdk_language,
-                         [(check, outcome.path) for check, outcome in entries])
+                         [(check, outcome.path, outcome.problem) for check, outcome in entries])
     path = entries[0][1].path or ("Resources", result.logical_id)
     line, column = source_map.locate(path)
     return Finding(

@@ -19,7 +19,7 @@ from tapaudit.model.cdk_names import construct_id, construct_level, is_cdk_outpu
 from tapaudit.model.template import Template
 from tapaudit.model.values import branches
 from tapaudit.rules.model import Fix, FixVariant
-from tapaudit.rules.predicates import SUBJECT_KINDS
+from tapaudit.rules.predicates import FIX_VALUES, SUBJECT_KINDS
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 _PLACEHOLDER = re.compile(r"\{(\w+(?:\.\w+)*)\}")
@@ -63,7 +63,7 @@ def _element(resource: Mapping, path: Sequence[str | int], element: str) -> tupl
                 at = len(option.path)
                 index = rest[at] if rest[:at] == option.path and len(rest) > at else None
                 if isinstance(index, int) and isinstance(option.value, list) and index < len(option.value):
-                    return option.value[index], f"#{index}"
+                    return option.value[index], f"{element}[{index}]"  # as the message says it
             return None, None
     return None, None
 
@@ -79,8 +79,12 @@ def _is_set(resource: Mapping, path: Sequence[str | int]) -> bool:
     return True
 
 
+# A failure as a fix sees it: the check, the failing value's path, and the kind of problem.
+Failing = tuple[str, Sequence[str | int], str]
+
+
 def subjects(fix: Fix, template: Template, logical_id: str, language: str,
-             failing: Sequence[tuple[str, Sequence[str | int]]]) -> list[Subject]:
+             failing: Sequence[Failing]) -> list[Subject]:
     """What to fix, with the facts the variants test: the resource once, or (with `fix.subject`)
     each failing check (`per: check`) or each failing entry of a list (`element`, `ref`, `name`)."""
     kind = input_kind(template, logical_id)
@@ -88,31 +92,43 @@ def subjects(fix: Fix, template: Template, logical_id: str, language: str,
     lang = language if kind == "cdk" else ""
     facts = {**fix.parameters, "input": kind, "type": template.type_of(logical_id) or "", "language": lang,
              "construct": construct_level(template, logical_id) if kind == "cdk" else "",
-             "check": failing[0][0] if failing else ""}
+             "check": failing[0][0] if failing else "", "problem": failing[0][2] if failing else ""}
     resource = template.resources.get(logical_id, {})
     facts["value"] = "set" if failing and _is_set(resource, failing[0][1][2:]) else "missing"
+    # Where the failing value is written: `Globals` when SAM's Globals section gave it.
+    facts["section"] = str(failing[0][1][0]) if failing and failing[0][1] else ""
     values = {**fix.parameters, "resource": logical_id, "construct_id": construct,
               "var": variable(construct, lang) if lang else logical_id}
+    if fix.values_from:
+        more_facts, more_values = FIX_VALUES[fix.values_from](template, logical_id, fix.parameter_tables)
+        facts.update(more_facts)
+        values.update(more_values)
+        for key, resource_id in more_values.items():  # a resource named as the app names it
+            if key.endswith("_resource"):
+                name = construct_id(template, resource_id)
+                values[key.replace("_resource", "_var")] = variable(name, lang) if lang else resource_id
     spec = fix.subject
     if spec.get("per") == "check":
-        return [Subject({**facts, "check": check}, values)
-                for check in dict.fromkeys(check for check, _ in failing)]
-    if not spec:
-        return [Subject(facts, values)]
+        problems = {check: problem for check, _, problem in reversed(failing)}  # each check's first
+        return [Subject({**facts, "check": check, "problem": problems[check]}, values)
+                for check in dict.fromkeys(check for check, _, _ in failing)]
+    if not spec:  # the resource, once per kind of problem, in the order of the message
+        problems = dict.fromkeys(problem for _, _, problem in failing) or {"": None}
+        return [Subject({**facts, "problem": problem}, values) for problem in problems]
     found: dict[str, Subject] = {}
-    for _, where in failing:
+    for _, where, problem in failing:
         entry, position = _element(resource, where[2:], spec["element"])
         if not isinstance(entry, dict):
             continue
         name = entry.get(spec.get("name", ""))
-        name = name if isinstance(name, str) else position or "?"
+        name = f"{spec.get('label', 'Entry')} '{name}'" if isinstance(name, str) else position or "?"
         kind_of = SUBJECT_KINDS.get(spec.get("kind", ""))
         target_kind, target_id = kind_of(template, entry.get(spec["ref"])) if kind_of else (None, None)
         more = {"name": name}
         if target_id:
             more["target_resource"] = target_id
             more["target_var"] = variable(construct_id(template, target_id), lang) if lang else target_id
-        found.setdefault(name, Subject({**facts, "target": target_kind or "",
+        found.setdefault(name, Subject({**facts, "target": target_kind or "", "problem": problem,
                                         "value": "set" if _is_set(resource, where[2:]) else "missing"},
                                        {**values, **more}))
     return list(found.values()) or [Subject(facts, values)]
@@ -144,7 +160,7 @@ def render_fix(fix: Fix, subject: Subject) -> tuple[str, str] | None:
 
 
 def select_fix(fix: Fix, template: Template, logical_id: str, language: str,
-               failing: Iterable[tuple[str, Sequence[str | int]]]) -> str:
+               failing: Iterable[Failing]) -> str:
     """The fix text for this resource (check id, path of each failure); the rule's summary when
     no variant fits."""
     found = subjects(fix, template, logical_id, language, list(failing))
@@ -155,3 +171,53 @@ def select_fix(fix: Fix, template: Template, logical_id: str, language: str,
     if fix.snippet and found[0].facts["input"] == "cdk":
         return f"{fix.summary}: `{fix.snippet}`"
     return fix.summary
+
+
+# What would make an unknown checkable, by its cause: the first pattern that matches a detail.
+_UNKNOWN_CAUSES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"macro (?P<name>[\w:-]+) rewrites|Fn::Transform|macro"),
+     "Scan the expanded template, the one CloudFormation shows after the transform "
+     "(`aws cloudformation get-template --template-stage Processed`)."),
+    (re.compile(r"headers from the (?P<event>[\w-]+) (?P<name>CloudFront Function|Lambda@Edge function)"),
+     "Headers set in code by the {event} {name} cannot be read: declare them in a response "
+     "headers policy instead, or check the responses by hand."),
+    (re.compile(r"SAM policy template (?P<name>\w+)"),
+     "Write the statements of SAM policy template {name} as an inline policy, or give the template "
+     "every parameter it needs, so its permissions can be read."),
+    (re.compile(r"SAM connector (?P<name>[\w-]+) \((?P<why>[^)]*)\)"),
+     "Check by hand what SAM connector {name} grants ({why}), or write its permissions as a policy "
+     "of the template."),
+    (re.compile(r"attribute '(?P<name>[^']+)' is not defined in AttributeDefinitions"),
+     "Declare `{name}` in the table's `AttributeDefinitions` (CloudFormation requires it), so its "
+     "type can be checked."),
+    (re.compile(r"Fn::FindInMap (?P<name>[\w-]+), whose entries differ"),
+     "Make the entries of mapping {name} agree, or scan the template for one region with the value "
+     "written out."),
+    (re.compile(r"parameter (?P<name>[\w:-]+) has no default"),
+     "Give parameter {name} a default, or scan a template where its value is written out."),
+    (re.compile(r"Fn::ImportValue '(?P<name>[^']+)'"),
+     "The value is the export {name} of another stack: scan the stacks together, or check it by hand "
+     "once deployed."),
+    (re.compile(r"its condition (?P<name>\w+ [\w:]+) is only known at deploy time"),
+     "The condition {name} depends on the account, region or partition the stack is deployed to: "
+     "check it by hand once deployed."),
+    (re.compile(r"policy (?P<name>[\w+=,.@/-]+) is not in the managed-policy snapshot"),
+     "Check by hand what managed policy {name} grants, or grant the actions in a policy of the "
+     "template."),
+)
+UNKNOWN_FIX = ("Check it by hand once deployed, or make the value visible in the template "
+               "(a parameter default, a resource of this stack).")
+
+
+def unknown_fix(details: Sequence[str]) -> str:
+    """For each cause of an unknown, what would make it checkable (the generic text otherwise)."""
+    remedies = []
+    for detail in details:
+        for pattern, remedy in _UNKNOWN_CAUSES:
+            match = pattern.search(detail)
+            if match:
+                remedies.append(remedy.format(**match.groupdict()))
+                break
+        else:
+            remedies.append(UNKNOWN_FIX)
+    return " ".join(dict.fromkeys(remedies))

@@ -12,7 +12,7 @@ from tapaudit.findings import Severity
 from tapaudit.model.values import shape_of
 from tapaudit.rules.model import Check, Fix, FixVariant, Rule
 from tapaudit.rules.patterns import PatternError, compile_pattern
-from tapaudit.rules.predicates import PREDICATES, REGEX_ARGS
+from tapaudit.rules.predicates import FIX_VALUES, PREDICATES, REGEX_ARGS
 from tapaudit.rules.selectors import SelectorError, compile_selector
 
 _PLACEHOLDER = re.compile(r"^\{(\w+)\}$")
@@ -121,9 +121,12 @@ def _build(data: Any, path: Path, config: Config | None = None) -> Rule:
     if settings is not None and config is not None:
         # Before the placeholders are filled, so every parameter drives the checks and the texts.
         params = _overridden(params, settings, str(data["id"]), config)
+    # A parameter may default to others (`suggested_name: "{partition_key.name}-..."`).
+    params = {name: _Filler(params).text(value) if isinstance(value, str) and "{" in value else value
+              for name, value in params.items()}
     severity = settings.severity if settings and settings.severity else str(data["severity"])
-    fill = _Filler(params)
     fix = data["fix"]
+    fill = _Filler(params, _derived(fix, params))
     examples = data.get("examples") or {}
     return Rule(
         id=str(data["id"]),
@@ -213,11 +216,20 @@ def _fix(data: Any, fill: _Filler) -> Fix:
         raise ValueError("fix subject is `per: check`, or names an `element` list and its `ref`")
     return Fix(summary=" ".join(fill.text(data["summary"]).split()),
                snippet=fill.text(data.get("snippet", "")),
-               cdk_python=str(data.get("cdk_python", "")),
-               cdk_typescript=str(data.get("cdk_typescript", "")),
-               cloudformation=str(data.get("cloudformation", "")),
+               cdk_python=fill.text(data.get("cdk_python", "")),
+               cdk_typescript=fill.text(data.get("cdk_typescript", "")),
+               cloudformation=fill.text(data.get("cloudformation", "")),
                variants=tuple(variants), subject={str(k): str(v) for k, v in subject.items()},
-               tables=tables, parameters=dict(_flat(fill.params)))
+               tables=tables, parameters=dict(_flat(fill.params)),
+               values_from=_provider(data.get("values")), parameter_tables=dict(fill.params))
+
+
+def _provider(name: Any) -> str:
+    if name is None:
+        return ""
+    if str(name) not in FIX_VALUES:
+        raise ValueError(f"unknown fix values {name!r}; known: {', '.join(sorted(FIX_VALUES))}")
+    return str(name)
 
 
 def _checks(data: Any, fill: _Filler) -> Check | tuple[Check, ...]:
@@ -264,11 +276,43 @@ def _flat(params: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]
             yield f"{prefix}{key}", str(value)
 
 
-class _Filler:
-    """Puts parameter values into `{name}` placeholders: whole values keep their type."""
+def _derived(fix: Any, params: dict[str, Any]) -> dict[str, str]:
+    """Values the fix's `tables` give for a parameter (`pk_type: {of: partition_key.type, ...}`):
+    placeholders of every text of the rule, so code examples follow the configuration too."""
+    flat = dict(_flat(params))
+    tables = fix.get("tables") if isinstance(fix, dict) else None
+    derived = {}
+    for name, table in (tables or {}).items() if isinstance(tables, dict) else ():
+        if isinstance(table, dict) and isinstance(table.get("values"), dict):
+            value = flat.get(str(table.get("of", "")))
+            if value is not None and value in {str(k) for k in table["values"]}:
+                derived[str(name)] = str({str(k): v for k, v in table["values"].items()}[value])
+    return derived
 
-    def __init__(self, params: dict[str, Any]) -> None:
+
+_FILTERED = re.compile(r"\{([\w.]+)\|(\w+)\}")
+
+
+def _bytes(value: str) -> str:
+    """1073741824 -> 1 GiB: a size as people say it (exact, or in bytes)."""
+    number = int(value)
+    for unit, size in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if number >= size and number % size == 0:
+            return f"{number // size} {unit}"
+    return f"{number:,} bytes"
+
+
+# `{name|filter}`: a parameter as a text says it.
+_FILTERS = {"bytes": _bytes}
+
+
+class _Filler:
+    """Puts parameter values into `{name}` placeholders: whole values keep their type. `extra`:
+    placeholders derived from parameters (see `_derived`); `{name|bytes}` formats a size."""
+
+    def __init__(self, params: dict[str, Any], extra: dict[str, str] | None = None) -> None:
         self.params = params
+        self.extra = extra or {}
 
     def value(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -290,4 +334,17 @@ class _Filler:
         if "." in text:  # `{partition_key.name}`: a field of a table parameter
             for key, shown in _flat(self.params):
                 text = text.replace("{" + key + "}", shown)
-        return text
+        for key, shown in self.extra.items():
+            text = text.replace("{" + key + "}", shown)
+        return _FILTERED.sub(self._filtered, text)
+
+    def _filtered(self, match: re.Match[str]) -> str:
+        value = dict(_flat(self.params)).get(match.group(1))
+        apply = _FILTERS.get(match.group(2))
+        if value is None or apply is None:
+            raise ValueError(f"cannot fill {match.group(0)}: unknown parameter or filter "
+                             f"(filters: {', '.join(_FILTERS)})")
+        try:
+            return apply(value)
+        except ValueError:
+            raise ValueError(f"cannot fill {match.group(0)}: {value!r} is not a size") from None

@@ -46,6 +46,10 @@ class Fix:
     # The rule's (configured) parameters as dotted names, `partition_key.name` -> "status": facts
     # for `tables` and values for placeholders, so a fix follows the project's configuration.
     parameters: dict[str, str] = field(default_factory=dict)
+    # A `fix_values` provider of the rule's predicate module: what the resource already has.
+    values_from: str = ""
+    # The rule's parameters as loaded (tables included), for the provider.
+    parameter_tables: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

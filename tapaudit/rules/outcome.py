@@ -26,6 +26,9 @@ class Outcome:
     # Kept apart so a message can say an aside shared by all its details once, at the end.
     notes: tuple[str, ...] = ()
     shape: Malformed | None = None  # set on INVALID: what was expected where, what was found
+    # The kind of failure (e.g. `not-arn`), a fact the rule's fix variants test as `problem`, so
+    # each failing check carries its own fix.
+    problem: str = ""
 
     @classmethod
     def ok(cls, branch: Branch | None = None, because: str = "") -> Outcome:
@@ -59,6 +62,10 @@ class Outcome:
         """The same outcome, holding only under more Fn::If conditions."""
         merged = self.conditions + tuple(c for c in conditions if c not in self.conditions)
         return replace(self, conditions=merged)
+
+    def because(self, problem: str) -> Outcome:
+        """The same outcome, with the kind of failure its fix depends on."""
+        return replace(self, problem=problem)
 
     def noted(self, note: str) -> Outcome:
         """The same outcome with one more aside after its detail."""

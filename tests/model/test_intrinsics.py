@@ -266,7 +266,11 @@ def test_invalid_values_show_deploy_time_parts_symbolically(rules_by_id):
 
     document = parse_document(json.dumps({"Resources": {"D": {
         "Type": "AWS::CloudFront::Distribution",
-        "Properties": {"DistributionConfig": {"HttpVersion": {"Fn::Sub": "http-${AWS::Region}"}}}}}}))
+        # A behavior that passes: the message (at most 200 characters) has room for the HttpVersion.
+        "Properties": {"DistributionConfig": {
+            "HttpVersion": {"Fn::Sub": "http-${AWS::Region}"},
+            "DefaultCacheBehavior": {"ViewerProtocolPolicy": "redirect-to-https",
+                                     "ResponseHeadersPolicyId": "67f7725c-6f97-4210-82d7-5512b31e9d03"}}}}}}))
     template = Template(document.data)
     [result] = evaluate_rule(rules_by_id["TAP005"], template)
     finding = to_finding(result, template, "t.json", document.source_map)

@@ -99,13 +99,14 @@ def test_hand_written_templates_get_cloudformation_properties(path):
         assert not CDK_WORDS.search(finding.fix), finding.fix
         # A CloudFormation property or resource type.
         assert re.search(r"`[A-Z][A-Za-z]+[.:` ]|AWS::\w+::\w+", finding.fix), finding.fix
-        assert finding.resource in finding.fix or "Target '" in finding.fix
+        assert finding.resource in finding.fix or "Target" in finding.fix  # a target: by Id or position
 
 
 def test_tap004_fix_follows_what_is_wrong_with_each_target():
     fix = _fixes(FIXTURES / "TAP004" / "yaml-fail-queue-without-policy.yaml")["Rule"]
     processor, audit = fix.split("Target 'Audit'")
-    assert "Target 'Processor': its dead-letter queue needs an AWS::SQS::QueuePolicy" in processor
+    assert "Target 'Processor': let `events.amazonaws.com` `sqs:SendMessage` to its dead-letter queue, in " \
+           "the queue's AWS::SQS::QueuePolicy" in processor
     assert "(a Lambda function): set `DeadLetterConfig" in audit
 
 
@@ -120,12 +121,24 @@ def test_sam_templates_get_sam_advice():
     assert "AWS::Serverless::SimpleTable cannot declare indexes" in fixes["Ledger"]
 
 
-def test_unknowns_say_how_to_check_by_hand():
+def test_unknowns_say_what_would_make_them_checkable():
     result = pipeline.run([str(FIXTURES / "TAP002" / "yaml-unknown-external-role.yaml")], Config(),
                           jobs=1).result
     (unknown,) = result.unknown
     assert unknown.message.startswith(f"{unknown.resource} could not be verified: ")
-    assert unknown.fix.startswith("check it by hand")
+    assert "export shared-monitor-role-arn of another stack" in unknown.fix
+
+
+@pytest.mark.parametrize(("fixture", "says"), [
+    ("TAP002/yaml-unknown-policies-from-macro.yaml", "Scan the expanded template"),
+    ("TAP005/yaml-unknown-viewer-response-function.yaml", "Headers set in code by the viewer-response"),
+    ("TAP002/yaml-unknown-sam-policy-template-without-parameters.yaml",
+     "SAM policy template DynamoDBReadPolicy"),
+    ("TAP003/yaml-unknown-type-from-parameter.yaml", "Give parameter StatusType a default"),
+])
+def test_each_cause_of_an_unknown_gets_its_own_remedy(fixture, says):
+    result = pipeline.run([str(FIXTURES / fixture)], Config(), jobs=1).result
+    assert any(says in unknown.fix for unknown in result.unknown), [u.fix for u in result.unknown]
 
 
 def test_rule_files_with_the_simple_fix_shape_still_work(tmp_path):
@@ -173,7 +186,7 @@ def test_cdk_dead_letter_queue_without_policy_gets_a_policy_fix():
     assert "new sqs.QueuePolicy(this, 'DlqPolicy', { queues: [dlq] })" in finding["fix"]
 
 
-def test_a_message_names_three_problems_and_the_fix_covers_all():
+def test_a_message_names_the_problems_that_fit_and_the_fix_covers_all():
     targets = [{"Id": f"Job{i}", "Arn": f"arn:aws:lambda:us-east-1:111111111111:function:job{i}"}
                for i in range(1, 6)]
     template = {"Resources": {"Cron": {"Type": "AWS::Events::Rule", "Properties": {
@@ -182,7 +195,7 @@ def test_a_message_names_three_problems_and_the_fix_covers_all():
     (finding,) = json.loads(proc.stdout)["findings"]
     assert finding["message"] == ("Cron: target 'Job1' has no dead-letter queue; target 'Job2' has "
                                   "no dead-letter queue; target 'Job3' has no dead-letter queue; "
-                                  "and 2 more problems.")
+                                  "target 'Job4' has no dead-letter queue; and 1 more problem.")
     assert all(f"Target 'Job{i}' (a Lambda function)" in finding["fix"] for i in range(1, 6))
 
 

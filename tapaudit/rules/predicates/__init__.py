@@ -15,14 +15,17 @@ from tapaudit.rules.predicates import (
     values,
 )
 from tapaudit.rules.predicates.registry import (
+    FIX_VALUES,
     PREDICATES,
     REGEX_ARGS,
     SUBJECT_KINDS,
     Context,
+    fix_values,
     predicate,
     run,
     subject_kind,
 )
 
-__all__ = ["PREDICATES", "REGEX_ARGS", "SUBJECT_KINDS", "Context", "cloudfront", "dynamodb", "events",
-           "lambda_functions", "predicate", "run", "s3", "scheduler", "subject_kind", "values"]
+__all__ = ["FIX_VALUES", "PREDICATES", "REGEX_ARGS", "SUBJECT_KINDS", "Context", "cloudfront", "dynamodb",
+           "events", "fix_values", "lambda_functions", "predicate", "run", "s3", "scheduler",
+           "subject_kind", "values"]

@@ -29,9 +29,17 @@ def header_code(template: Template, behavior: Branch) -> str | None:
     for key, arn_key, events, label in _HEADER_HOOKS:
         for association in as_list(value.get(key)):
             if isinstance(association, dict) and association.get("EventType") in events:
-                return (f"{label} {shown(template, association.get(arn_key))} on "
-                        f"{association['EventType']}")
+                function = _short(shown(template, association.get(arn_key)))
+                return f"{association['EventType']} {label} {function}"
     return None
+
+
+def _short(arn: str) -> str:
+    """A function named by its name, not its whole ARN (the ARN is in the template)."""
+    for marker in (":function/", ":function:"):
+        if marker in arn:
+            return arn.split(marker, 1)[1]
+    return arn
 
 
 @predicate("security_headers_policy")
@@ -47,7 +55,7 @@ def security_headers_policy(ctx: Context, branch: Branch, managed_ids: list[str]
     outcome = _headers_policy(ctx, branch, managed_ids, known_without_headers, required)
     code = header_code(ctx.template, branch) if outcome.status is Status.FAIL else None
     if code:
-        return Outcome.unknown(f"{outcome.detail}, but the {code} may set the headers in code", branch)
+        return Outcome.unknown(f"{behavior_name(branch)} may get its headers from the {code}", branch)
     return outcome
 
 
@@ -110,8 +118,8 @@ def viewer_certificate(ctx: Context, branch: Branch, minimum: str, order: list[s
         if isinstance(value, Unknown):
             return Outcome.unknown(f"MinimumProtocolVersion: {value.reason}", version)
         if value not in order:
-            return Outcome.fail(f"has MinimumProtocolVersion {value!r}, which is invalid (valid: "
-                                f"{', '.join(order)}): CloudFormation rejects it", version)
+            return Outcome.fail(f"has MinimumProtocolVersion '{value}', which CloudFormation rejects "
+                                f"(valid: {order[0]} to {order[-1]})", version)
         if order.index(value) < order.index(minimum):
             return Outcome.fail(f"allows viewers {value}, older than {minimum}", version)
     return Outcome.ok(branch)

@@ -9,7 +9,7 @@ from tapaudit.model.intrinsics import resolve
 from tapaudit.model.template import Template
 from tapaudit.model.values import Branch, Unknown, as_list, child, items
 from tapaudit.rules.outcome import Outcome, Status
-from tapaudit.rules.predicates.registry import Context, predicate
+from tapaudit.rules.predicates.registry import Context, fix_values, predicate
 
 ATTRIBUTE_TYPES = ("S", "N", "B")
 # A table SAM makes from a SimpleTable fails in a way its author can only fix by changing the type.
@@ -115,3 +115,22 @@ def _index_problem(template: Template, index: Any, types: dict, pk: dict, sk: di
     if kind != projection:
         return f"index '{name}' projects {kind}, not {projection}"
     return None
+
+
+@fix_values("dynamodb_table")
+def table_fix_values(template: Template, logical_id: str,
+                     params: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """An index name the table does not use yet, and the key attributes it does not declare."""
+    properties = template.properties(logical_id)
+    indexes = properties.get("GlobalSecondaryIndexes")
+    taken = {index.get("IndexName") for index in as_list(indexes)
+             if isinstance(index, dict) and isinstance(index.get("IndexName"), str)}
+    suggested = str(params.get("suggested_name") or "index")
+    name = next(n for n in (suggested, *(f"{suggested}-{i}" for i in range(2, 100))) if n not in taken)
+    declared = {d.get("AttributeName") for d in as_list(properties.get("AttributeDefinitions"))
+                if isinstance(d, dict) and isinstance(d.get("AttributeName"), str)}
+    keys = [params.get("partition_key") or {}, params.get("sort_key") or {}]
+    undeclared = [f"`{key.get('name')}` ({key.get('type')})" for key in keys
+                  if isinstance(key, dict) and key.get("name") not in declared]
+    facts = {"attributes": "undeclared" if undeclared else "declared"}
+    return facts, {"index_name": name, "undeclared_attributes": " and ".join(undeclared)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tapaudit.model.arns import arn_of, render, shown
+from tapaudit.model.arns import arn_of, render
 from tapaudit.model.graph import ReferenceGraph
 from tapaudit.model.iam import Access, RolePolicies, evaluate, service_context, statements_of
 from tapaudit.model.lookup import denoted, naming_index
@@ -51,8 +51,7 @@ def target_name(template: Template, branch: Branch) -> str:
     target = branch.value if isinstance(branch.value, dict) else {}
     if isinstance(target.get("Id"), str):
         return f"target '{target['Id']}'"
-    arn = shown(template, target.get("Arn")) if "Arn" in target else "no Arn"
-    return f"the target at Targets[{branch.path[-1]}] ({arn})"
+    return f"Targets[{branch.path[-1]}]"  # as the fix names it
 
 
 @predicate("event_target_dlq")
@@ -87,8 +86,8 @@ def _judge_dlq(ctx: Context, name: str, arn: Branch, principal: str) -> list[Out
     if not found:
         rendered = render(template, arn.value)
         if isinstance(rendered, str) and not template.symbols.concrete(rendered).startswith("arn:"):
-            return [Outcome.fail(f"{name} gives DeadLetterConfig.Arn {template.display(rendered)!r}, "
-                                 "which is not an ARN: EventBridge cannot use it", arn)]
+            return [Outcome.fail(f"{name} gives DeadLetterConfig.Arn '{template.display(rendered)}', "
+                                 "which is not an ARN: EventBridge cannot use it", arn).because("not-arn")]
         return [Outcome.ok(arn)]  # a queue outside the template, by literal ARN
     outcomes = []
     for denotation in found:
@@ -96,13 +95,13 @@ def _judge_dlq(ctx: Context, name: str, arn: Branch, principal: str) -> list[Out
         kind = template.type_of(queue)
         if kind != "AWS::SQS::Queue":
             outcome = Outcome.fail(f"{name} sends failures to {queue}, which is a {kind}, not an SQS "
-                                   "queue", arn)
+                                   "queue", arn).because("not-a-queue")
         elif denotation.form != "Arn":
             what = {"Ref": "URL (Ref of an SQS queue returns its URL)", "QueueUrl": "URL",
                     "QueueName": "name"}.get(denotation.form, denotation.form)
             outcome = Outcome.fail(f"{name} gives queue {queue}'s {what} as DeadLetterConfig.Arn, "
                                    f"not its ARN: EventBridge cannot use it (use Fn::GetAtt "
-                                   f"{queue}.Arn)", arn)
+                                   f"{queue}.Arn)", arn).because("not-arn")
         else:
             outcomes.extend(o.within(denotation.conditions)
                             for o in _queue_receives(ctx, queue, name, arn, principal))
@@ -115,11 +114,10 @@ def queue_policies(template: Template, queue: str) -> RolePolicies:
     """Statements of the QueuePolicy and QueueInlinePolicy resources that cover `queue`."""
     statements = []
     for policy in sorted(_policies_by_queue(template).get(queue, ())):
-        kind = template.type_of(policy)
         path = ("Resources", policy, "Properties", "PolicyDocument")
         document = template.properties(policy).get("PolicyDocument", MISSING)
         for doc in branches(document, path):
-            statements.extend(statements_of(template, doc, f"{kind} {policy}"))
+            statements.extend(statements_of(template, doc, f"queue policy {policy}"))
     return RolePolicies(statements, [])
 
 
@@ -147,12 +145,11 @@ def _queue_receives(ctx: Context, queue: str, name: str, where: Branch,
         elif decision.access is Access.UNKNOWN:
             outcome = Outcome.unknown(f"{name}: {decision.detail}", where)
         elif decision.access is Access.DENIED:
-            outcome = Outcome.fail(f"{name}: {decision.detail}", where)
+            outcome = Outcome.fail(f"{name}: {decision.detail}", where).because("denied")
         else:
-            outcome = Outcome.fail(
-                f"{name} has dead-letter queue {queue}, but no queue policy lets {principal} "
-                f"sqs:SendMessage to it on behalf of rule {rule}, so EventBridge cannot deliver "
-                "failed events there", where)
+            outcome = Outcome.fail(f"{name}: no queue policy lets {principal} send this rule's "
+                                   f"failed events to dead-letter queue {queue}",
+                                   where).because("no-queue-policy")
         outcomes.append(outcome.within(decision.conditions))
     return outcomes
 

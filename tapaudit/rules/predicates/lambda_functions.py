@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import Any
 
 from tapaudit.model.arns import arn_of
 from tapaudit.model.iam import Access, evaluate, execution_role, role_policies
@@ -11,7 +13,7 @@ from tapaudit.model.template import Template
 from tapaudit.model.values import Branch, Unknown
 from tapaudit.rules.outcome import Outcome
 from tapaudit.rules.patterns import search
-from tapaudit.rules.predicates.registry import Context, predicate
+from tapaudit.rules.predicates.registry import Context, fix_values, predicate
 
 _INDEX_ARN = re.compile(r"^arn:[^:]+:dynamodb:[^:]*:[^:]*:table/[^/]+/index/.+$")
 _PROBE_TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/probe-table"  # never shown
@@ -73,7 +75,7 @@ def role_allows(ctx: Context, branch: Branch, action: str, scope: str, what: str
     template = ctx.template
     role = execution_role(template, ctx.logical_id)
     if isinstance(role, Unknown):
-        return [Outcome.unknown(f"cannot verify {action}: {role.reason}", branch)]
+        return [Outcome.unknown(role.reason, branch)]  # the same for every action: said once
     requests: tuple[str, ...] = ()
     if scope == "all_resources":
         def covers(pattern: str) -> bool | None:
@@ -93,12 +95,74 @@ def role_allows(ctx: Context, branch: Branch, action: str, scope: str, what: str
     outcomes = []
     for decision in decisions:
         if decision.access is Access.UNKNOWN:
-            outcome = Outcome.unknown(f"role {role}: {decision.detail}", role_branch)
+            outcome = Outcome.unknown(_unreadable(role, decision.detail), role_branch)
         elif decision.access is Access.ALLOWED:
             outcome = Outcome.ok(branch)
         else:
             detail = message if decision.access is Access.NOT_ALLOWED else decision.detail
             snapshot = f", {decision.note}" if decision.note else ""
             outcome = Outcome.fail(detail, branch).noted(f"role {role}{snapshot}")
+            if decision.access is Access.DENIED:
+                outcome = outcome.because("denied")
         outcomes.append(outcome.within(decision.conditions))
     return outcomes
+
+
+_UNREADABLE = " may come from a policy whose content is not known: "
+
+
+def _unreadable(role: str, detail: str) -> str:
+    """An unknown decision as a message says it: a policy that cannot be read is named once for
+    the role, whichever action was asked for."""
+    if _UNREADABLE in detail:
+        return f"role {role}'s permissions are not all known: {detail.split(_UNREADABLE, 1)[1]}"
+    return f"role {role}: {detail}"
+
+
+_TABLES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
+_SUB_NAME = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z]+)?\}")
+
+
+@fix_values("health_check")
+def health_check_fix_values(template: Template, logical_id: str,
+                            params: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """The table the function works with, when the template says which: the only DynamoDB table
+    its properties (e.g. its environment) or its role's policies refer to."""
+    role = execution_role(template, logical_id)
+    sources = [template.properties(logical_id)]
+    if isinstance(role, str):
+        sources.append(template.properties(role))
+        sources += [template.properties(policy) for policy in _policies_of(template, role)]
+    tables = {name for source in sources for name in _referenced(source)
+              if template.type_of(name) in _TABLES}
+    if len(tables) != 1:
+        return {"table": "unknown"}, {}
+    return {"table": "known"}, {"table_resource": tables.pop()}
+
+
+def _policies_of(template: Template, role: str) -> Iterator[str]:
+    for name in template.resources:
+        if template.type_of(name) in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            roles = template.properties(name).get("Roles")
+            if isinstance(roles, list) and {"Ref": role} in roles:
+                yield name
+
+
+def _referenced(value: Any) -> Iterator[str]:
+    """Logical ids a value refers to (Ref, Fn::GetAtt, Fn::Sub's ${Name})."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str):
+                yield inner
+            elif key == "Fn::GetAtt" and isinstance(inner, list) and inner and isinstance(inner[0], str):
+                yield inner[0]
+            elif key == "Fn::GetAtt" and isinstance(inner, str):
+                yield inner.split(".", 1)[0]
+            elif key == "Fn::Sub":
+                text = inner[0] if isinstance(inner, list) and inner else inner
+                if isinstance(text, str):
+                    yield from _SUB_NAME.findall(text)
+            yield from _referenced(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _referenced(inner)

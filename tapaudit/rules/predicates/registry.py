@@ -26,6 +26,12 @@ SubjectKind = Callable[[Template, Any], "tuple[str | None, str | None]"]
 SUBJECT_KINDS: dict[str, SubjectKind] = {}
 
 
+# Facts and values a rule's fix needs from the resource (`fix.values` names one), so a fix never
+# proposes what the resource already has: (template, logical id, parameters) -> (facts, values).
+FixValues = Callable[[Template, str, dict[str, Any]], "tuple[dict[str, str], dict[str, str]]"]
+FIX_VALUES: dict[str, FixValues] = {}
+
+
 @dataclass(frozen=True)
 class Context:
     template: Template
@@ -52,3 +58,11 @@ def subject_kind(name: str) -> Callable[[SubjectKind], SubjectKind]:
 def run(name: str, ctx: Context, branch: Branch, args: dict[str, Any]) -> list[Outcome]:
     result = PREDICATES[name](ctx, branch, **args)
     return result if isinstance(result, list) else [result]
+
+
+def fix_values(name: str) -> Callable[[FixValues], FixValues]:
+    def register(fn: FixValues) -> FixValues:
+        FIX_VALUES[name] = fn
+        return fn
+
+    return register

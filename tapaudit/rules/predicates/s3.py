@@ -24,7 +24,9 @@ STATUSES = ("Enabled", "Disabled")
 
 
 @predicate("s3_replication_tag_gate")
-def replication_tag_gate(ctx: Context, branch: Branch, tag_key: str, tag_value: str) -> list[Outcome]:
+def replication_tag_gate(ctx: Context, branch: Branch, tag_key: str, tag_value: str,
+                         size_limit: str) -> list[Outcome]:
+    """`size_limit`: the configured size bound as a message says it (1 GiB)."""
     template = ctx.template
     outcomes: list[Outcome] = []
     gated: list[tuple[Branch, str]] = []  # tag-gated rules and their key prefixes
@@ -35,7 +37,7 @@ def replication_tag_gate(ctx: Context, branch: Branch, tag_key: str, tag_value: 
                 if problem:
                     outcomes.append(problem)
                     continue
-                outcomes.extend(_judge_rule(template, rule, tag_key, tag_value, gated))
+                outcomes.extend(_judge_rule(template, rule, tag_key, tag_value, gated, size_limit))
     if gated:
         outcomes.append(_judge_classifier(ctx, gated, tag_key, tag_value))
     return outcomes or [Outcome.ok(branch)]
@@ -47,7 +49,7 @@ def _rule_name(rule: Branch) -> str:
 
 
 def _judge_rule(template: Template, rule: Branch, key: str, value: str,
-                gated: list[tuple[Branch, str]]) -> Iterator[Outcome]:
+                gated: list[tuple[Branch, str]], size_limit: str) -> Iterator[Outcome]:
     if not isinstance(rule.value, dict):
         yield Outcome.wrong_shape(rule, "a mapping")
         return
@@ -74,7 +76,7 @@ def _judge_rule(template: Template, rule: Branch, key: str, value: str,
             if problem:
                 yield problem
                 continue
-            yield from _judge_filter(template, rule, flt, name, key, value, gated)
+            yield from _judge_filter(template, rule, flt, name, key, value, gated, size_limit)
 
 
 def _same_template_destination(template: Template, rule: Branch) -> str | None:
@@ -88,19 +90,19 @@ def _same_template_destination(template: Template, rule: Branch) -> str | None:
 
 
 def _judge_filter(template: Template, rule: Branch, flt: Branch, name: str, key: str, value: str,
-                  gated: list[tuple[Branch, str]]) -> Iterator[Outcome]:
+                  gated: list[tuple[Branch, str]], size_limit: str) -> Iterator[Outcome]:
     if flt.value is MISSING:
         legacy = rule.value.get("Prefix")
         what = f"only on prefix '{legacy}'" if isinstance(legacy, str) and legacy else "on nothing"
         yield Outcome.fail(f"replication rule {name} filters {what}, so objects of every size "
-                           "replicate", rule)
+                           "replicate", rule).because("no-tag-gate")
         return
     size_keys = sorted(k for k in _filter_keys(flt) if k.startswith("ObjectSize"))
     if size_keys:
         yield Outcome.fail(
-            f"replication rule {name} filters on {', '.join(size_keys)}, which only lifecycle "
-            "rules accept: CloudFormation rejects it (cfn-lint E3002), the template will not deploy",
-            flt)
+            f"replication rule {name} filters on {', '.join(size_keys)}, which CloudFormation "
+            "rejects in a replication rule (cfn-lint E3002)",
+            flt).because("size-filter")
         return
     tags = list(_tag_filters(flt))
     if any(resolve(template, t.get("Key")) == key and _tag_text(resolve(template, t.get("Value")))
@@ -116,8 +118,8 @@ def _judge_filter(template: Template, rule: Branch, flt: Branch, name: str, key:
         what = f"only on prefix '{prefix}'"
     else:
         what = "on nothing"
-    yield Outcome.fail(f"replication rule {name} filters {what}, so objects of 1 GiB and more "
-                       "replicate", flt)
+    yield Outcome.fail(f"replication rule {name} filters {what}, so objects of {size_limit} and "
+                       "more replicate", flt).because("no-tag-gate")
 
 
 def _tag_text(value: Any) -> Any:
@@ -159,7 +161,8 @@ def _judge_classifier(ctx: Context, gated: list[tuple[Branch, str]], key: str,
     if not classifiers:
         return Outcome.fail(
             f"no function receives this bucket's object-created events to set the '{key}={value}' "
-            "tag, so no object is ever tagged and the tag-gated rules replicate nothing", where)
+            "tag, so no object is ever tagged and the tag-gated rules replicate nothing",
+            where).because("no-classifier")
     targets = [f"{arn_of(template, bucket)}/{prefix}probe-object" for _, prefix in gated]
 
     def covers(pattern: str) -> bool | None:
@@ -185,9 +188,8 @@ def _judge_classifier(ctx: Context, gated: list[tuple[Branch, str]], key: str,
     if unknown:
         return Outcome.unknown(f"cannot verify that the classifier can tag objects: {unknown}", where)
     names = ", ".join(sorted(classifiers))
-    return Outcome.fail(f"classifier {names} receives the object-created events but its role does "
-                        f"not allow s3:PutObjectTagging on the bucket's objects, so it cannot set "
-                        f"the '{key}={value}' tag", where)
+    return Outcome.fail(f"classifier {names} cannot set the '{key}={value}' tag: its role does not "
+                        "allow s3:PutObjectTagging on the bucket's objects", where).because("cannot-tag")
 
 
 _FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Lambda::Alias", "AWS::Lambda::Version")
