@@ -72,10 +72,12 @@ class _Converter:
     def convert(self, node: yaml.Node, depth: int = 0) -> Any:
         if depth > MAX_NESTING:
             raise InputError(f"nesting deeper than {MAX_NESTING} levels")
+        tag = node.tag
+        if tag == _STR and node.__class__ is yaml.ScalarNode:  # most nodes: a plain string
+            return node.value
         memo = self.memo
         if memo is not None and id(node) in memo:
             return memo[id(node)]
-        tag = node.tag
         name = short_form_name(tag)
         if name is not None:
             if name not in KNOWN_FUNCTIONS:  # `F: !Foo {...}` would leave a resource without a Type
@@ -132,7 +134,8 @@ class _Converter:
     def _key(self, key_node: yaml.Node, depth: int) -> Any:
         """A scalar key is the text the user wrote: CloudFormation's logical ids and property
         names are strings, so `1:` is "1" and `true:` is "true" (and the two never collide)."""
-        if isinstance(key_node, yaml.ScalarNode) and short_form_name(key_node.tag) is None:
+        tag = key_node.tag
+        if isinstance(key_node, yaml.ScalarNode) and (tag == _STR or short_form_name(tag) is None):
             return key_node.value
         return self.convert(key_node, depth + 1)
 
@@ -167,7 +170,7 @@ def parse_yaml(text: str) -> tuple[Any, YamlSourceMap]:
     loader = CfnLoader(text)
     try:
         root = loader.get_single_node()
-        has_anchors = bool(_ANCHOR.search(text))
+        has_anchors = "&" in text and bool(_ANCHOR.search(text))  # the `in` test runs at C speed
         if root is not None and has_anchors:
             _guard_aliases(root)
         with _recursion_room(4 * MAX_NESTING):
@@ -204,7 +207,7 @@ def _yaml_message(prefix: str, exc: yaml.YAMLError) -> str:
 def _guard_nesting(text: str) -> None:
     """Refuse, before libyaml's recursive composer sees it, text nested deep enough to crash it."""
     # Cheap upper bound first: each flow level needs a bracket, each block level a column.
-    longest_line = max((len(line) for line in text.splitlines()), default=0)
+    longest_line = max(map(len, text.splitlines()), default=0)
     if text.count("[") + text.count("{") + longest_line < COMPOSER_SAFE_DEPTH:
         return
     depth = 0  # the exact depth, from the event stream (no recursion)

@@ -9,11 +9,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from tapaudit.findings import ScanResult
 from tapaudit.reporting.escape import printable
-from tapaudit.rules.model import Rule
+
+if TYPE_CHECKING:  # annotations only: `--version` and `--help` need FORMATS, not the rules
+    from tapaudit.findings import ScanResult
+    from tapaudit.rules.model import Rule
 
 FORMATS: dict[str, str] = {
     "console": "tapaudit.reporting.console",
@@ -102,7 +104,7 @@ class ReportContext:
         return decide(result, self.fail_on, self.strict_suppressions, self.allow_no_templates)
 
 
-Writer = Callable[[ScanResult, ReportContext, TextIO], None]
+Writer = Callable[["ScanResult", ReportContext, TextIO], None]
 
 
 def writer(name: str) -> Writer:
