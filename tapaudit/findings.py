@@ -181,6 +181,8 @@ class Finding:
     fix: str = ""
     # What could not be verified on this resource besides what failed (issue: unknowns never hidden).
     unverified: tuple[str, ...] = ()
+    # The problems a message counts ("and 2 more problems") but has no room to name, in full.
+    more: tuple[str, ...] = ()
     # Set on findings a suppression or a baseline took out of the gate.
     suppression: Suppression | None = None
 
@@ -214,6 +216,7 @@ class Finding:
             "why": self.why,
             "fix": self.fix,
             "unverified": list(self.unverified),
+            "more": list(self.more),
             **({"suppression": self.suppression.to_dict()} if self.suppression else {}),
         }
 

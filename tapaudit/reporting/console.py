@@ -83,6 +83,8 @@ def _finding(out: _Out, finding: Finding, why: dict[str, str] | None = None) -> 
     if finding.cdk_path:
         out.line(f"construct: {finding.cdk_path}", "dim", _BODY)
     out.line(finding.message, indent=_BODY)
+    for item in finding.more:
+        out.line(f"and: {item}", indent=_BODY)
     for item in finding.unverified:
         out.line(f"also could not verify {item}", "dim", _BODY)
     if finding.fix:

@@ -230,15 +230,16 @@ def _join(details: list[Described]) -> str:
     return _said("; ".join(_said(text, notes) for text, notes in details), shared)
 
 
-def _sentence(opening: str, details: list[Described]) -> str:
-    """`opening` and as many details as fit in MAX_MESSAGE characters, counting the rest."""
+def _sentence(opening: str, details: list[Described]) -> tuple[str, tuple[str, ...]]:
+    """`opening` and as many details as fit in MAX_MESSAGE characters, counting the rest; and the
+    rest, each as a sentence of its own (the finding's `more`)."""
     for said in range(len(details), 0, -1):
         rest = len(details) - said
         more = f"; and {rest} more problem{'s' if rest != 1 else ''}" if rest else ""
         message = f"{opening}{_join(details[:said])}{more}."
         if len(message) <= MAX_MESSAGE or said == 1:
-            return message
-    return f"{opening}."
+            return message, tuple(f"{_said(text, notes)}." for text, notes in details[said:])
+    return f"{opening}.", ()
 
 
 def to_finding(result: ResourceResult, template: Template, file: str,
@@ -255,10 +256,10 @@ def to_finding(result: ResourceResult, template: Template, file: str,
         for check, outcome in result.unknowns))
     # One sentence on this resource; the rule's impact and the fix are fields of their own.
     if unknown:
-        message = _sentence(f"{result.logical_id} could not be verified: ", details)
+        message, more = _sentence(f"{result.logical_id} could not be verified: ", details)
         fix = unknown_fix([text for text, _ in details])
     else:
-        message = _sentence(f"{result.logical_id}: ", details)
+        message, more = _sentence(f"{result.logical_id}: ", details)
         fix = select_fix(rule.fix, template, result.logical_id, cdk_language,
                          [(check, outcome.path, outcome.problem) for check, outcome in entries])
     path = entries[0][1].path or ("Resources", result.logical_id)
@@ -268,7 +269,7 @@ def to_finding(result: ResourceResult, template: Template, file: str,
         line=line, column=column, resource=result.logical_id, resource_type=result.resource_type,
         cdk_path=template.cdk_path(result.logical_id), path=tuple(path),
         checks=tuple(_unique(check for check, _ in entries)), unknown=unknown,
-        why=rule.why, fix=fix, unverified=unverified)
+        why=rule.why, fix=fix, unverified=unverified, more=more)
 
 
 def to_invalid(template: Template, logical_id: str, file: str, source_map: SourceMap) -> Invalid:
