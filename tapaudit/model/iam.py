@@ -144,7 +144,7 @@ def _managed(template: Template, arn: Branch, policies: RolePolicies) -> None:
             origin = f"AWS managed policy {name} (as of {managed_policies.snapshot_date()})"
             policies.statements.extend(
                 statements_of(template, Branch(document, (), conditions), origin))
-        elif rendered.startswith("permissions of SAM connector"):  # the SAM transform's note
+        elif rendered.startswith("SAM connector "):  # the SAM transform's note
             policies.unverifiable.append(rendered)
         else:
             policies.unverifiable.append(f"managed policy {template.display(rendered)}, which is "
@@ -162,7 +162,8 @@ def statements_of(template: Template, document: Branch, origin: str,
             if isinstance(entry.value, dict):
                 yield from _expand(template, entry.value, entry.conditions, origin)
             elif isinstance(entry.value, Unknown | Malformed) and unverifiable is not None:
-                unverifiable.append(f"{origin}: {entry.value.reason}")
+                said = entry.value.reason  # a reason that names its place needs no origin
+                unverifiable.append(said if entry.value.placed else f"{origin}: {said}")
 
 
 def _expand(template: Template, value: dict, conditions: Conditions, origin: str) -> Iterator[Statement]:

@@ -237,6 +237,8 @@ def _sentence(opening: str, details: list[Described]) -> tuple[str, tuple[str, .
         rest = len(details) - said
         more = f"; and {rest} more problem{'s' if rest != 1 else ''}" if rest else ""
         message = f"{opening}{_join(details[:said])}{more}."
+        if said == 1 and len(message) > MAX_MESSAGE:  # the rest are still named, in `more`
+            message = f"{opening}{_join(details[:1])}."
         if len(message) <= MAX_MESSAGE or said == 1:
             return message, tuple(f"{_said(text, notes)}." for text, notes in details[said:])
     return f"{opening}.", ()

@@ -39,7 +39,7 @@ def test_embedded_connector_grants_query_on_the_table_indexes(rules):
 def test_a_connector_tapaudit_cannot_evaluate_is_named_as_such():
     report = _scan(FIXTURES / "TAP002" / "sam-unknown-connector-not-evaluated.yaml")
     (unknown,) = report["unknown"]
-    assert "permissions of SAM connector HealthCheckStream are not evaluated" in unknown["message"]
+    assert "SAM connector HealthCheckStream is not evaluated" in unknown["message"]
     assert "outside the template" not in unknown["message"]  # issue 18: it is inline
 
 

@@ -105,7 +105,7 @@ def _grant(ctx: SamContext, policy_id: str, connector_id: str, source: str, role
     # What cannot be evaluated is a statement the IAM evaluator cannot read: the role's answers
     # become unknown, naming the connector.
     statements = found if isinstance(found, list) else [
-        Unknown(f"permissions of SAM connector {connector_id} are not evaluated ({found})")]
+        Unknown(f"SAM connector {connector_id} is not evaluated ({found})", placed=True)]
     ctx.add(policy_id, {"Type": "AWS::IAM::ManagedPolicy", "Properties": {
         "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
         "Roles": [{"Ref": role}]}}, source, path, f"connector {connector_id}")
@@ -136,7 +136,7 @@ def _type_of(ctx: SamContext, logical_id: str) -> Any:
 
 def _statements(ctx: SamContext, destination: Any, permissions: Any) -> list[dict] | str:
     if not isinstance(destination, dict):
-        return "destination is not a mapping"
+        return "its destination is not a mapping"
     target = destination.get("Id")
     if isinstance(target, str):
         kind = ctx.source_types.get(target) or _type_of(ctx, target)
@@ -146,9 +146,10 @@ def _statements(ctx: SamContext, destination: Any, permissions: Any) -> list[dic
     profiles = sam_data("connector_profiles.json")
     categories = profiles["from_function"].get(kind) if isinstance(kind, str) else None
     if categories is None:
-        return f"destination type {kind} is not evaluated"
+        return f"destination type {kind}"
     if not isinstance(permissions, list) or not all(p in categories for p in permissions):
-        return f"permissions {permissions} are not evaluated"
+        listed = permissions if isinstance(permissions, list) else [permissions]
+        return "permissions " + ", ".join(str(p) for p in listed)
     values: dict[str, Any] = {}
     if isinstance(target, str):
         for output, value in profiles["outputs"].get(kind, {}).items():
