@@ -136,23 +136,31 @@ def run(paths: Sequence[str], config: Config | None = None, *, jobs: int = 0, de
         baseline.apply(result, baseline_rows, outcome.origins, baseline_file.parent,
                        [rule.id for rule in rules])
     result.sort()
-    if offer_fixes:
+    if offer_fixes and fix_settings is not None:
         from tapaudit.fixing.batch import fix_offers  # only a run whose reports show fixes pays
 
         result.fix_offers = fix_offers(result, sources, rules, fix_settings, config.partition)
     return outcome
 
 
-def _fix_settings(config: Config, rules: Sequence[Rule]) -> dict[str, dict]:
-    """`[rules.ID.fix]` checked before the scan, as `tapaudit fix` checks it: a wrong value is a
-    configuration error."""
+def _fix_settings(config: Config, rules: Sequence[Rule]) -> dict[str, dict] | None:
+    """`[rules.ID.fix]` checked before the scan, as `tapaudit fix` checks it: a wrong value the
+    configuration wrote is a configuration error. None when only a default is unusable under the
+    rule's parameters (TAP006's reserved_concurrency below a higher `minimum`): `tapaudit fix`
+    would refuse to run, so nothing is fixable, and the scan itself is not failed for it."""
     from tapaudit.fixing.batch import fix_settings
     from tapaudit.fixing.plan import SettingsError
 
+    written = [rule for rule in rules
+               if (table := config.rule_settings.get(rule.id)) is not None and table.fix]
     try:
-        return fix_settings(config, rules)
+        fix_settings(config, written)
     except SettingsError as exc:
         raise UsageError(str(exc)) from None
+    try:
+        return fix_settings(config, rules)
+    except SettingsError:
+        return None
 
 
 def _read_baseline(path: Path) -> list[dict]:

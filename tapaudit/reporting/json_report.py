@@ -23,8 +23,8 @@ def as_dict(result: ScanResult, rules: Sequence[Rule] = ()) -> dict[str, Any]:
         "unknown": [_with_fixable(f, result) for f in result.unknown],
         "errors": [e.to_dict() for e in result.errors],
         "invalid": [i.to_dict() for i in result.invalid],
-        "suppressed": [f.to_dict() for f in result.suppressed],
-        "baselined": [f.to_dict() for f in result.baselined],
+        "suppressed": [_with_fixable(f, result) for f in result.suppressed],
+        "baselined": [_with_fixable(f, result) for f in result.baselined],
         "suppression_problems": [p.to_dict() for p in result.suppression_problems],
         "exempt": [e.to_dict() for e in result.exempt],
         "skipped": [s.to_dict() for s in result.skipped],
@@ -38,7 +38,8 @@ def as_dict(result: ScanResult, rules: Sequence[Rule] = ()) -> dict[str, Any]:
 
 def _with_fixable(finding: Finding, result: ScanResult) -> dict[str, Any]:
     """`fixable`: `tapaudit fix --write` clears the finding (false when the run did not plan fixes,
-    which the CLI does for every JSON report)."""
+    which the CLI does for every JSON report; always false for suppressed and baselined ones,
+    which `fix` leaves)."""
     offer = result.fix_offers.get(finding.fingerprint)
     return {**finding.to_dict(), "fixable": offer is not None and offer.fixable}
 

@@ -133,3 +133,15 @@ def test_wrong_fix_settings_are_a_configuration_error(tmp_path, fmt):
     assert "[rules.TAP006.fix]" in done.stderr and "at least 1, got 0" in done.stderr
     console = run_cli("scan", "t.json", cwd=tmp_path)
     assert console.returncode != 2  # the console report plans no fixes, so it reads no fix settings
+
+
+def test_a_default_the_rule_parameters_rule_out_leaves_the_scan_alone(tmp_path):
+    """TAP006 `minimum = 50` rules out the default reserved_concurrency (10): `tapaudit fix` refuses
+    to run, so nothing is fixable; the scan, which the user did not ask to fix, still reports."""
+    shutil.copyfile(AUTOFIX / "json-minified.json", tmp_path / "t.json")
+    (tmp_path / ".tapaudit.toml").write_text("[rules.TAP006.parameters]\nminimum = 50\n")
+    done = run_cli("scan", "-f", "json", "t.json", cwd=tmp_path)
+    report = json.loads(done.stdout)
+    assert done.returncode in (0, 1) and report["findings"]
+    assert not any(f["fixable"] for f in report["findings"])
+    assert run_cli("fix", "t.json", cwd=tmp_path).returncode == 2
