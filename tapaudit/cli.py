@@ -279,7 +279,8 @@ def scan(
                                allow_no_templates=allow_no_templates,
                                on_error=lambda e: _error(f"{e.file}: {e.message}"),
                                on_skipped=lambda s: _note(f"{s.file}: skipped, {s.reason}"),
-                               start_progress=start_progress)
+                               start_progress=start_progress,
+                               offer_fixes=any(name in ("json", "sarif") for name, _ in targets))
     except pipeline.UsageError as exc:
         _fail(str(exc))
     finally:

@@ -230,6 +230,16 @@ class ScanError:
         return {"file": self.file, "message": self.message}
 
 
+@dataclass(frozen=True)
+class FixOffer:
+    """What `tapaudit fix --write` does for one finding: whether the edit clears it, and that edit
+    as SARIF `fixes` (replacements by region of the file as written; empty when not fixable, or
+    when its edit lies in a hunk an earlier finding of the file owns)."""
+
+    fixable: bool
+    fixes: tuple[dict[str, Any], ...] = ()
+
+
 @dataclass
 class ScanResult:
     templates: list[str] = field(default_factory=list)
@@ -246,6 +256,9 @@ class ScanResult:
     baseline_in_use: bool = False
     checked: list[Checked] = field(default_factory=list)  # every resource judged, per rule
     invalid: list[Invalid] = field(default_factory=list)  # resources CloudFormation rejects
+    # Finding fingerprint -> what `tapaudit fix` does for it; filled only when a report shows it
+    # (pipeline.run(offer_fixes=True)). No entry: not fixable.
+    fix_offers: dict[str, FixOffer] = field(default_factory=dict)
 
     def sort(self) -> None:
         self.templates.sort()

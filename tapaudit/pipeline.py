@@ -88,16 +88,18 @@ def run(paths: Sequence[str], config: Config | None = None, *, jobs: int = 0, de
         on_error: Callable[[ScanError], None] | None = None,
         on_skipped: Callable[[Skipped], None] | None = None,
         start_progress: Callable[[int], Callable[[], None] | None] | None = None,
-        allow_no_templates: bool = False) -> ScanOutcome:
+        allow_no_templates: bool = False, offer_fixes: bool = False) -> ScanOutcome:
     """Scan `paths` under `config`. Inputs that cannot be scanned land in `result.errors` (and are
     passed to `on_error` as they happen); `start_progress(total)` may return a per-input tick.
     `allow_no_templates` (hooks): named files that cannot be parsed and never mention a template
-    section are skipped, not errors."""
+    section are skipped, not errors. `offer_fixes` (JSON and SARIF reports): plan `tapaudit fix`'s
+    edits in memory and put them on `result.fix_offers`."""
     from tapaudit.loading.discovery import discover
     from tapaudit.scan import ScanOptions, SourceReport, scan_sources
     config = config or Config()
     every_rule = load_all_rules(config)
     rules = load_configured_rules(config, every_rule)
+    fix_settings = _fix_settings(config, rules) if offer_fixes else {}
     baseline_file = Path(resolve_path(config, config.baseline, "baseline")) if config.baseline else None
     baseline_rows = _read_baseline(baseline_file) if baseline_file else None
     sources, discovery_errors = discover(paths)
@@ -134,7 +136,31 @@ def run(paths: Sequence[str], config: Config | None = None, *, jobs: int = 0, de
         baseline.apply(result, baseline_rows, outcome.origins, baseline_file.parent,
                        [rule.id for rule in rules])
     result.sort()
+    if offer_fixes and fix_settings is not None:
+        from tapaudit.fixing.batch import fix_offers  # only a run whose reports show fixes pays
+
+        result.fix_offers = fix_offers(result, sources, rules, fix_settings, config.partition)
     return outcome
+
+
+def _fix_settings(config: Config, rules: Sequence[Rule]) -> dict[str, dict] | None:
+    """`[rules.ID.fix]` checked before the scan, as `tapaudit fix` checks it: a wrong value the
+    configuration wrote is a configuration error. None when only a default is unusable under the
+    rule's parameters (TAP006's reserved_concurrency below a higher `minimum`): `tapaudit fix`
+    would refuse to run, so nothing is fixable, and the scan itself is not failed for it."""
+    from tapaudit.fixing.batch import fix_settings
+    from tapaudit.fixing.plan import SettingsError
+
+    written = [rule for rule in rules
+               if (table := config.rule_settings.get(rule.id)) is not None and table.fix]
+    try:
+        fix_settings(config, written)
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        return fix_settings(config, rules)
+    except SettingsError:
+        return None
 
 
 def _read_baseline(path: Path) -> list[dict]:

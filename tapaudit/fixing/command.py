@@ -13,23 +13,17 @@ from __future__ import annotations
 import difflib
 import os
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-from tapaudit.config import Config, ConfigError, load_config
-from tapaudit.errors import InputError
+from tapaudit.config import ConfigError, load_config
 from tapaudit.findings import Finding
-from tapaudit.fixing.engine import FileFix, fix_source
+from tapaudit.fixing.batch import fix_all, fix_settings, read_exact
+from tapaudit.fixing.engine import FileFix
 from tapaudit.fixing.plan import SettingsError
-from tapaudit.fixing.rules import SETTINGS
 from tapaudit.gate import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, reaches_gate
-from tapaudit.loading.discovery import TemplateSource
-from tapaudit.pipeline import ScanOutcome, UsageError, run
+from tapaudit.pipeline import UsageError, run
 from tapaudit.reporting.escape import inert_line, printable
-from tapaudit.rules.model import Rule
-
-_BOM = b"\xef\xbb\xbf"
 
 
 def safe(text: str) -> str:
@@ -56,7 +50,7 @@ def run_fix(paths: list[str], rule_ids: list[str], write: bool, config_file: Pat
     except (ConfigError, UsageError, SettingsError) as exc:
         err.write(f"error: {printable(str(exc))}\n")
         return EXIT_ERROR
-    results, errors = fix_all(outcome, config, settings)
+    results, errors = fix_all(outcome.result, outcome.sources, outcome.rules, settings, config.partition)
     left: list[Finding] = []
     fixed = 0
     for result in results:
@@ -78,66 +72,6 @@ def run_fix(paths: list[str], rule_ids: list[str], write: bool, config_file: Pat
     if errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if gate else EXIT_OK
-
-
-def fix_all(outcome: ScanOutcome, config: Config,
-            settings: dict[str, dict[str, Any]]) -> tuple[list[FileFix], list[str]]:
-    """Every scanned file with findings, fixed in memory (nothing written), and the input errors
-    (scan errors first). For reports: `sarif.fixable` and `sarif.fixes_by_finding` of each."""
-    errors = [f"{e.file}: {e.message}" for e in outcome.result.errors]
-    by_file: dict[str, list[Finding]] = {}
-    for finding in outcome.result.findings:
-        by_file.setdefault(finding.file, []).append(finding)
-    results = []
-    for source in outcome.sources:
-        findings = by_file.get(source.display, [])
-        if not findings:
-            continue
-        if source.path is None:
-            errors.append(f"{source.display}: tapaudit fix edits files; save standard input to a file first")
-            continue
-        try:
-            results.append(_fix_file(source, findings, outcome.rules, settings, config.partition))
-        except (InputError, OSError, UnicodeDecodeError) as exc:
-            errors.append(f"{source.display}: {exc}")
-        except RecursionError:
-            errors.append(f"{source.display}: nesting too deep to fix")
-        except Exception as exc:  # the last guard: a fixer bug must not hide other inputs
-            errors.append(f"{source.display}: internal error while fixing ({type(exc).__name__}: {exc})")
-    return results, errors
-
-
-def fix_settings(config: Config, rules: Sequence[Rule]) -> dict[str, dict[str, Any]]:
-    """Each rule's `[rules.ID.fix]` table, checked, with its defaults."""
-    found: dict[str, dict[str, Any]] = {}
-    for rule in rules:
-        table = config.rule_settings.get(rule.id)
-        given = table.fix if table is not None else {}
-        check = SETTINGS.get(rule.id)
-        where = f"{config.file_name}: [{config.key_name(f'rules.{rule.id}.fix')}]"
-        if check is None:
-            if given:
-                raise SettingsError(f"{where}: {rule.id} has no fix settings")
-            continue
-        try:
-            found[rule.id] = check(rule, given)
-        except SettingsError as exc:
-            raise SettingsError(f"{where} {exc}") from None
-    return found
-
-
-def read_exact(path: Path) -> tuple[bytes, str]:
-    """(byte-order mark or b"", text): the file's bytes are kept exactly, line endings included."""
-    raw = path.read_bytes()
-    bom = _BOM if raw.startswith(_BOM) else b""
-    return bom, raw[len(bom):].decode("utf-8")
-
-
-def _fix_file(source: TemplateSource, findings: list[Finding], rules: Sequence[Rule],
-              settings: dict[str, dict[str, Any]], partition: str) -> FileFix:
-    assert source.path is not None
-    _, text = read_exact(source.path)
-    return fix_source(source, text, findings, rules, settings, partition)
 
 
 def diff(result: FileFix) -> str:

@@ -91,6 +91,20 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
     return result
 
 
+def _with_fixes(entry: dict[str, Any], finding: Finding, result: ScanResult) -> dict[str, Any]:
+    """A fixable finding's result carries `tapaudit fix`'s edit of its file as SARIF `fixes`,
+    located as the result is."""
+    offer = result.fix_offers.get(finding.fingerprint)
+    if offer is None or not offer.fixes:
+        return entry
+    location = _uri(finding.file)
+    entry["fixes"] = [{"description": {"text": printable(fix["description"]["text"])},
+                       "artifactChanges": [{**change, "artifactLocation": location}
+                                           for change in fix["artifactChanges"]]}
+                      for fix in offer.fixes]
+    return entry
+
+
 _INVALID_HELP = ("A value has a JSON type CloudFormation rejects (a Type that is not a string, "
                  "Properties that are not a mapping, a list where a mapping belongs, ...): the "
                  "template does not deploy, and no rule judges the resource. Fix: give the value "
@@ -173,7 +187,8 @@ def as_dict(result: ScanResult, rules: Sequence[Rule],
         invocation = {"executionSuccessful": code != EXIT_ERROR, "exitCode": code,
                       "properties": record.to_dict()}
     invocation["toolExecutionNotifications"] = notifications
-    results = [_result(f, index) for f in [*result.findings, *result.unknown] if f.rule_id in index]
+    results = [_with_fixes(_result(f, index), f, result) for f in [*result.findings, *result.unknown]
+               if f.rule_id in index]
     results += _set_aside(result, index)
     descriptors = [_rule(rule) for rule in rules]
     if result.invalid:  # declared only when used: a clean run lists exactly the rules that ran

@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tapaudit.config import Config
-from tapaudit.fixing.command import _replace_file, fix_all, fix_settings
+from tapaudit.fixing.batch import fix_all, fix_settings
+from tapaudit.fixing.command import _replace_file
 from tapaudit.fixing.edits import Hunk
 from tapaudit.fixing.engine import FileFix
 from tapaudit.pipeline import run
@@ -31,7 +32,8 @@ def fix_and_write(folders: list[Path]) -> tuple[list[FileFix], list[str]]:
     and the input errors (templates that cannot be scanned)."""
     config = Config()
     outcome = run([str(f) for f in folders], config)
-    results, errors = fix_all(outcome, config, fix_settings(config, outcome.rules))
+    results, errors = fix_all(outcome.result, outcome.sources, outcome.rules,
+                              fix_settings(config, outcome.rules), config.partition)
     for result in results:
         if result.changed:
             assert result.source.path is not None

@@ -172,14 +172,15 @@ def test_a_value_shared_through_a_yaml_anchor_is_left(tmp_path):
 
 def test_sarif_replacements_of_each_finding_reproduce_the_write(tmp_path):
     from tapaudit.config import Config
-    from tapaudit.fixing.command import fix_all, fix_settings
+    from tapaudit.fixing.batch import fix_all, fix_settings
     from tapaudit.fixing.sarif import fixable, fixes_by_finding, offset_of
     from tapaudit.pipeline import run
 
     copies = copy(tmp_path, *(p for p in EDGE_CASES if (AUTOFIX / "expected" / p.name).exists()))
     config = Config()
     outcome = run([str(tmp_path)], config)
-    results, errors = fix_all(outcome, config, fix_settings(config, outcome.rules))
+    results, errors = fix_all(outcome.result, outcome.sources, outcome.rules,
+                              fix_settings(config, outcome.rules), config.partition)
     assert errors == [] and len(results) == len(copies)
     for result in results:
         assert all(fixable(result).values())
