@@ -246,13 +246,7 @@ def rest_api(ctx: SamContext, name: str, props: dict, path: tuple, owner: str | 
     events made SAM write an implicit API)."""
     owner = owner or name
     api: dict[str, Any] = {k: props[k] for k in _REST_API_KEYS if k in props}
-    moved = {}
-    if props.get("DefinitionBody") is not None:
-        api["Body"] = props["DefinitionBody"]
-        moved["Body"] = (*path, "Properties", "DefinitionBody")
-    elif props.get("DefinitionUri") is not None:
-        api["BodyS3Location"] = props["DefinitionUri"]
-        moved["BodyS3Location"] = (*path, "Properties", "DefinitionUri")
+    moved = _definition(props, path, api)
     endpoint = props.get("EndpointConfiguration")
     if isinstance(endpoint, str):
         api["EndpointConfiguration"] = {"Types": [endpoint]}
@@ -348,13 +342,7 @@ def http_api(ctx: SamContext, name: str, props: dict, path: tuple, owner: str | 
     owner = owner or name
     api: dict[str, Any] = {k: props[k] for k in ("Name", "Description", "DisableExecuteApiEndpoint",
                                                    "FailOnWarnings") if k in props}
-    moved = {}
-    if props.get("DefinitionBody") is not None:
-        api["Body"] = props["DefinitionBody"]
-        moved["Body"] = (*path, "Properties", "DefinitionBody")
-    elif props.get("DefinitionUri") is not None:
-        api["BodyS3Location"] = props["DefinitionUri"]
-        moved["BodyS3Location"] = (*path, "Properties", "DefinitionUri")
+    moved = _definition(props, path, api)
     ctx.extra(name, {"Type": "AWS::ApiGatewayV2::Api", "Properties": api}, owner, path, label,
               mirror=owner == name, moved=moved)
     stage = props.get("StageName")
@@ -492,3 +480,15 @@ def graphql_api(ctx: SamContext, name: str, body: dict, props: dict) -> None:
         for field_id in (fields if isinstance(fields, dict) else ()):
             ctx.extra(f"{name}{type_name}{field_id}", {"Type": "AWS::AppSync::Resolver", "Properties": {
                 "ApiId": {"Fn::GetAtt": [name, "ApiId"]}, "TypeName": type_name}}, name, path)
+
+
+def _definition(props: dict, path: tuple, api: dict[str, Any]) -> dict[str, tuple]:
+    """An API's OpenAPI definition as API Gateway takes it (`Body` or `BodyS3Location`, set on
+    `api`), and where each came from in the SAM resource."""
+    if props.get("DefinitionBody") is not None:
+        api["Body"] = props["DefinitionBody"]
+        return {"Body": (*path, "Properties", "DefinitionBody")}
+    if props.get("DefinitionUri") is not None:
+        api["BodyS3Location"] = props["DefinitionUri"]
+        return {"BodyS3Location": (*path, "Properties", "DefinitionUri")}
+    return {}
