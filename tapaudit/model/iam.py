@@ -162,8 +162,9 @@ def statements_of(template: Template, document: Branch, origin: str,
             if isinstance(entry.value, dict):
                 yield from _expand(template, entry.value, entry.conditions, origin)
             elif isinstance(entry.value, Unknown | Malformed) and unverifiable is not None:
-                said = entry.value.reason  # a reason that names its place needs no origin
-                unverifiable.append(said if entry.value.placed else f"{origin}: {said}")
+                said = entry.value.reason  # a connector's grant is named by the connector alone
+                connector = isinstance(entry.value, Unknown) and entry.value.cause is Cause.CONNECTOR
+                unverifiable.append(said if connector else f"{origin}: {said}")
 
 
 def _expand(template: Template, value: dict, conditions: Conditions, origin: str) -> Iterator[Statement]:

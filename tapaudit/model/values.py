@@ -33,6 +33,7 @@ class Cause(Enum):
     OTHER = "other"
     NO_VALUE = "no value"  # AWS::NoValue: the property or list element is absent in that branch
     ACTION = "action"  # an IAM action pattern; the reason already says so ("its action ...")
+    CONNECTOR = "connector"  # a SAM connector's grant; the reason names the connector, its origin
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any
 
-from tapaudit.model.values import Unknown, intrinsic
+from tapaudit.model.values import Cause, Unknown, intrinsic
 from tapaudit.transforms.sam.context import SamContext
 from tapaudit.transforms.sam.policies import sam_data
 
@@ -105,7 +105,7 @@ def _grant(ctx: SamContext, policy_id: str, connector_id: str, source: str, role
     # What cannot be evaluated is a statement the IAM evaluator cannot read: the role's answers
     # become unknown, naming the connector.
     statements = found if isinstance(found, list) else [
-        Unknown(f"SAM connector {connector_id} is not evaluated ({found})", placed=True)]
+        Unknown(f"SAM connector {connector_id} is not evaluated ({found})", Cause.CONNECTOR)]
     ctx.add(policy_id, {"Type": "AWS::IAM::ManagedPolicy", "Properties": {
         "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
         "Roles": [{"Ref": role}]}}, source, path, f"connector {connector_id}")
