@@ -42,20 +42,18 @@ class Names:
         self._taken = {name.lower() for name in taken}
 
     def new(self, base: str) -> str:
-        base = re.sub(r"[^A-Za-z0-9]", "", base) or "Fix"
-        name, n = base, 1
-        while name.lower() in self._taken:
-            n += 1
-            name = f"{base}{n}"
-        self._taken.add(name.lower())
-        return name
+        return self._free(re.sub(r"[^A-Za-z0-9]", "", base) or "Fix", "")
 
     def new_label(self, base: str) -> str:
         """A name that keeps its punctuation (an index name): `status-timestamp-index-2`."""
+        return self._free(base, "-")
+
+    def _free(self, base: str, joiner: str) -> str:
+        """`base`, or `base` + joiner + the first number from 2 that makes it unused; now taken."""
         name, n = base, 1
         while name.lower() in self._taken:
             n += 1
-            name = f"{base}-{n}"
+            name = f"{base}{joiner}{n}"
         self._taken.add(name.lower())
         return name
 

@@ -12,6 +12,7 @@ import pytest
 
 from tapaudit.fixing.command import run_fix
 from tests.conftest import FIXTURES
+from tests.fixing.test_report_offers import apply_sarif
 
 AUTOFIX = FIXTURES / "autofix"
 EDGE_CASES = sorted(p for p in AUTOFIX.iterdir() if p.is_file())
@@ -173,7 +174,7 @@ def test_a_value_shared_through_a_yaml_anchor_is_left(tmp_path):
 def test_sarif_replacements_of_each_finding_reproduce_the_write(tmp_path):
     from tapaudit.config import Config
     from tapaudit.fixing.batch import fix_all, fix_settings
-    from tapaudit.fixing.sarif import fixable, fixes_by_finding, offset_of
+    from tapaudit.fixing.sarif import fixable, fixes_by_finding
     from tapaudit.pipeline import run
 
     copies = copy(tmp_path, *(p for p in EDGE_CASES if (AUTOFIX / "expected" / p.name).exists()))
@@ -184,16 +185,10 @@ def test_sarif_replacements_of_each_finding_reproduce_the_write(tmp_path):
     assert errors == [] and len(results) == len(copies)
     for result in results:
         assert all(fixable(result).values())
-        text, edits = result.original, []
-        for fixes in fixes_by_finding(result).values():
+        offered = list(fixes_by_finding(result).values())
+        for fixes in offered:
             (change,) = fixes[0]["artifactChanges"]
             assert change["artifactLocation"]["uri"] == result.source.display
-            for replacement in change["replacements"]:
-                region = replacement["deletedRegion"]
-                edits.append((offset_of(text, region["startLine"], region["startColumn"]),
-                              offset_of(text, region["endLine"], region["endColumn"]),
-                              replacement["insertedContent"]["text"]))
-        for start, end, new in sorted(edits, reverse=True):
-            text = text[:start] + new + text[end:]
+        text = apply_sarif(result.original, [{"fixes": fixes} for fixes in offered])
         expected = (AUTOFIX / "expected" / Path(result.source.display).name).read_bytes()
         assert text.encode() == expected.removeprefix(b"\xef\xbb\xbf")
