@@ -109,13 +109,13 @@ def _not_checked(template: Template, display: str, read: set[str]) -> list[NotCh
     template, a loop that cannot be expanded, a SAM type tapaudit does not expand)."""
     provenance = template.provenance
     found: dict[str, str] = {}
-    for logical_id, reason in provenance.unchecked.items():
+    for logical_id, unchecked in provenance.unchecked.items():
         kind = template.type_of(logical_id)
         if not (provenance.whole_template or kind is None or kind in read
                 or kind.startswith("AWS::Serverless::")):
             continue
         origin = provenance.origin(logical_id)
-        found.setdefault(origin.logical_id if origin else logical_id, reason)
+        found.setdefault(origin.logical_id if origin else logical_id, unchecked.reason)
     return [NotChecked(display, resource, reason) for resource, reason in found.items()]
 
 

@@ -39,7 +39,7 @@ class Statement:
 @dataclass
 class RolePolicies:
     statements: list[Statement]
-    unverifiable: list[str]  # why some attached policy's content cannot be seen
+    unverifiable: list[Unknown]  # why some attached policy's content cannot be seen
     snapshot: list[str] = field(default_factory=list)  # AWS managed policies read from the snapshot
 
 

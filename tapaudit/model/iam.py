@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
@@ -31,8 +31,10 @@ from tapaudit.model.values import (
     Conditions,
     Malformed,
     Unknown,
+    Why,
     as_list,
     branches,
+    causes_of,
     child,
     items,
     shape_of,
@@ -58,6 +60,9 @@ class Decision:
     detail: str = ""
     conditions: Conditions = ()  # the Fn::If branch this decision holds in (empty: every branch)
     note: str = ""  # which dated managed-policy snapshot the decision relied on, if any
+    why: tuple[Why, ...] = ()  # UNKNOWN: the typed causes `detail` mentions
+    # UNKNOWN because attached policies cannot be read: those policies (the same for every action).
+    unreadable: tuple[Unknown, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,7 +134,7 @@ def _managed(template: Template, arn: Branch, policies: RolePolicies) -> None:
             continue  # a rendering that contradicts the branch the ARN sits in
         if isinstance(rendered, Unknown):
             if not rendered.is_no_value:
-                policies.unverifiable.append(f"a managed policy that {rendered.reason}")
+                policies.unverifiable.append(rendered.reworded(f"a managed policy that {rendered.reason}"))
             continue
         concrete = template.symbols.concrete(rendered)
         marker = ":iam::aws:policy/"
@@ -137,22 +142,21 @@ def _managed(template: Template, arn: Branch, policies: RolePolicies) -> None:
             name = concrete.split(marker, 1)[1]
             document = managed_policies.document(name)
             if document is None:
-                policies.unverifiable.append(f"policy {name} is not in the managed-policy snapshot "
-                                             f"(as of {managed_policies.snapshot_date()})")
+                policies.unverifiable.append(Unknown.because(
+                    f"policy {name} is not in the managed-policy snapshot (as of "
+                    f"{managed_policies.snapshot_date()})", Cause.MANAGED_POLICY_NOT_IN_SNAPSHOT, name))
                 continue
             policies.snapshot.append(name)
             origin = f"AWS managed policy {name} (as of {managed_policies.snapshot_date()})"
             policies.statements.extend(
                 statements_of(template, Branch(document, (), conditions), origin))
-        elif rendered.startswith("SAM connector "):  # the SAM transform's note
-            policies.unverifiable.append(rendered)
         else:
-            policies.unverifiable.append(f"managed policy {template.display(rendered)}, which is "
-                                         "defined outside the template")
+            policies.unverifiable.append(Unknown(f"managed policy {template.display(rendered)}, which "
+                                                 "is defined outside the template"))
 
 
 def statements_of(template: Template, document: Branch, origin: str,
-                  unverifiable: list[str] | None = None) -> Iterator[Statement]:
+                  unverifiable: list[Unknown] | None = None) -> Iterator[Statement]:
     """The statements of one policy document (a single statement object counts too), one per
     Fn::If branch of the statement, its Effect, Action, Resource and their elements. A document
     or statement that cannot be read (a macro's output, an import) is added to `unverifiable`."""
@@ -161,10 +165,13 @@ def statements_of(template: Template, document: Branch, origin: str,
         for entry in entries:
             if isinstance(entry.value, dict):
                 yield from _expand(template, entry.value, entry.conditions, origin)
-            elif isinstance(entry.value, Unknown | Malformed) and unverifiable is not None:
-                said = entry.value.reason  # a connector's grant is named by the connector alone
-                connector = isinstance(entry.value, Unknown) and entry.value.cause is Cause.CONNECTOR
-                unverifiable.append(said if connector else f"{origin}: {said}")
+            elif isinstance(entry.value, Unknown) and unverifiable is not None:
+                # A connector's grant is named by the connector alone.
+                connector = entry.value.cause is Cause.CONNECTOR
+                unverifiable.append(entry.value if connector else
+                                    entry.value.reworded(f"{origin}: {entry.value.reason}"))
+            elif isinstance(entry.value, Malformed) and unverifiable is not None:
+                unverifiable.append(Unknown(f"{origin}: {entry.value.reason}"))
 
 
 def _expand(template: Template, value: dict, conditions: Conditions, origin: str) -> Iterator[Statement]:
@@ -202,11 +209,11 @@ def _expand(template: Template, value: dict, conditions: Conditions, origin: str
 def _action(template: Template, rendered: Any) -> str | Unknown:
     """A rendered action pattern, or Unknown when it is only known at deploy time."""
     if isinstance(rendered, str) and template.symbols.has_tokens(rendered):
-        return Unknown(f"its action {template.display(rendered)} is only known at deploy time",
-                       Cause.ACTION)
+        return Unknown.because(f"its action {template.display(rendered)} is only known at deploy time",
+                               Cause.ACTION)
     if isinstance(rendered, str | Unknown):
         return rendered
-    return Unknown(f"its action is {shape_of(rendered)}, not a string", Cause.ACTION)
+    return Unknown.because(f"its action is {shape_of(rendered)}, not a string", Cause.ACTION)
 
 
 def _listed(template: Template, value: Any, render: bool) -> list[tuple[tuple, Conditions]]:
@@ -232,57 +239,60 @@ def _listed(template: Template, value: Any, render: bool) -> list[tuple[tuple, C
     return found
 
 
-def _action_covered(statement: Statement, action: str) -> tuple[bool | None, str]:
+def _action_covered(statement: Statement, action: str) -> tuple[bool | None, Unknown | None]:
     """True/False, or None (with the reason) when an action of the statement cannot be read."""
     hit = any(isinstance(pattern, str) and glob_match(pattern, action, ignore_case=True)
               for pattern in statement.actions)
     unknown = next((p for p in statement.actions if isinstance(p, Unknown)), None)
     if unknown is not None and not hit:
-        reason = unknown.reason
-        return None, reason if unknown.cause is Cause.ACTION else f"its action cannot be read: {reason}"
-    return (not hit if statement.not_action else hit), ""
+        if unknown.cause is Cause.ACTION:
+            return None, unknown
+        return None, unknown.reworded(f"its action cannot be read: {unknown.reason}")
+    return (not hit if statement.not_action else hit), None
 
 
 def _resource_covered(template: Template, statement: Statement, covers: Covers,
-                      requests: tuple[str, ...]) -> tuple[bool | None, str]:
+                      requests: tuple[str, ...]) -> tuple[bool | None, Unknown | None]:
     """True/False, or None (with the reason) when a resource cannot be rendered or compared."""
     if statement.not_resource and requests:
         return _left_out(template, statement, requests)
-    reason = ""
+    reason: Unknown | None = None
     hit = False
     for resource in statement.resources:
         if isinstance(resource, Unknown):
-            reason = reason or resource.reason
+            reason = reason or resource
             continue
         verdict = covers(resource)
         if verdict is True:
             hit = True
         elif verdict is None:
-            reason = reason or "its resource may or may not be the one asked for (it depends on " \
-                               "the account or region the stack is deployed to)"
+            reason = reason or Unknown("its resource may or may not be the one asked for (it depends "
+                                       "on the account or region the stack is deployed to)")
     if statement.not_resource:
-        return (None, reason) if reason and not hit else (not hit, "")
+        return (None, reason) if reason and not hit else (not hit, None)
     if hit:
-        return True, ""
-    return (None, reason) if reason else (False, "")
+        return True, None
+    return (None, reason) if reason else (False, None)
 
 
-def _left_out(template: Template, statement: Statement, requests: tuple[str, ...]) -> tuple[bool | None, str]:
+def _left_out(template: Template, statement: Statement,
+              requests: tuple[str, ...]) -> tuple[bool | None, Unknown | None]:
     """NotResource: the statement covers the question when one of the resources asked about is
     matched by none of its patterns (`NotResource: [table, table/index/*]` still grants another
     table's index)."""
-    reason = ""
+    reason: Unknown | None = None
     for request in requests:
         verdicts = [None if isinstance(pattern, Unknown) else template.symbols.compare(pattern, request)
                     for pattern in statement.resources]
         if True in verdicts:
             continue
         if None not in verdicts:
-            return True, ""
-        reason = reason or next((p.reason for p in statement.resources if isinstance(p, Unknown)),
-                                "its NotResource may or may not leave out the resource asked for "
-                                "(it depends on the account or region the stack is deployed to)")
-    return (None, reason) if reason else (False, "")
+            return True, None
+        reason = reason or next((p for p in statement.resources if isinstance(p, Unknown)),
+                                Unknown("its NotResource may or may not leave out the resource asked "
+                                        "for (it depends on the account or region the stack is "
+                                        "deployed to)"))
+    return (None, reason) if reason else (False, None)
 
 
 def _principal_covered(template: Template, statement: Statement, service: str) -> bool | None:
@@ -315,28 +325,34 @@ def _principal_covered(template: Template, statement: Statement, service: str) -
 
 
 def condition_holds(template: Template, condition: Any, context: RequestContext,
-                    effect: str) -> tuple[bool | None, str]:
+                    effect: str) -> tuple[bool | None, Unknown | None]:
     """Does a statement's Condition block hold for the request? (verdict, why it is unknown)"""
     if condition is None:
-        return True, ""
+        return True, None
     if not isinstance(condition, dict):
-        return None, "its Condition block cannot be read"
+        return None, Unknown("its Condition block cannot be read")
     verdict: bool | None = True
-    reason = ""
+    reason: Unknown | None = None
     for operator, tests in condition.items():
         if not isinstance(tests, dict):
-            return None, f"its {operator} condition cannot be read"
+            return None, Unknown(f"its {operator} condition cannot be read")
         for key, expected in tests.items():
             key = str(key)
             result = _test(template, str(operator), key, expected, context, effect)
             if result is False:
-                return False, ""
+                return False, None
             if result is None:
                 verdict = None
-                why = ("is only known at deploy time"
-                       if key.lower() in context.values else "cannot be evaluated from the template")
-                reason = reason or f"its condition {operator} {key} {why}"
+                reason = reason or _undecided_condition(f"{operator} {key}", key.lower() in context.values)
     return verdict, reason
+
+
+def _undecided_condition(test: str, deploy_time: bool) -> Unknown:
+    """Why a condition test (`StringEquals aws:SourceAccount`) cannot be decided."""
+    if deploy_time:  # a key the request carries, whose value depends on where the stack goes
+        return Unknown.because(f"its condition {test} is only known at deploy time",
+                               Cause.DEPLOY_TIME_CONDITION, test)
+    return Unknown(f"its condition {test} cannot be evaluated from the template")
 
 
 _STRING_OPS = {"StringEquals": False, "StringLike": True, "ArnEquals": True, "ArnLike": True,
@@ -406,7 +422,7 @@ def evaluate(template: Template, policies: RolePolicies, action: str, covers: Co
         decisions.append(_decide(template, active, policies, action, covers, what, service,
                                  context, scenario, requests))
     if len({d.access for d in decisions}) == 1:
-        return [Decision(decisions[0].access, decisions[0].detail, note=decisions[0].note)]
+        return [replace(decisions[0], conditions=())]
     return decisions
 
 
@@ -414,8 +430,8 @@ def _decide(template: Template, statements: list[Statement], policies: RolePolic
             covers: Covers, what: str, service: str | None, context: RequestContext,
             scenario: Conditions, requests: tuple[str, ...] = ()) -> Decision:
     allowed_by = None
-    maybe_allow: list[str] = []
-    maybe_deny: list[str] = []
+    maybe_allow: list[Unknown] = []
+    maybe_deny: list[Unknown] = []
     for statement in statements:
         action_covered, action_reason = _action_covered(statement, action)
         if action_covered is False:
@@ -426,7 +442,7 @@ def _decide(template: Template, statements: list[Statement], policies: RolePolic
                 continue
             if principal is None:
                 (maybe_deny if statement.effect.lower() == "deny" else maybe_allow).append(
-                    f"a statement in {statement.origin} whose principal cannot be evaluated")
+                    Unknown(f"a statement in {statement.origin} whose principal cannot be evaluated"))
                 continue
         covered, resource_reason = _resource_covered(template, statement, covers, requests)
         if covered is False:
@@ -442,19 +458,22 @@ def _decide(template: Template, statements: list[Statement], policies: RolePolic
             if effect == "allow":
                 allowed_by = allowed_by or statement
             continue
-        why = action_reason or resource_reason or condition_reason
+        why = action_reason or resource_reason or condition_reason or Unknown("")
         if effect == "deny":
-            maybe_deny.append(f"a Deny in {statement.origin} ({why})")
+            maybe_deny.append(why.reworded(f"a Deny in {statement.origin} ({why.reason})"))
         elif effect == "allow":
-            maybe_allow.append(f"an Allow in {statement.origin} ({why})")
+            maybe_allow.append(why.reworded(f"an Allow in {statement.origin} ({why.reason})"))
     if allowed_by and not maybe_deny:
         return Decision(Access.ALLOWED, f"allowed by {allowed_by.origin}", scenario)
     if allowed_by or maybe_allow:
+        depends = maybe_deny + ([] if allowed_by else maybe_allow)
         return Decision(Access.UNKNOWN, f"{action} on {what} depends on "
-                        + "; ".join(maybe_deny + ([] if allowed_by else maybe_allow)), scenario)
+                        + "; ".join(u.reason for u in depends), scenario, why=causes_of(depends))
     if policies.unverifiable:
+        unreadable = tuple(policies.unverifiable)
         return Decision(Access.UNKNOWN, f"{action} on {what} may come from a policy whose content "
-                                        f"is not known: {'; '.join(policies.unverifiable)}", scenario)
+                                        f"is not known: {'; '.join(u.reason for u in unreadable)}",
+                        scenario, why=causes_of(unreadable), unreadable=unreadable)
     note = ""
     if policies.snapshot:
         names = ", ".join(name.rsplit("/", 1)[-1] for name in policies.snapshot)
@@ -470,7 +489,7 @@ def execution_role(template: Template, function_id: str) -> str | Unknown:
         return Unknown(f"function {function_id} has no Role")
     found = denoted(template, role, ("AWS::IAM::Role",))
     if isinstance(found, Unknown):
-        return Unknown(f"execution role {found.reason}")
+        return found.reworded(f"execution role {found.reason}")
     if found:
         return found[0].logical_id
     return Unknown(f"execution role {shown(template, role)} is defined outside the template")

@@ -22,6 +22,7 @@ from tapaudit.model.resources import KINDS, VERSIONED, is_custom_resource
 from tapaudit.model.values import (
     MISSING,
     NO_VALUE,
+    Cause,
     Conditions,
     Malformed,
     Unknown,
@@ -128,14 +129,16 @@ def unknown_function(name: str, arg: Any) -> Unknown:
     """Why the value of an intrinsic the model cannot evaluate is unknown."""
     if name == "Fn::ImportValue":
         shown = arg if isinstance(arg, str) else "(computed name)"
-        return Unknown(f"comes from Fn::ImportValue '{shown}' (another stack)")
+        return Unknown.because(f"comes from Fn::ImportValue '{shown}' (another stack)",
+                               Cause.IMPORT_VALUE, shown)
     if name == "Fn::GetStackOutput":
         stack = arg.get("StackName") if isinstance(arg, dict) else None
         output = arg.get("OutputName") if isinstance(arg, dict) else None
         return Unknown(f"comes from Fn::GetStackOutput '{output}' of stack '{stack}' (another stack)")
     if name == "Fn::GetAZs":
         return Unknown("comes from Fn::GetAZs (the region's availability zones, known at deploy time)")
-    return Unknown(f"comes from {name}, which tapaudit does not evaluate")
+    reason = f"comes from {name}, which tapaudit does not evaluate"
+    return Unknown.because(reason, Cause.MACRO) if name == "Fn::Transform" else Unknown(reason)
 
 
 def strings(template: Template, value: Any, depth: int = 0) -> list[tuple[str | Unknown, Conditions]]:
@@ -189,7 +192,8 @@ def _ref(template: Template, arg: Any, depth: int) -> list[Alternative]:
 def _parameter(template: Template, name: str) -> list[Alternative]:
     param = template.parameters[name]
     if not isinstance(param, dict) or "Default" not in param:
-        return [(Unknown(f"parameter {name} has no default (its value is given at deploy time)"), ())]
+        return [(Unknown.because(f"parameter {name} has no default (its value is given at deploy time)",
+                                 Cause.PARAMETER_WITHOUT_DEFAULT, name), ())]
     default = param["Default"]
     kind = param.get("Type")
     if isinstance(kind, str) and kind.startswith("AWS::SSM::Parameter::Value"):
@@ -470,8 +474,8 @@ def _across_keys(mapping: dict, name: str, top: Any, second: str) -> Any:
     values = [_entry(entry, second) for entry in mapping.values() if isinstance(entry, dict)]
     if values and all(v == values[0] for v in values) and values[0] is not MISSING:
         return values[0]
-    return Unknown(f"comes from Fn::FindInMap {name}, whose entries differ and whose top-level key "
-                   "is only known at deploy time")
+    return Unknown.because(f"comes from Fn::FindInMap {name}, whose entries differ and whose "
+                           "top-level key is only known at deploy time", Cause.MAPPING_ENTRIES_DIFFER, name)
 
 
 def _base64(template: Template, arg: Any, depth: int) -> list[Alternative]:

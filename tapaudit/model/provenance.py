@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from tapaudit.model.values import Unknown
+
 Path = tuple[str | int, ...]
 
 
@@ -35,7 +37,7 @@ class Provenance:
     origins: dict[str, Origin] = field(default_factory=dict)  # generated logical id -> origin
     # Logical id (in the checked template) -> why it cannot be checked ("not checked: macro X
     # rewrites this template at deploy time"). Rules report such resources as unknown.
-    unchecked: dict[str, str] = field(default_factory=dict)
+    unchecked: dict[str, Unknown] = field(default_factory=dict)
     # A macro rewrites the whole template: what it deploys is unknown, for every rule.
     whole_template: bool = False
 

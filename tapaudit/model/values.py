@@ -6,8 +6,8 @@ intrinsic it does not understand) becomes `Unknown`: never a violation, never a 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
@@ -28,29 +28,71 @@ MISSING: Any = _Missing()
 
 
 class Cause(Enum):
-    """Why a value is unknown, for code that decides by it (the reason is for people only)."""
+    """Why a value is unknown, for code that decides by it (the reason is for people only).
 
-    OTHER = "other"
+    Listed in the order a remedy is chosen when one detail has several causes: a macro's output
+    first (scanning the expanded template answers everything else too)."""
+
+    MACRO = "macro"  # a macro (a Transform, Fn::Transform) writes the value at deploy time
+    HEADERS_FROM_CODE = "headers from code"  # a CloudFront function may set the response headers
+    SAM_POLICY_TEMPLATE = "SAM policy template"  # unknown to tapaudit, or lacking a parameter
+    CONNECTOR = "connector"  # a SAM connector's grant; the reason names the connector, its origin
+    UNDECLARED_ATTRIBUTE = "undeclared attribute"  # a key attribute not in AttributeDefinitions
+    MAPPING_ENTRIES_DIFFER = "mapping entries differ"  # Fn::FindInMap on a deploy-time key
+    PARAMETER_WITHOUT_DEFAULT = "parameter without default"
+    IMPORT_VALUE = "import value"  # Fn::ImportValue: another stack's export
+    DEPLOY_TIME_CONDITION = "deploy-time condition"  # an IAM condition on the account, region...
+    MANAGED_POLICY_NOT_IN_SNAPSHOT = "managed policy not in snapshot"
     NO_VALUE = "no value"  # AWS::NoValue: the property or list element is absent in that branch
     ACTION = "action"  # an IAM action pattern; the reason already says so ("its action ...")
-    CONNECTOR = "connector"  # a SAM connector's grant; the reason names the connector, its origin
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Why:
+    """One cause of an unknown, with the names a remedy speaks of: `subject` (the parameter, the
+    mapping, the connector...) and, for causes that need more, `facts` (name -> value)."""
+
+    cause: Cause
+    subject: str = ""
+    facts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class Unknown:
-    """A value that cannot be known from the template alone."""
+    """A value that cannot be known from the template alone: `reason` says why to people, `why`
+    to code (each typed cause the reason mentions, in the order it mentions them)."""
 
     reason: str
-    cause: Cause = Cause.OTHER
+    why: tuple[Why, ...] = ()
     placed: bool = False  # the reason begins with where the value is (`Properties.X is ...`)
+
+    @classmethod
+    def because(cls, reason: str, cause: Cause, subject: str = "", **facts: str) -> Unknown:
+        """An unknown of one typed cause, with the names its remedy needs."""
+        return cls(reason, (Why(cause, subject, tuple(facts.items())),))
+
+    @property
+    def cause(self) -> Cause:
+        """The first typed cause (OTHER when the reason has none)."""
+        return self.why[0].cause if self.why else Cause.OTHER
 
     @property
     def is_no_value(self) -> bool:
         return self.cause is Cause.NO_VALUE
 
+    def reworded(self, reason: str) -> Unknown:
+        """The same unknown said in other words (within a longer sentence): its causes kept."""
+        return replace(self, reason=reason, placed=False)
+
+
+def causes_of(unknowns: Iterable[Unknown]) -> tuple[Why, ...]:
+    """The typed causes of several unknowns said in one sentence, in the order it says them."""
+    return tuple(why for unknown in unknowns for why in unknown.why)
+
 
 # What AWS::NoValue renders to where a string is wanted.
-NO_VALUE = Unknown("is AWS::NoValue", Cause.NO_VALUE)
+NO_VALUE = Unknown.because("is AWS::NoValue", Cause.NO_VALUE)
 
 
 @dataclass(frozen=True)
@@ -201,8 +243,9 @@ def _container_problem(value: Any, wanted: type, path: Path) -> Malformed | Unkn
     if not fn and isinstance(value, wanted):
         return None
     if fn:
-        return Unknown(f"{where(path)} is computed by {fn[0]}, which the model does not walk",
-                       placed=_in_properties(path))
+        reason = f"{where(path)} is computed by {fn[0]}, which the model does not walk"
+        why = (Why(Cause.MACRO),) if fn[0] == "Fn::Transform" else ()
+        return Unknown(reason, why, placed=_in_properties(path))
     return wrong_shape(value, "a mapping" if wanted is Mapping else "a list", path)
 
 

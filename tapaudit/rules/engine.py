@@ -12,7 +12,7 @@ from tapaudit.findings import Finding, Invalid
 from tapaudit.loading.positions import SourceMap
 from tapaudit.model.provenance import Origin, Provenance
 from tapaudit.model.template import Template
-from tapaudit.model.values import MISSING, Branch, Malformed, Unknown, where
+from tapaudit.model.values import MISSING, Branch, Malformed, Unknown, Why, where
 from tapaudit.rules.fixes import select_fix, unknown_fix
 from tapaudit.rules.model import Check, Rule
 from tapaudit.rules.outcome import Outcome, Status
@@ -112,7 +112,7 @@ def evaluate_resource(rule: Rule, template: Template, logical_id: str,
         return result
     not_checked = template.provenance.unchecked.get(logical_id)
     if not_checked is not None:  # a macro rewrites it at deploy time: never a pass
-        result.unknowns.append(("transform", Outcome.unknown(not_checked, root)))
+        result.unknowns.append(("transform", Outcome.unknown(not_checked.reason, root, not_checked.why)))
         result.verdict = Verdict.UNKNOWN
         return result
     exempt: list[str] = []
@@ -204,6 +204,15 @@ def _merged(entries: Iterable[tuple[Described, Condition]]) -> list[Described]:
     return merged
 
 
+def _causes(entries: list[tuple[str, Outcome]], template: Template) -> list[tuple[Why, ...]]:
+    """The typed causes of each detail, in the order `_merged` says the details."""
+    found: dict[Described, tuple[Why, ...]] = {}
+    for _, outcome in entries:
+        described, _ = _described(outcome, template)
+        found[described] = found.get(described, ()) + outcome.why
+    return list(found.values())
+
+
 def _said(text: str, notes: tuple[str, ...]) -> str:
     return text + "".join(f" ({note})" for note in notes)
 
@@ -259,7 +268,7 @@ def to_finding(result: ResourceResult, template: Template, file: str,
     # One sentence on this resource; the rule's impact and the fix are fields of their own.
     if unknown:
         message, more = _sentence(f"{result.logical_id} could not be verified: ", details)
-        fix = unknown_fix([text for text, _ in details])
+        fix = unknown_fix(_causes(entries, template))
     else:
         message, more = _sentence(f"{result.logical_id}: ", details)
         fix = select_fix(rule.fix, template, result.logical_id, cdk_language,

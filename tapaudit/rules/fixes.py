@@ -17,9 +17,9 @@ from typing import Any
 
 from tapaudit.model.cdk_names import construct_id, construct_level, is_cdk_output
 from tapaudit.model.template import Template
-from tapaudit.model.values import branches
+from tapaudit.model.values import Cause, Why, branches
 from tapaudit.rules.model import Fix, FixVariant
-from tapaudit.rules.predicates import FIX_VALUES, SUBJECT_KINDS
+from tapaudit.rules.predicates import FIX_VALUES, SUBJECT_KINDS, UNKNOWN_REMEDIES
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 _PLACEHOLDER = re.compile(r"\{(\w+(?:\.\w+)*)\}")
@@ -173,51 +173,42 @@ def select_fix(fix: Fix, template: Template, logical_id: str, language: str,
     return fix.summary
 
 
-# What would make an unknown checkable, by its cause: the first pattern that matches a detail.
-_UNKNOWN_CAUSES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"macro (?P<name>[\w:-]+) rewrites|Fn::Transform|macro"),
-     "Scan the expanded template, the one CloudFormation shows after the transform "
-     "(`aws cloudformation get-template --template-stage Processed`)."),
-    (re.compile(r"headers from the (?P<event>[\w-]+) (?P<name>CloudFront Function|Lambda@Edge function)"),
-     "Headers set in code by the {event} {name} cannot be read: declare them in a response "
-     "headers policy instead, or check the responses by hand."),
-    (re.compile(r"SAM policy template (?P<name>\w+)"),
-     "Write the statements of SAM policy template {name} as an inline policy, or give the template "
-     "every parameter it needs, so its permissions can be read."),
-    (re.compile(r"SAM connector (?P<name>[\w-]+) \((?P<why>[^)]*)\)"),
-     "Check by hand what SAM connector {name} grants ({why}), or write its permissions as a policy "
-     "of the template."),
-    (re.compile(r"attribute '(?P<name>[^']+)' is not defined in AttributeDefinitions"),
-     "Declare `{name}` in the table's `AttributeDefinitions` (CloudFormation requires it), so its "
-     "type can be checked."),
-    (re.compile(r"Fn::FindInMap (?P<name>[\w-]+), whose entries differ"),
-     "Make the entries of mapping {name} agree, or scan the template for one region with the value "
-     "written out."),
-    (re.compile(r"parameter (?P<name>[\w:-]+) has no default"),
-     "Give parameter {name} a default, or scan a template where its value is written out."),
-    (re.compile(r"Fn::ImportValue '(?P<name>[^']+)'"),
-     "The value is the export {name} of another stack: scan the stacks together, or check it by hand "
-     "once deployed."),
-    (re.compile(r"its condition (?P<name>\w+ [\w:]+) is only known at deploy time"),
-     "The condition {name} depends on the account, region or partition the stack is deployed to: "
-     "check it by hand once deployed."),
-    (re.compile(r"policy (?P<name>[\w+=,.@/-]+) is not in the managed-policy snapshot"),
-     "Check by hand what managed policy {name} grants, or grant the actions in a policy of the "
-     "template."),
-)
+# What would make an unknown checkable, by its cause: `str.format` text, `{subject}` and the
+# cause's facts by name. A rule's own causes register theirs with its predicates (UNKNOWN_REMEDIES).
+_REMEDIES: dict[Cause, str] = {
+    Cause.MACRO: "Scan the expanded template, the one CloudFormation shows after the transform "
+                 "(`aws cloudformation get-template --template-stage Processed`).",
+    Cause.SAM_POLICY_TEMPLATE: "Write the statements of SAM policy template {subject} as an inline "
+                               "policy, or give the template every parameter it needs, so its "
+                               "permissions can be read.",
+    Cause.CONNECTOR: "Check by hand what SAM connector {subject} grants ({what}), or write its "
+                     "permissions as a policy of the template.",
+    Cause.MAPPING_ENTRIES_DIFFER: "Make the entries of mapping {subject} agree, or scan the template "
+                                  "for one region with the value written out.",
+    Cause.PARAMETER_WITHOUT_DEFAULT: "Give parameter {subject} a default, or scan a template where its "
+                                     "value is written out.",
+    Cause.IMPORT_VALUE: "The value is the export {subject} of another stack: scan the stacks together, "
+                        "or check it by hand once deployed.",
+    Cause.DEPLOY_TIME_CONDITION: "The condition {subject} depends on the account, region or partition "
+                                 "the stack is deployed to: check it by hand once deployed.",
+    Cause.MANAGED_POLICY_NOT_IN_SNAPSHOT: "Check by hand what managed policy {subject} grants, or grant "
+                                          "the actions in a policy of the template.",
+}
 UNKNOWN_FIX = ("Check it by hand once deployed, or make the value visible in the template "
                "(a parameter default, a resource of this stack).")
+_CAUSE_ORDER = {cause: rank for rank, cause in enumerate(Cause)}
 
 
-def unknown_fix(details: Sequence[str]) -> str:
-    """For each cause of an unknown, what would make it checkable (the generic text otherwise)."""
-    remedies = []
-    for detail in details:
-        for pattern, remedy in _UNKNOWN_CAUSES:
-            match = pattern.search(detail)
-            if match:
-                remedies.append(remedy.format(**match.groupdict()))
-                break
-        else:
-            remedies.append(UNKNOWN_FIX)
-    return " ".join(dict.fromkeys(remedies))
+def unknown_fix(details: Sequence[Sequence[Why]]) -> str:
+    """For each detail of an unknown (the typed causes it mentions), what would make it checkable:
+    the remedy of its cause that comes first in `Cause`'s order (the generic text without one)."""
+    remedies = {**_REMEDIES, **UNKNOWN_REMEDIES}
+    said = []
+    for causes in details:
+        known = [why for why in causes if why.cause in remedies]
+        if not known:
+            said.append(UNKNOWN_FIX)
+            continue
+        why = min(known, key=lambda w: _CAUSE_ORDER[w.cause])  # the first one said, among equals
+        said.append(remedies[why.cause].format(subject=why.subject, **dict(why.facts)))
+    return " ".join(dict.fromkeys(said))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import Enum
 
-from tapaudit.model.values import Branch, Conditions, Malformed, Path, Unknown, wrong_shape
+from tapaudit.model.values import Branch, Conditions, Malformed, Path, Unknown, Why, wrong_shape
 
 
 class Status(Enum):
@@ -29,6 +29,8 @@ class Outcome:
     # The kind of failure (e.g. `not-arn`), a fact the rule's fix variants test as `problem`, so
     # each failing check carries its own fix.
     problem: str = ""
+    # UNKNOWN: the typed causes the detail mentions (what would make it checkable), in its order.
+    why: tuple[Why, ...] = ()
 
     @classmethod
     def ok(cls, branch: Branch | None = None, because: str = "") -> Outcome:
@@ -50,7 +52,7 @@ class Outcome:
             reason = f"{what}: {reason}"
         if isinstance(branch.value, Malformed):
             return cls(Status.INVALID, reason, branch.path, branch.conditions, shape=branch.value)
-        return cls.unknown(reason, branch)
+        return cls.unknown(reason, branch, branch.value.why)
 
     @classmethod
     def wrong_shape(cls, branch: Branch, expected: str) -> Outcome:
@@ -76,5 +78,6 @@ class Outcome:
         return cls(Status.FAIL, detail, branch.path, branch.conditions)
 
     @classmethod
-    def unknown(cls, detail: str, branch: Branch) -> Outcome:
-        return cls(Status.UNKNOWN, detail, branch.path, branch.conditions)
+    def unknown(cls, detail: str, branch: Branch, why: tuple[Why, ...] = ()) -> Outcome:
+        """`detail` for people; `why`, the typed causes it mentions, for the remedy."""
+        return cls(Status.UNKNOWN, detail, branch.path, branch.conditions, why=why)

@@ -15,7 +15,7 @@ from typing import Any
 from tapaudit.errors import InputError
 from tapaudit.loading.quoting import excerpt
 from tapaudit.model.provenance import Origin, Provenance
-from tapaudit.model.values import intrinsic
+from tapaudit.model.values import Cause, Unknown, Why, intrinsic
 
 PREFIX = "Fn::ForEach::"
 MAX_GENERATED = 10_000  # a loop nest that generates more is refused, like a YAML alias bomb
@@ -24,7 +24,11 @@ _NOT_ALNUM = re.compile(r"[^0-9A-Za-z]")
 
 
 class _Unresolved(Exception):
-    pass
+    """A loop that cannot be expanded before deployment; `why` its typed causes."""
+
+    def __init__(self, reason: str, why: tuple[Why, ...] = ()) -> None:
+        super().__init__(reason)
+        self.why = why
 
 
 class _TooMany(_Unresolved):
@@ -80,7 +84,8 @@ def _expand_mapping(mapping: dict, parameters: dict, provenance: Provenance,
             raise InputError(f"{key} generates more than {MAX_GENERATED} entries") from None
         except _Unresolved as exc:
             if source is not None:
-                provenance.unchecked[key] = f"not checked: {key} cannot be expanded ({exc})"
+                provenance.unchecked[key] = Unknown(f"not checked: {key} cannot be expanded ({exc})",
+                                                    exc.why)
             continue
         for name, body, fragment_path in generated:
             if name in written or name in result:
@@ -141,7 +146,8 @@ def _collection(collection: Any, parameters: dict) -> list[str]:
             return [part.strip() for part in default.split(",")]
         if isinstance(default, list):
             return [str(part) for part in default]
-        raise _Unresolved(f"parameter {fn[1]} has no default")
+        raise _Unresolved(f"parameter {fn[1]} has no default",
+                          (Why(Cause.PARAMETER_WITHOUT_DEFAULT, str(fn[1])),))
     raise _Unresolved("its collection is only known at deploy time")
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tapaudit.model.values import Cause, Unknown
+
 SAM = "AWS::Serverless-2016-10-31"
 LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"
 EXPANDED = (SAM, LANGUAGE_EXTENSIONS)
@@ -23,27 +25,32 @@ def declared(data: dict) -> list[str]:
     return names
 
 
-def macro_reasons(data: dict, names: list[str]) -> tuple[str | None, dict[str, str]]:
+def macro_reasons(data: dict, names: list[str]) -> tuple[Unknown | None, dict[str, Unknown]]:
     """(reason for the whole template, or None; logical id -> reason for single resources)."""
     others = [name for name in names if name not in EXPANDED]
     if others:
-        return (f"not checked: macro {', '.join(others)} rewrites this template at deploy time", {})
+        return _by_macro(f"not checked: macro {', '.join(others)} rewrites this template at deploy "
+                         "time"), {}
     if "Fn::Transform" in data:
-        return (f"not checked: macro {_name(data['Fn::Transform'])} rewrites this template at deploy "
-                "time", {})
+        return _by_macro(f"not checked: macro {_name(data['Fn::Transform'])} rewrites this template "
+                         "at deploy time"), {}
     resources = data.get("Resources")
     if not isinstance(resources, dict):
         return None, {}
     if "Fn::Transform" in resources:
-        return (f"not checked: macro {_name(resources['Fn::Transform'])} adds resources at deploy "
-                "time", {})
+        return _by_macro(f"not checked: macro {_name(resources['Fn::Transform'])} adds resources at "
+                         "deploy time"), {}
     reasons = {}
     for logical_id, body in resources.items():
         found = _find_transform(body)
         if found is not None:
-            reasons[str(logical_id)] = (f"not checked: macro {found} (Fn::Transform) rewrites this "
-                                        "resource at deploy time")
+            reasons[str(logical_id)] = _by_macro(f"not checked: macro {found} (Fn::Transform) rewrites "
+                                                 "this resource at deploy time")
     return None, reasons
+
+
+def _by_macro(reason: str) -> Unknown:
+    return Unknown.because(reason, Cause.MACRO)
 
 
 def _name(spec: Any) -> str:

@@ -13,6 +13,7 @@ import pytest
 from tapaudit.model import managed_policies
 from tapaudit.model.iam import role_policies
 from tapaudit.model.template import Template
+from tapaudit.model.values import Cause, Why
 from tests.conftest import ROOT
 
 
@@ -74,8 +75,10 @@ def test_unknown_policy_is_none_and_unverifiable(name):
     assert managed_policies.document(name) is None
     template = Template({"Resources": {"Role": {"Type": "AWS::IAM::Role", "Properties": {
         "ManagedPolicyArns": [f"arn:aws:iam::aws:policy/{name}"]}}}})
-    assert role_policies(template, "Role").unverifiable == [
-        f"policy {name} is not in the managed-policy snapshot (as of {managed_policies.snapshot_date()})"]
+    (unverifiable,) = role_policies(template, "Role").unverifiable
+    assert unverifiable.reason == (f"policy {name} is not in the managed-policy snapshot (as of "
+                                   f"{managed_policies.snapshot_date()})")
+    assert unverifiable.why == (Why(Cause.MANAGED_POLICY_NOT_IN_SNAPSHOT, name),)
 
 
 @pytest.mark.parametrize("damage", ["missing", "header", "block"])

@@ -116,7 +116,7 @@ def test_evaluate(action, access):
 
 
 def test_unverifiable_managed_policy_makes_unknown():
-    policies = RolePolicies([], ["arn:aws:iam::aws:policy/PowerUserAccess"])
+    policies = RolePolicies([], [Unknown("managed policy PowerUserAccess cannot be read")])
     [decision] = evaluate(TEMPLATE, policies, "s3:GetObject", _everything, "x")
     assert decision.access is Access.UNKNOWN
 

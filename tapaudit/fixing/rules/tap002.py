@@ -13,6 +13,7 @@ from tapaudit.fixing.edits import AppendItem, SetValue
 from tapaudit.fixing.plan import Names, PlanContext, Planned, is_intrinsic
 from tapaudit.model.iam import execution_role
 from tapaudit.model.references import ReferenceGraph
+from tapaudit.rules.predicates.lambda_functions import NOT_ALLOWED
 
 TABLES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
 SAM_FUNCTION = "AWS::Serverless::Function"
@@ -23,7 +24,7 @@ def plan(ctx: PlanContext) -> Planned:
     statements = []
     for check, outcome in ctx.failures:
         args = ctx.check_args(check)
-        if not args or not outcome.detail.startswith(args.get("message", "\0")):
+        if not args or outcome.problem != NOT_ALLOWED:
             planned.leave(outcome.detail)  # an explicit Deny, a shape problem: the user's call
             continue
         statement = _statement(ctx, planned, check, args)

@@ -16,7 +16,7 @@ from tapaudit.rules.outcome import Status
 from tapaudit.rules.predicates import Context
 
 # TAP004's own judgement of a queue policy, so a planned Arn is checked as the rule will check it.
-from tapaudit.rules.predicates.events import _queue_receives
+from tapaudit.rules.predicates.events import DENIED, NOT_ARN, _queue_receives
 
 RETENTION_SECONDS = 1_209_600  # 14 days, SQS's longest: time to notice and replay
 # SAM event sources whose DeadLetterConfig may be {Type: SQS} (SAM makes the queue and its policy).
@@ -54,10 +54,10 @@ def plan(ctx: PlanContext) -> Planned:
                                                {"Fn::GetAtt": [new_queue[0], "Arn"]}))
             continue
         queue = _queue_of(ctx, arn)
-        if queue is None or "explicitly denied" in detail or ctx.template.type_of(queue) != "AWS::SQS::Queue":
-            planned.leave(detail)
+        if queue is None or outcome.problem == DENIED or ctx.template.type_of(queue) != "AWS::SQS::Queue":
+            planned.leave(detail)  # an explicit Deny is the user's to lift
             continue
-        if "URL" in detail or "'s name" in detail:
+        if outcome.problem == NOT_ARN:  # the queue given by its URL or name: its ARN instead
             planned.operations.append(SetValue((*target, "DeadLetterConfig", "Arn"),
                                                {"Fn::GetAtt": [queue, "Arn"]}))
             if _receives(ctx, queue, principal):

@@ -19,13 +19,15 @@ from tapaudit.rules.predicates.registry import (
     PREDICATES,
     REGEX_ARGS,
     SUBJECT_KINDS,
+    UNKNOWN_REMEDIES,
     Context,
     fix_values,
     predicate,
+    remedy,
     run,
     subject_kind,
 )
 
-__all__ = ["FIX_VALUES", "PREDICATES", "REGEX_ARGS", "SUBJECT_KINDS", "Context", "cloudfront", "dynamodb",
-           "events", "fix_values", "lambda_functions", "predicate", "run", "s3", "scheduler",
-           "subject_kind", "values"]
+__all__ = ["FIX_VALUES", "PREDICATES", "REGEX_ARGS", "SUBJECT_KINDS", "UNKNOWN_REMEDIES", "Context",
+           "cloudfront", "dynamodb", "events", "fix_values", "lambda_functions", "predicate", "remedy",
+           "run", "s3", "scheduler", "subject_kind", "values"]

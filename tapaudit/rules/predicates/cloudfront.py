@@ -5,9 +5,9 @@ from __future__ import annotations
 from tapaudit.model.arns import shown
 from tapaudit.model.intrinsics import resolve
 from tapaudit.model.template import Template
-from tapaudit.model.values import MISSING, Branch, Unknown, as_list, child
+from tapaudit.model.values import MISSING, Branch, Cause, Unknown, as_list, child
 from tapaudit.rules.outcome import Outcome, Status
-from tapaudit.rules.predicates.registry import Context, predicate
+from tapaudit.rules.predicates.registry import Context, predicate, remedy
 
 # Where code may add response headers: CloudFront Functions on viewer-response, Lambda@Edge on
 # viewer-response or origin-response (the response it returns is what viewers get).
@@ -23,15 +23,23 @@ def behavior_name(branch: Branch) -> str:
     return f"behavior '{pattern}'" if isinstance(pattern, str) else f"behavior #{branch.path[-1]}"
 
 
-def header_code(template: Template, behavior: Branch) -> str | None:
-    """The function that handles this behavior's responses in code, named for a message."""
+def header_code(template: Template, behavior: Branch) -> Unknown | None:
+    """Why this behavior's headers are unknown when a function handles its responses in code."""
     value = behavior.value if isinstance(behavior.value, dict) else {}
     for key, arn_key, events, label in _HEADER_HOOKS:
         for association in as_list(value.get(key)):
             if isinstance(association, dict) and association.get("EventType") in events:
                 function = _short(shown(template, association.get(arn_key)))
-                return f"{association['EventType']} {label} {function}"
+                event = association["EventType"]
+                return Unknown.because(
+                    f"{behavior_name(behavior)} may get its headers from the {event} {label} {function}",
+                    Cause.HEADERS_FROM_CODE, function, event=event, kind=label)
     return None
+
+
+remedy(Cause.HEADERS_FROM_CODE, "Headers set in code by the {event} {kind} cannot be read: declare "
+                                "them in a response headers policy instead, or check the responses "
+                                "by hand.")
 
 
 def _short(arn: str) -> str:
@@ -55,7 +63,7 @@ def security_headers_policy(ctx: Context, branch: Branch, managed_ids: list[str]
     outcome = _headers_policy(ctx, branch, managed_ids, known_without_headers, required)
     code = header_code(ctx.template, branch) if outcome.status is Status.FAIL else None
     if code:
-        return Outcome.unknown(f"{behavior_name(branch)} may get its headers from the {code}", branch)
+        return Outcome.unknown(code.reason, branch, code.why)
     return outcome
 
 
@@ -74,7 +82,7 @@ def _headers_policy(ctx: Context, branch: Branch, managed_ids: list[str],
             return _custom_policy(template, ref[0], name, required, policy)
         value = resolve(template, policy.value)
         if isinstance(value, Unknown):
-            return Outcome.unknown(f"{name}: response headers policy {value.reason}", policy)
+            return Outcome.unknown(f"{name}: response headers policy {value.reason}", policy, value.why)
         if value in managed_ids:
             return Outcome.ok(policy)
         if value in known_without_headers:
@@ -116,7 +124,7 @@ def viewer_certificate(ctx: Context, branch: Branch, minimum: str, order: list[s
                                 branch)
         value = resolve(ctx.template, version.value)
         if isinstance(value, Unknown):
-            return Outcome.unknown(f"MinimumProtocolVersion: {value.reason}", version)
+            return Outcome.unknown(f"MinimumProtocolVersion: {value.reason}", version, value.why)
         if value not in order:
             return Outcome.fail(f"has MinimumProtocolVersion '{value}', which CloudFormation rejects "
                                 f"(valid: {order[0]} to {order[-1]})", version)

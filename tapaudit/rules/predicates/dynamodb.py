@@ -7,9 +7,9 @@ from typing import Any
 from tapaudit.model.arns import shown
 from tapaudit.model.intrinsics import resolve
 from tapaudit.model.template import Template
-from tapaudit.model.values import Branch, Unknown, as_list, child, items
+from tapaudit.model.values import Branch, Cause, Unknown, as_list, child, items
 from tapaudit.rules.outcome import Outcome, Status
-from tapaudit.rules.predicates.registry import Context, fix_values, predicate
+from tapaudit.rules.predicates.registry import Context, fix_values, predicate, remedy
 
 ATTRIBUTE_TYPES = ("S", "N", "B")
 # A table SAM makes from a SimpleTable fails in a way its author can only fix by changing the type.
@@ -17,6 +17,8 @@ _SIMPLE_TABLE = "AWS::Serverless::SimpleTable"
 SIMPLE_TABLE_NOTE = ("an AWS::Serverless::SimpleTable cannot have a global secondary index: declare "
                      "the table as AWS::DynamoDB::Table")
 PROJECTION_TYPES = ("ALL", "KEYS_ONLY", "INCLUDE")
+remedy(Cause.UNDECLARED_ATTRIBUTE, "Declare `{subject}` in the table's `AttributeDefinitions` "
+                                   "(CloudFormation requires it), so its type can be checked.")
 
 
 @predicate("dynamodb_gsi")
@@ -64,7 +66,7 @@ def _judge_indexes(template: Template, indexes: Branch, types: dict, partition_k
         if problem is None:
             return Outcome.ok(index)
         if isinstance(problem, Unknown):
-            return Outcome.unknown(problem.reason, index)
+            return Outcome.unknown(problem.reason, index, problem.why)
         if problem:
             problems.append((index, problem))
     if problems:
@@ -94,11 +96,12 @@ def _index_problem(template: Template, index: Any, types: dict, pk: dict, sk: di
         return f"index '{name}' sorts on '{keys.get('RANGE')}', not '{sk['name']}'"
     for key in (pk, sk):
         if key["name"] not in types:
-            return Unknown(f"attribute '{key['name']}' is not defined in AttributeDefinitions, so "
-                           "its type cannot be told (CloudFormation requires the definition)")
+            return Unknown.because(f"attribute '{key['name']}' is not defined in AttributeDefinitions, "
+                                   "so its type cannot be told (CloudFormation requires the definition)",
+                                   Cause.UNDECLARED_ATTRIBUTE, str(key["name"]))
         found = types.get(key["name"])
         if isinstance(found, Unknown):
-            return Unknown(f"the type of attribute '{key['name']}' {found.reason}")
+            return found.reworded(f"the type of attribute '{key['name']}' {found.reason}")
         if found not in ATTRIBUTE_TYPES:
             return f"attribute '{key['name']}' has AttributeType {found!r}, which is invalid (valid: " \
                    f"{', '.join(ATTRIBUTE_TYPES)})"
@@ -108,7 +111,7 @@ def _index_problem(template: Template, index: Any, types: dict, pk: dict, sk: di
     kind = resolve(template, proj.get("ProjectionType", "KEYS_ONLY")) if isinstance(proj, dict) \
         else "KEYS_ONLY"
     if isinstance(kind, Unknown):
-        return Unknown(f"ProjectionType of index '{name}' {kind.reason}")
+        return kind.reworded(f"ProjectionType of index '{name}' {kind.reason}")
     if kind not in PROJECTION_TYPES:
         return f"index '{name}' has ProjectionType {kind!r}, which is invalid (valid: " \
                f"{', '.join(PROJECTION_TYPES)})"

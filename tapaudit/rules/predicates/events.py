@@ -43,6 +43,12 @@ _KIND_OF_ARN = [
 ]
 
 EVENTS = "events.amazonaws.com"
+# The kinds of failure of a target's dead-letter queue (its outcomes' `problem`): TAP004's fix
+# variants and its fix planner test them.
+NOT_ARN = "not-arn"  # DeadLetterConfig.Arn is not an ARN (a queue's URL or name, or another string)
+NOT_A_QUEUE = "not-a-queue"
+DENIED = "denied"  # the queue policy explicitly denies the delivery: only the user may lift it
+NO_QUEUE_POLICY = "no-queue-policy"
 _QUEUE_POLICIES = ("AWS::SQS::QueuePolicy", "AWS::SQS::QueueInlinePolicy")
 
 
@@ -82,12 +88,12 @@ def _judge_dlq(ctx: Context, name: str, arn: Branch, principal: str) -> list[Out
     template = ctx.template
     found = denoted(template, arn.value)
     if isinstance(found, Unknown):
-        return [Outcome.unknown(f"{name}: the dead-letter queue {found.reason}", arn)]
+        return [Outcome.unknown(f"{name}: the dead-letter queue {found.reason}", arn, found.why)]
     if not found:
         rendered = render(template, arn.value)
         if isinstance(rendered, str) and not template.symbols.concrete(rendered).startswith("arn:"):
             return [Outcome.fail(f"{name} gives DeadLetterConfig.Arn '{template.display(rendered)}', "
-                                 "which is not an ARN: EventBridge cannot use it", arn).because("not-arn")]
+                                 "which is not an ARN: EventBridge cannot use it", arn).because(NOT_ARN)]
         return [Outcome.ok(arn)]  # a queue outside the template, by literal ARN
     outcomes = []
     for denotation in found:
@@ -95,13 +101,13 @@ def _judge_dlq(ctx: Context, name: str, arn: Branch, principal: str) -> list[Out
         kind = template.type_of(queue)
         if kind != "AWS::SQS::Queue":
             outcome = Outcome.fail(f"{name} sends failures to {queue}, which is a {kind}, not an SQS "
-                                   "queue", arn).because("not-a-queue")
+                                   "queue", arn).because(NOT_A_QUEUE)
         elif denotation.form != "Arn":
             what = {"Ref": "URL (Ref of an SQS queue returns its URL)", "QueueUrl": "URL",
                     "QueueName": "name"}.get(denotation.form, denotation.form)
             outcome = Outcome.fail(f"{name} gives queue {queue}'s {what} as DeadLetterConfig.Arn, "
                                    f"not its ARN: EventBridge cannot use it (use Fn::GetAtt "
-                                   f"{queue}.Arn)", arn).because("not-arn")
+                                   f"{queue}.Arn)", arn).because(NOT_ARN)
         else:
             outcomes.extend(o.within(denotation.conditions)
                             for o in _queue_receives(ctx, queue, name, arn, principal))
@@ -143,13 +149,13 @@ def _queue_receives(ctx: Context, queue: str, name: str, where: Branch,
         if decision.access is Access.ALLOWED:
             outcome = Outcome.ok(where)
         elif decision.access is Access.UNKNOWN:
-            outcome = Outcome.unknown(f"{name}: {decision.detail}", where)
+            outcome = Outcome.unknown(f"{name}: {decision.detail}", where, decision.why)
         elif decision.access is Access.DENIED:
-            outcome = Outcome.fail(f"{name}: {decision.detail}", where).because("denied")
+            outcome = Outcome.fail(f"{name}: {decision.detail}", where).because(DENIED)
         else:
             outcome = Outcome.fail(f"{name}: no queue policy lets {principal} send this rule's "
                                    f"failed events to dead-letter queue {queue}",
-                                   where).because("no-queue-policy")
+                                   where).because(NO_QUEUE_POLICY)
         outcomes.append(outcome.within(decision.conditions))
     return outcomes
 

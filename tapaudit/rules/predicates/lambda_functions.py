@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tapaudit.model.arns import arn_of
-from tapaudit.model.iam import Access, evaluate, execution_role, role_policies
+from tapaudit.model.iam import Access, Decision, evaluate, execution_role, role_policies
 from tapaudit.model.invocation import deployment_only
 from tapaudit.model.template import Template
 from tapaudit.model.values import Branch, Unknown
@@ -15,6 +15,9 @@ from tapaudit.rules.outcome import Outcome
 from tapaudit.rules.patterns import search
 from tapaudit.rules.predicates.registry import Context, fix_values, predicate
 
+# The kinds of failure of `role_allows` (its outcomes' `problem`): the fix and its planner test them.
+DENIED = "denied"  # an explicit Deny: only the user may lift it
+NOT_ALLOWED = "not-allowed"  # no statement allows it: a statement can be added
 _INDEX_ARN = re.compile(r"^arn:[^:]+:dynamodb:[^:]*:[^:]*:table/[^/]+/index/.+$")
 _PROBE_TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/probe-table"  # never shown
 
@@ -75,7 +78,7 @@ def role_allows(ctx: Context, branch: Branch, action: str, scope: str, what: str
     template = ctx.template
     role = execution_role(template, ctx.logical_id)
     if isinstance(role, Unknown):
-        return [Outcome.unknown(role.reason, branch)]  # the same for every action: said once
+        return [Outcome.unknown(role.reason, branch, role.why)]  # the same for every action: said once
     requests: tuple[str, ...] = ()
     if scope == "all_resources":
         def covers(pattern: str) -> bool | None:
@@ -95,28 +98,25 @@ def role_allows(ctx: Context, branch: Branch, action: str, scope: str, what: str
     outcomes = []
     for decision in decisions:
         if decision.access is Access.UNKNOWN:
-            outcome = Outcome.unknown(_unreadable(role, decision.detail), role_branch)
+            outcome = Outcome.unknown(_unreadable(role, decision), role_branch, decision.why)
         elif decision.access is Access.ALLOWED:
             outcome = Outcome.ok(branch)
         else:
             detail = message if decision.access is Access.NOT_ALLOWED else decision.detail
             snapshot = f", {decision.note}" if decision.note else ""
             outcome = Outcome.fail(detail, branch).noted(f"role {role}{snapshot}")
-            if decision.access is Access.DENIED:
-                outcome = outcome.because("denied")
+            outcome = outcome.because(DENIED if decision.access is Access.DENIED else NOT_ALLOWED)
         outcomes.append(outcome.within(decision.conditions))
     return outcomes
 
 
-_UNREADABLE = " may come from a policy whose content is not known: "
-
-
-def _unreadable(role: str, detail: str) -> str:
+def _unreadable(role: str, decision: Decision) -> str:
     """An unknown decision as a message says it: a policy that cannot be read is named once for
     the role, whichever action was asked for."""
-    if _UNREADABLE in detail:
-        return f"role {role}'s permissions are not all known: {detail.split(_UNREADABLE, 1)[1]}"
-    return f"role {role}: {detail}"
+    if decision.unreadable:
+        policies = "; ".join(policy.reason for policy in decision.unreadable)
+        return f"role {role}'s permissions are not all known: {policies}"
+    return f"role {role}: {decision.detail}"
 
 
 _TABLES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")

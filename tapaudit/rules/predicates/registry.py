@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tapaudit.model.template import Template
-from tapaudit.model.values import Branch
+from tapaudit.model.values import Branch, Cause
 from tapaudit.rules.outcome import Outcome
 
 Predicate = Callable[..., "Outcome | list[Outcome]"]
@@ -30,6 +30,11 @@ SUBJECT_KINDS: dict[str, SubjectKind] = {}
 # proposes what the resource already has: (template, logical id, parameters) -> (facts, values).
 FixValues = Callable[[Template, str, dict[str, Any]], "tuple[dict[str, str], dict[str, str]]"]
 FIX_VALUES: dict[str, FixValues] = {}
+
+
+# What would make an unknown of a rule's own cause checkable (TAP005: headers set in code), as
+# `str.format` text: `{subject}` and the cause's facts by name. fixes.py holds the generic ones.
+UNKNOWN_REMEDIES: dict[Cause, str] = {}
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,10 @@ def subject_kind(name: str) -> Callable[[SubjectKind], SubjectKind]:
 def run(name: str, ctx: Context, branch: Branch, args: dict[str, Any]) -> list[Outcome]:
     result = PREDICATES[name](ctx, branch, **args)
     return result if isinstance(result, list) else [result]
+
+
+def remedy(cause: Cause, text: str) -> None:
+    UNKNOWN_REMEDIES[cause] = text
 
 
 def fix_values(name: str) -> Callable[[FixValues], FixValues]:

@@ -57,7 +57,7 @@ def _judge_rule(template: Template, rule: Branch, key: str, value: str,
     for status in child(rule, "Status"):
         resolved = resolve(template, status.value)
         if isinstance(resolved, Unknown):
-            yield Outcome.unknown(f"replication rule {name}: status {resolved.reason}", status)
+            yield Outcome.unknown(f"replication rule {name}: status {resolved.reason}", status, resolved.why)
             continue
         if resolved not in STATUSES:
             yield Outcome.fail(f"replication rule {name} has Status {resolved!r}, which is invalid "
@@ -169,11 +169,11 @@ def _judge_classifier(ctx: Context, gated: list[tuple[Branch, str]], key: str,
         verdicts = [template.symbols.compare(pattern, target) for target in targets]
         return False if False in verdicts else None if None in verdicts else True
 
-    unknown = None
+    unknown: Unknown | None = None
     for function, _conditions in sorted(classifiers.items()):
         role = execution_role(template, function)
         if isinstance(role, Unknown):
-            unknown = unknown or role.reason
+            unknown = unknown or role
             continue
         decisions = evaluate(template, role_policies(template, role), "s3:PutObjectTagging", covers,
                              f"objects of bucket {bucket}")
@@ -181,12 +181,13 @@ def _judge_classifier(ctx: Context, gated: list[tuple[Branch, str]], key: str,
             return Outcome.ok(where)
         for decision in decisions:
             if decision.access is Access.UNKNOWN:
-                unknown = unknown or decision.detail
+                unknown = unknown or Unknown(decision.detail, decision.why)
             elif decision.access is not Access.ALLOWED and decision.conditions:
                 when = ", ".join(f"{n} is {str(f).lower()}" for n, f in decision.conditions)
-                unknown = unknown or f"{decision.detail} when condition {when}"
+                unknown = unknown or Unknown(f"{decision.detail} when condition {when}", decision.why)
     if unknown:
-        return Outcome.unknown(f"cannot verify that the classifier can tag objects: {unknown}", where)
+        return Outcome.unknown(f"cannot verify that the classifier can tag objects: {unknown.reason}",
+                               where, unknown.why)
     names = ", ".join(sorted(classifiers))
     return Outcome.fail(f"classifier {names} cannot set the '{key}={value}' tag: its role does not "
                         "allow s3:PutObjectTagging on the bucket's objects", where).because("cannot-tag")

@@ -38,7 +38,7 @@ def _judge_dlq(ctx: Context, target: Branch, arn: Branch) -> list[Outcome]:
     template = ctx.template
     found = denoted(template, arn.value)
     if isinstance(found, Unknown):
-        return [Outcome.unknown(f"the dead-letter queue {found.reason}", arn)]
+        return [Outcome.unknown(f"the dead-letter queue {found.reason}", arn, found.why)]
     if not found:
         rendered = render(template, arn.value)
         if isinstance(rendered, str) and not template.symbols.concrete(rendered).startswith("arn:"):
@@ -70,7 +70,7 @@ def _role_can_send(ctx: Context, role: Branch, queue: str, where: Branch) -> lis
     found = denoted(template, role.value, ("AWS::IAM::Role",))
     if isinstance(found, Unknown):
         return [Outcome.unknown(f"cannot verify the dead-letter queue: execution role {found.reason}",
-                                where)]
+                                where, found.why)]
     if not found:
         return [Outcome.unknown(f"cannot verify the dead-letter queue: execution role "
                                 f"{shown(template, role.value)} is defined outside the template", where)]
@@ -86,7 +86,7 @@ def _role_can_send(ctx: Context, role: Branch, queue: str, where: Branch) -> lis
         if decision.access is Access.ALLOWED:
             outcome = Outcome.ok(where)
         elif decision.access is Access.UNKNOWN:
-            outcome = Outcome.unknown(f"execution role {role_id}: {decision.detail}", where)
+            outcome = Outcome.unknown(f"execution role {role_id}: {decision.detail}", where, decision.why)
         else:
             outcome = Outcome.fail(
                 f"has dead-letter queue {queue}, but its execution role {role_id} does not allow "

@@ -24,7 +24,7 @@ def _judge_each(ctx: Context, branch: Branch, judge: Callable[[Any, Branch], Out
     outcomes = []
     for value, conditions in resolve_all(ctx.template, branch.value):
         if isinstance(value, Unknown):
-            outcome = Outcome.unknown(value.reason, branch)
+            outcome = Outcome.unknown(value.reason, branch, value.why)
         elif value is MISSING:
             outcome = Outcome.ok(branch)
         else:
@@ -102,5 +102,5 @@ def name_matches(ctx: Context, branch: Branch, pattern: str,
                 return Outcome.ok(branch)
             if isinstance(value, Unknown) and unknown is None:
                 unknown = Outcome(Status.UNKNOWN, f"{name} is unknown: {value.reason}",
-                                  ("Resources", ctx.logical_id, "Properties", name))
+                                  ("Resources", ctx.logical_id, "Properties", name), why=value.why)
     return unknown or Outcome.fail("does not match", branch)

@@ -105,7 +105,8 @@ def _grant(ctx: SamContext, policy_id: str, connector_id: str, source: str, role
     # What cannot be evaluated is a statement the IAM evaluator cannot read: the role's answers
     # become unknown, naming the connector.
     statements = found if isinstance(found, list) else [
-        Unknown(f"SAM connector {connector_id} is not evaluated ({found})", Cause.CONNECTOR)]
+        Unknown.because(f"SAM connector {connector_id} is not evaluated ({found})", Cause.CONNECTOR,
+                        connector_id, what=found)]
     ctx.add(policy_id, {"Type": "AWS::IAM::ManagedPolicy", "Properties": {
         "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
         "Roles": [{"Ref": role}]}}, source, path, f"connector {connector_id}")

@@ -7,6 +7,7 @@ from typing import Any
 
 from tapaudit.errors import InputError
 from tapaudit.model.provenance import Origin, Path, Provenance
+from tapaudit.model.values import Unknown
 from tapaudit.transforms.sam.globals import merged_properties
 
 
@@ -66,4 +67,4 @@ class SamContext:
         return ("Resources", source, "Properties", "Events", event_id)
 
     def not_checked(self, logical_id: str, reason: str) -> None:
-        self.provenance.unchecked.setdefault(logical_id, reason)
+        self.provenance.unchecked.setdefault(logical_id, Unknown(reason))

@@ -9,7 +9,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from tapaudit.model.values import Unknown, intrinsic
+from tapaudit.model.values import Cause, Unknown, intrinsic
 
 LAMBDA_TRUST = {"Version": "2012-10-17", "Statement": [{
     "Action": ["sts:AssumeRole"], "Effect": "Allow", "Principal": {"Service": ["lambda.amazonaws.com"]}}]}
@@ -55,15 +55,17 @@ def _substitute(value: Any, parameters: dict) -> Any:
     return value
 
 
-def policy_template_document(name: str, parameters: Any) -> dict | str:
+def policy_template_document(name: str, parameters: Any) -> dict | Unknown:
     """The policy document of a SAM policy template, or why it cannot be built."""
     template = policy_templates().get(name)
     if template is None:
-        return f"SAM policy template {name} is unknown to tapaudit"
+        return Unknown.because(f"SAM policy template {name} is unknown to tapaudit",
+                               Cause.SAM_POLICY_TEMPLATE, name)
     given = parameters if isinstance(parameters, dict) else {}
     missing = [p for p in template["Parameters"] if p not in given]
     if missing:
-        return f"SAM policy template {name} lacks parameter {', '.join(missing)}"
+        return Unknown.because(f"SAM policy template {name} lacks parameter {', '.join(missing)}",
+                               Cause.SAM_POLICY_TEMPLATE, name)
     return _substitute(template["Definition"], given)
 
 
@@ -121,6 +123,5 @@ def _document(policy: Any) -> dict | Unknown:
         return policy
     if isinstance(policy, dict) and len(policy) == 1:
         name, parameters = next(iter(policy.items()))
-        document = policy_template_document(str(name), parameters)
-        return document if isinstance(document, dict) else Unknown(document)
+        return policy_template_document(str(name), parameters)
     return Unknown("a SAM policy tapaudit cannot read")
