@@ -14,6 +14,10 @@ from tapaudit.rules.predicates.registry import Context, predicate, remedy
 _HEADER_HOOKS = (("FunctionAssociations", "FunctionARN", ("viewer-response",), "CloudFront Function"),
                  ("LambdaFunctionAssociations", "LambdaFunctionARN",
                   ("viewer-response", "origin-response"), "Lambda@Edge function"))
+# What would make such an unknown checkable (the fix of an unknown, by its cause).
+remedy(Cause.HEADERS_FROM_CODE, "Headers set in code by the {event} {kind} cannot be read: declare "
+                                "them in a response headers policy instead, or check the responses "
+                                "by hand.")
 
 
 def behavior_name(branch: Branch) -> str:
@@ -35,11 +39,6 @@ def header_code(template: Template, behavior: Branch) -> Unknown | None:
                     f"{behavior_name(behavior)} may get its headers from the {event} {label} {function}",
                     Cause.HEADERS_FROM_CODE, function, event=event, kind=label)
     return None
-
-
-remedy(Cause.HEADERS_FROM_CODE, "Headers set in code by the {event} {kind} cannot be read: declare "
-                                "them in a response headers policy instead, or check the responses "
-                                "by hand.")
 
 
 def _short(arn: str) -> str:

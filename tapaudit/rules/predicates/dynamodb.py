@@ -17,6 +17,7 @@ _SIMPLE_TABLE = "AWS::Serverless::SimpleTable"
 SIMPLE_TABLE_NOTE = ("an AWS::Serverless::SimpleTable cannot have a global secondary index: declare "
                      "the table as AWS::DynamoDB::Table")
 PROJECTION_TYPES = ("ALL", "KEYS_ONLY", "INCLUDE")
+# What would make an index on an undeclared key attribute checkable (the fix of that unknown).
 remedy(Cause.UNDECLARED_ATTRIBUTE, "Declare `{subject}` in the table's `AttributeDefinitions` "
                                    "(CloudFormation requires it), so its type can be checked.")
 

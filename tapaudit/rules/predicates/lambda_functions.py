@@ -18,6 +18,7 @@ from tapaudit.rules.predicates.registry import Context, fix_values, predicate
 # The kinds of failure of `role_allows` (its outcomes' `problem`): the fix and its planner test them.
 DENIED = "denied"  # an explicit Deny: only the user may lift it
 NOT_ALLOWED = "not-allowed"  # no statement allows it: a statement can be added
+
 _INDEX_ARN = re.compile(r"^arn:[^:]+:dynamodb:[^:]*:[^:]*:table/[^/]+/index/.+$")
 _PROBE_TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/probe-table"  # never shown
 
