@@ -135,6 +135,9 @@ def test_unknowns_say_what_would_make_them_checkable():
     ("TAP002/yaml-unknown-sam-policy-template-without-parameters.yaml",
      "SAM policy template DynamoDBReadPolicy"),
     ("TAP003/yaml-unknown-type-from-parameter.yaml", "Give parameter StatusType a default"),
+    # Chosen by its typed cause: lost once to a rewording of the reason ("SAM connector X is not ...").
+    ("TAP002/sam-unknown-connector-not-evaluated.yaml",
+     "Check by hand what SAM connector HealthCheckStream grants (destination type AWS::Kinesis::Stream)"),
 ])
 def test_each_cause_of_an_unknown_gets_its_own_remedy(fixture, says):
     result = pipeline.run([str(FIXTURES / fixture)], Config(), jobs=1).result
