@@ -14,8 +14,14 @@ is shown too: on a machine loaded by other work, wall time mostly measures the w
 50-stack assembly at least 100x, both measured side by side in one run.
 
     python bench/run.py --install-peers      # cfn-lint and checkov into bench/.peers (a venv)
+    python bench/run.py --dev                # the development checkout instead of the installed wheel
     python bench/run.py --runs 5 --only tapaudit
     python bench/run.py --workload 450 --workload assembly   # the rows the target is about
+
+tapaudit is measured as users get it: the working tree is built into a wheel and installed into
+bench/.tapaudit (a venv), which compiles its bytecode and carries the rules parsed at build time,
+as the peers are measured from their installed wheels. `--dev` measures the development checkout
+(its bytecode compiled first, whatever PYTHONDONTWRITEBYTECODE says).
 
 This is a benchmark, not a test: nothing here asserts on time.
 """
@@ -44,6 +50,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = HERE / "workloads"
 PEERS = HERE / ".peers"
+INSTALLED = HERE / ".tapaudit"  # the working tree, built and installed as a user installs it
 SIZES = (10, 100, 450)
 LINEARITY_SIZE = 1800  # 4x the largest size, tapaudit only: does the cost grow linearly?
 ASSEMBLY_STACKS = 50
@@ -160,7 +167,7 @@ def commands(tool: str, workload: Workload) -> list[str] | None:
             return None
         return [sys.executable, "-c", "import json, sys; json.load(open(sys.argv[1]))", target]
     if tool == "tapaudit":
-        return [sys.executable, "-m", "tapaudit", "scan", target, "--format", "json",
+        return [*TAPAUDIT, "scan", target, "--format", "json",
                 "--fail-on", "none", "--output", os.devnull]
     if tool == "cfn-lint":
         exe = _peer("cfn-lint")
@@ -218,6 +225,37 @@ def bench_interleaved(argvs: dict[str, list[str]], runs: dict[str, int]) -> dict
     return samples
 
 
+# How tapaudit is started: its installed entry point (not `python -m`, which would put the
+# checkout first on the path, as the runs' working directory), or the checkout with --dev.
+TAPAUDIT = [sys.executable, "-m", "tapaudit"]
+
+
+def install_tapaudit() -> list[str]:
+    """Build the working tree into a wheel and install it into bench/.tapaudit (its dependencies
+    the first time); the command that runs it."""
+    python = INSTALLED / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(INSTALLED)], check=True)
+        _pip(python, str(ROOT))
+    _pip(python, "--no-deps", "--force-reinstall", str(ROOT))
+    return [str(INSTALLED / "bin" / "tapaudit")]
+
+
+def _pip(python: Path, *args: str) -> None:
+    proc = subprocess.run([str(python), "-m", "pip", "install", "-q", *args], capture_output=True,
+                          text=True)
+    if proc.returncode:
+        sys.exit(f"installing tapaudit into {INSTALLED} failed:\n{proc.stderr}")
+
+
+def compile_bytecode() -> None:
+    """--dev: write the checkout's .pyc files, as pip does when it installs a wheel. The warm-up
+    run would write them too, except where PYTHONDONTWRITEBYTECODE is set: then every measured
+    run would compile the modules it imports from source."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "tapaudit")], check=True,
+                   env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""})
+
+
 def install_peers() -> None:
     subprocess.run([sys.executable, "-m", "venv", str(PEERS)], check=True)
     proc = subprocess.run([str(PEERS / "bin" / "pip"), "install", "-q", "cfn-lint", "checkov"],
@@ -238,21 +276,30 @@ def main() -> None:
     parser.add_argument("--workload", action="append", metavar="TEXT",
                         help="only the workloads whose name contains TEXT (repeatable)")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--dev", action="store_true",
+                        help="measure the development checkout, not the working tree's installed wheel")
     args = parser.parse_args()
     if args.install_peers:
         install_peers()
+    global TAPAUDIT
+    if args.dev:
+        compile_bytecode()
+    else:
+        TAPAUDIT = install_tapaudit()
     tools = args.only or ["tapaudit", "json.load", "cfn-lint", "checkov"]
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
           f", {platform.platform()}")
     peer_runs = args.peer_runs or args.runs
+    measured = "the development checkout" if args.dev else f"its wheel, installed in {INSTALLED}"
+    print(f"tapaudit: {measured}")
     print(f"median of {args.runs} runs ({peer_runs} for the peers), each tool warmed up once; "
           "x tapaudit = the tool's time / tapaudit's\n")
     print("| workload | tool | wall s | CPU s | peak MiB | x tapaudit, wall | x tapaudit, CPU |")
     print("|---|---|---:|---:|---:|---:|---:|", flush=True)
     rows = []
-    for label, argv in (("tapaudit --version", [sys.executable, "-m", "tapaudit", "--version"]),
-                        ("tapaudit rules", [sys.executable, "-m", "tapaudit", "rules"])):
+    for label, argv in (("tapaudit --version", [*TAPAUDIT, "--version"]),
+                        ("tapaudit rules", [*TAPAUDIT, "rules"])):
         measure(argv)  # warm-up: page cache, .pyc files
         rows.append(_row(label, "tapaudit", [measure(argv) for _ in range(args.runs)], None))
     warmed: set[str] = set()

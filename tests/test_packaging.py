@@ -93,6 +93,39 @@ def test_wheel_carries_rules_and_runs_anywhere(wheel, tmp_path):
     assert '"findings": []' in proc.stdout and '"unknown": []' in proc.stdout
 
 
+def test_wheel_carries_the_rules_parsed_and_a_json_scan_never_imports_yaml(wheel, tmp_path):
+    """hatch_build.py parses each rule file when the wheel is built: its JSON twin holds the same
+    data, the installed loader reads the twin, and so a scan of a JSON template needs no PyYAML."""
+    import yaml
+
+    archive = zipfile.ZipFile(wheel)
+    for i in range(1, 7):
+        written = yaml.safe_load(archive.read(f"tapaudit/builtin_rules/TAP00{i}.yaml"))
+        assert json.loads(archive.read(f"tapaudit/builtin_rules/TAP00{i}.parsed.json")) == written
+    site = tmp_path / "site"
+    archive.extractall(site)
+    code = ("import sys\nfrom tapaudit.cli import main\nsys.argv = ['tapaudit', 'scan', sys.argv[1], "
+            "'-f', 'json', '-o', sys.argv[2]]\ntry:\n    main()\nexcept SystemExit as exit:\n"
+            "    print(exit.code, 'yaml' in sys.modules)\n")
+    report = tmp_path / "report.json"
+    template = FIXTURES / "flawed" / "TransactionMigration-Primary.template.json"
+    proc = subprocess.run([sys.executable, "-c", code, str(template), str(report)], cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(site)}, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.stdout.split() == ["1", "False"], proc.stdout + proc.stderr
+    assert json.loads(report.read_text())["findings"]  # the rules ran, from the parsed twins
+    # A rule file the user adds is still YAML, read at every run; a twin beside it is not read.
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "TAP900.yaml").write_text((ROOT / "rules" / "TAP006.yaml").read_text().replace(
+        "id: TAP006", "id: TAP900"))
+    (mine / "TAP900.parsed.json").write_text("{not json")
+    proc = subprocess.run([sys.executable, "-m", "tapaudit", "rules", "--rules-dir", str(mine)],
+                          cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(site)},
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "TAP900" in proc.stdout, proc.stderr
+
+
 @pytest.mark.hooks
 def test_wheel_installed_into_a_fresh_venv_scans_the_flawed_stack(wheel, tmp_path):
     """What a user gets from `pip install tapaudit-<version>-py3-none-any.whl`: a fresh virtualenv

@@ -35,7 +35,31 @@ _MERGE = "tag:yaml.org,2002:merge"
 
 
 class CfnLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """The C safe loader; the node graph it composes is converted by `_Converter`."""
+    """The C safe loader; the node graph it composes is converted by `_Converter`.
+
+    No path resolvers are registered, so a node's tag depends on its own text alone: the composer
+    asks for the tag of every scalar (and steps the path resolvers on every node) in Python, so
+    a plain scalar's tag is resolved once per distinct text, and the path steps do nothing."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._plain_tags: dict[str, str] = {}
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            if not implicit[0]:  # quoted, or a block scalar: a string
+                return self.DEFAULT_SCALAR_TAG
+            tag = self._plain_tags.get(value)
+            if tag is None:
+                tag = self._plain_tags[value] = super().resolve(kind, value, implicit)
+            return tag
+        return super().resolve(kind, value, implicit)
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
 
 
 def _construct_timestamp_as_text(loader: CfnLoader, node: yaml.Node) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -27,21 +28,31 @@ class RuleFileError(Exception):
     """A rule file is malformed; the message names the file."""
 
 
+# Inside an installed wheel, each built-in rule file has this twin: the same data, parsed when the
+# wheel was built (hatch_build.py), so a run reads it with `json` and need not import PyYAML.
+PARSED_SUFFIX = ".parsed.json"
+
+
+def _packaged_rules_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "builtin_rules"  # inside an installed wheel
+
+
 def builtin_rules_dir() -> Path:
-    here = Path(__file__).resolve().parent.parent
-    packaged = here / "builtin_rules"  # inside an installed wheel
-    return packaged if packaged.is_dir() else here.parent / "rules"
+    packaged = _packaged_rules_dir()
+    return packaged if packaged.is_dir() else packaged.parent.parent / "rules"
 
 
 def load_rules(extra_dirs: Iterable[Path] = (), config: Config | None = None) -> list[Rule]:
     """Every rule file, built-in and from `extra_dirs`, with the configuration's per-rule settings
     (parameters, severity, scope) applied; a setting for an unknown rule is a ConfigError."""
     rules: dict[str, Rule] = {}
+    packaged = _packaged_rules_dir()
     for folder in (builtin_rules_dir(), *extra_dirs):
         if not folder.is_dir():
             raise RuleFileError(f"{folder}: rules directory not found")
         for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-            rule = load_rule_file(path, config)
+            parsed = path.with_name(path.stem + PARSED_SUFFIX) if folder == packaged else None
+            rule = load_rule_file(path, config, parsed if parsed and parsed.is_file() else None)
             if rule.id in rules:
                 raise RuleFileError(f"{path}: rule id {rule.id} is already defined by "
                                     f"{rules[rule.id].source}")
@@ -89,13 +100,14 @@ def _within_budget(root: Any) -> None:
             stack.extend((item, depth + 1) for item in pairs)
 
 
-def load_rule_file(path: Path, config: Config | None = None) -> Rule:
+def load_rule_file(path: Path, config: Config | None = None, parsed: Path | None = None) -> Rule:
+    """The rule of one YAML file; from `parsed`, its JSON twin built with the wheel, when given."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = (parsed or path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleFileError(f"{path}: cannot read rule file: {exc}") from None
     try:
-        data = _parse_yaml(text)
+        data = json.loads(text) if parsed else _parse_yaml(text)
     except ValueError as exc:
         raise RuleFileError(f"{path}: cannot read rule file: {exc}") from None
     try:

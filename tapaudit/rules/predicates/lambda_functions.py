@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from tapaudit.model.arns import arn_of
+from tapaudit.model.graph import ReferenceGraph
 from tapaudit.model.iam import Access, Decision, evaluate, execution_role, role_policies
 from tapaudit.model.invocation import deployment_only
+from tapaudit.model.references import reference_graph
 from tapaudit.model.template import Template
 from tapaudit.model.values import Branch, Unknown
 from tapaudit.rules.outcome import Outcome
@@ -121,7 +123,7 @@ def _unreadable(role: str, decision: Decision) -> str:
 
 
 _TABLES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
-_SUB_NAME = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z]+)?\}")
+_POLICIES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
 
 
 @fix_values("health_check")
@@ -134,7 +136,7 @@ def health_check_fix_values(template: Template, logical_id: str,
     if isinstance(role, str):
         sources.append(template.properties(role))
         sources += [template.properties(policy) for policy in _policies_of(template, role)]
-    tables = {name for source in sources for name in _referenced(source)
+    tables = {name for source in sources for name in ReferenceGraph.mentioned(source)
               if template.type_of(name) in _TABLES}
     if len(tables) != 1:
         return {"table": "unknown"}, {}
@@ -142,28 +144,10 @@ def health_check_fix_values(template: Template, logical_id: str,
 
 
 def _policies_of(template: Template, role: str) -> Iterator[str]:
-    for name in template.resources:
-        if template.type_of(name) in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+    """The policies attached to `role` by `Roles: [{Ref: role}]`: among those that refer to it, so
+    the cost does not grow with the template for each function."""
+    for name in reference_graph(template).referrers(role):
+        if template.type_of(name) in _POLICIES:
             roles = template.properties(name).get("Roles")
             if isinstance(roles, list) and {"Ref": role} in roles:
                 yield name
-
-
-def _referenced(value: Any) -> Iterator[str]:
-    """Logical ids a value refers to (Ref, Fn::GetAtt, Fn::Sub's ${Name})."""
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if key == "Ref" and isinstance(inner, str):
-                yield inner
-            elif key == "Fn::GetAtt" and isinstance(inner, list) and inner and isinstance(inner[0], str):
-                yield inner[0]
-            elif key == "Fn::GetAtt" and isinstance(inner, str):
-                yield inner.split(".", 1)[0]
-            elif key == "Fn::Sub":
-                text = inner[0] if isinstance(inner, list) and inner else inner
-                if isinstance(text, str):
-                    yield from _SUB_NAME.findall(text)
-            yield from _referenced(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from _referenced(inner)
