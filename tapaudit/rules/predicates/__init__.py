@@ -15,17 +15,19 @@ from tapaudit.rules.predicates import (
     values,
 )
 from tapaudit.rules.predicates.registry import (
+    ENTRY_VALUES,
     FIX_VALUES,
     PREDICATES,
     REGEX_ARGS,
     SUBJECT_KINDS,
     Context,
+    entry_values,
     fix_values,
     predicate,
     run,
     subject_kind,
 )
 
-__all__ = ["FIX_VALUES", "PREDICATES", "REGEX_ARGS", "SUBJECT_KINDS", "Context", "cloudfront", "dynamodb",
-           "events", "fix_values", "lambda_functions", "predicate", "run", "s3", "scheduler",
-           "subject_kind", "values"]
+__all__ = ["ENTRY_VALUES", "FIX_VALUES", "PREDICATES", "REGEX_ARGS", "SUBJECT_KINDS", "Context",
+           "cloudfront", "dynamodb", "entry_values", "events", "fix_values", "lambda_functions",
+           "predicate", "run", "s3", "scheduler", "subject_kind", "values"]

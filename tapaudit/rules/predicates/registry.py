@@ -31,6 +31,11 @@ SUBJECT_KINDS: dict[str, SubjectKind] = {}
 FixValues = Callable[[Template, str, dict[str, Any]], "tuple[dict[str, str], dict[str, str]]"]
 FIX_VALUES: dict[str, FixValues] = {}
 
+# Values for the fix of one failing list entry (`fix.subject.values` names one), e.g. the queue a
+# TAP004 target already names: (template, logical id, the entry) -> values.
+EntryValues = Callable[[Template, str, dict[str, Any]], "dict[str, str]"]
+ENTRY_VALUES: dict[str, EntryValues] = {}
+
 
 @dataclass(frozen=True)
 class Context:
@@ -63,6 +68,14 @@ def run(name: str, ctx: Context, branch: Branch, args: dict[str, Any]) -> list[O
 def fix_values(name: str) -> Callable[[FixValues], FixValues]:
     def register(fn: FixValues) -> FixValues:
         FIX_VALUES[name] = fn
+        return fn
+
+    return register
+
+
+def entry_values(name: str) -> Callable[[EntryValues], EntryValues]:
+    def register(fn: EntryValues) -> EntryValues:
+        ENTRY_VALUES[name] = fn
         return fn
 
     return register
