@@ -41,6 +41,12 @@ class Names:
         return name
 
 
+def taken_logical_ids(template: Template) -> list[str]:
+    """The logical ids a new resource must not take: resources and parameters share one namespace
+    (CloudFormation rejects a resource named like a parameter)."""
+    return [*template.resources, *template.parameters]
+
+
 # CDK's logical id of a construct's resource: the path's ids run together, then an 8-hex hash.
 _HASHED = re.compile(r"^([A-Za-z0-9]+?)[0-9A-F]{8}$")
 
