@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tapaudit.model.names import Names, free_construct_id, taken_logical_ids
+from tapaudit.model.names import Names, free_construct_id, free_logical_id, taken_logical_ids
 from tapaudit.model.template import Template
 
 
@@ -21,8 +21,11 @@ def test_names_skip_what_exists_and_what_they_made():
 
 
 def test_parameters_count_as_taken_logical_ids():
-    template = Template({"Parameters": {"Queue": {"Type": "String"}}, "Resources": {"Rule": {}}})
-    assert Names(taken_logical_ids(template)).new("Queue") == "Queue2"
+    template = Template({"Parameters": {"Queue": {"Type": "String"}},
+                         "Resources": {"Rule": {}, "queue2": {}}})
+    assert Names(taken_logical_ids(template)).new("Queue") == "Queue3"
+    assert free_logical_id(template, "Queue") == "Queue3"  # the fix text's answer, remembered
+    assert free_logical_id(template, "Queue") == "Queue3" and free_logical_id(template, "Rule-") == "Rule2"
 
 
 def test_a_construct_id_is_free_in_the_rules_scope_only():

@@ -8,7 +8,7 @@ from tapaudit.model.arns import arn_of, render
 from tapaudit.model.graph import ReferenceGraph
 from tapaudit.model.iam import Access, RolePolicies, evaluate, service_context, statements_of
 from tapaudit.model.lookup import denoted, naming_index
-from tapaudit.model.names import Names, free_construct_id, taken_logical_ids
+from tapaudit.model.names import free_construct_id, free_logical_id
 from tapaudit.model.template import Template
 from tapaudit.model.values import MISSING, Branch, Unknown, branches, child, intrinsic
 from tapaudit.rules.outcome import Outcome
@@ -197,7 +197,7 @@ def dead_letter_queue_base(rule: str) -> str:
 def rule_fix_values(template: Template, logical_id: str,
                     params: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
     """The names a new dead-letter queue gets: its logical id, and its construct ids in CDK."""
-    return {}, {"new_dlq": Names(taken_logical_ids(template)).new(dead_letter_queue_base(logical_id)),
+    return {}, {"new_dlq": free_logical_id(template, dead_letter_queue_base(logical_id)),
                 "dlq_id": free_construct_id(template, logical_id, DLQ_CONSTRUCT),
                 "dlq_policy_id": free_construct_id(template, logical_id, DLQ_POLICY_CONSTRUCT)}
 
