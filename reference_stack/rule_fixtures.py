@@ -227,6 +227,13 @@ def _(stack: cdk.Stack) -> None:
     event_rule(stack, None)
 
 
+@case("TAP004/cdk-fail-beside-event-dlq")
+def _(stack: cdk.Stack) -> None:
+    # The fix's queue must not take the id of the stack's EventDLQ (issue 17).
+    sqs.Queue(stack, "EventDLQ", enforce_ssl=True)
+    event_rule(stack, None)
+
+
 # TAP005 ------------------------------------------------------------------------------------------
 def distribution(stack: cdk.Stack, secure: bool, **extra) -> None:
     site = s3.Bucket(stack, "SiteBucket")

@@ -20,6 +20,7 @@ from tapaudit.fixing.plan import Names, PlanContext, Planned
 from tapaudit.fixing.rules import NO_PLANNER, PLANNERS
 from tapaudit.loading.discovery import TemplateSource
 from tapaudit.loading.parse import parse_document
+from tapaudit.model.names import taken_logical_ids
 from tapaudit.model.template import Template
 from tapaudit.rules.engine import ResourceResult, Verdict, evaluate_rule
 from tapaudit.rules.fixes import is_cdk_output
@@ -84,7 +85,7 @@ def fix_source(source: TemplateSource, text: str, findings: Sequence[Finding], r
     template = analysed(data, text, partition)
     by_id = {rule.id: rule for rule in rules}
     evaluated: dict[str, dict[str, ResourceResult]] = {}
-    logical_ids = Names([*(data.get("Resources") or {}), *template.resources])
+    logical_ids = Names([*(data.get("Resources") or {}), *taken_logical_ids(template)])
     plans: dict[str, tuple[FindingFix, Planned]] = {}
     for finding in findings:
         fix = FindingFix(finding, False)

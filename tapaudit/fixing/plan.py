@@ -7,12 +7,11 @@ engine places their operations in the file.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from tapaudit.fixing.edits import Operation
+from tapaudit.model.names import Names
 from tapaudit.model.template import Template
 from tapaudit.rules.model import Rule
 from tapaudit.rules.outcome import Outcome
@@ -32,30 +31,6 @@ class Planned:
         if reason not in self.left:
             self.left.append(reason)
         return self
-
-
-class Names:
-    """Logical ids, and names within one scope (a role's policy names, a table's index names):
-    a new one never collides with what exists or with one made earlier in the run."""
-
-    def __init__(self, taken: Iterable[str]) -> None:
-        self._taken = {name.lower() for name in taken}
-
-    def new(self, base: str) -> str:
-        return self._free(re.sub(r"[^A-Za-z0-9]", "", base) or "Fix", "")
-
-    def new_label(self, base: str) -> str:
-        """A name that keeps its punctuation (an index name): `status-timestamp-index-2`."""
-        return self._free(base, "-")
-
-    def _free(self, base: str, joiner: str) -> str:
-        """`base`, or `base` + joiner + the first number from 2 that makes it unused; now taken."""
-        name, n = base, 1
-        while name.lower() in self._taken:
-            n += 1
-            name = f"{base}{joiner}{n}"
-        self._taken.add(name.lower())
-        return name
 
 
 @dataclass

@@ -60,4 +60,5 @@ class Memo:
     resolving: set[str] = field(default_factory=set)  # intrinsics: names being evaluated now
     service_tokens: dict[str, list[str]] | None = None  # invocation._service_tokens
     dynamodb_index_probes: list[str] | None = None  # predicates.lambda_functions._index_probes
+    free_names: dict[Any, Any] = field(default_factory=dict)  # names.free_*: taken ids, free names
     budget: Budget = field(default_factory=Budget)  # intrinsics: what evaluating it has cost

@@ -19,7 +19,7 @@ from tapaudit.model.cdk_names import construct_id, construct_level, is_cdk_outpu
 from tapaudit.model.template import Template
 from tapaudit.model.values import Cause, Why, branches
 from tapaudit.rules.model import Fix, FixVariant
-from tapaudit.rules.predicates import FIX_VALUES, SUBJECT_KINDS, UNKNOWN_REMEDIES
+from tapaudit.rules.predicates import ENTRY_VALUES, FIX_VALUES, SUBJECT_KINDS, UNKNOWN_REMEDIES
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 _PLACEHOLDER = re.compile(r"\{(\w+(?:\.\w+)*)\}")
@@ -124,7 +124,8 @@ def subjects(fix: Fix, template: Template, logical_id: str, language: str,
         name = f"{spec.get('label', 'Entry')} '{name}'" if isinstance(name, str) else position or "?"
         kind_of = SUBJECT_KINDS.get(spec.get("kind", ""))
         target_kind, target_id = kind_of(template, entry.get(spec["ref"])) if kind_of else (None, None)
-        more = {"name": name}
+        entry_values = ENTRY_VALUES.get(spec.get("values", ""))
+        more = {"name": name, **(entry_values(template, logical_id, entry) if entry_values else {})}
         if target_id:
             more["target_resource"] = target_id
             more["target_var"] = variable(construct_id(template, target_id), lang) if lang else target_id

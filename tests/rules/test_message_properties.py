@@ -151,7 +151,26 @@ def _already_there(scanned: Scanned) -> list[str]:
     if scanned.finding.rule_id == "TAP004" and "not its ARN" in scanned.finding.message:
         # The queue and its policy are there: only the reference to it is wrong.
         found += ["a queue policy"] if "QueuePolicy" in fix else []
+    ids = {*(scanned.data.get("Resources") or {}), *(scanned.data.get("Parameters") or {})}
+    found += [f"logical id {name}" for name in _NEW_RESOURCE.findall(fix) if name in ids]
+    found += [f"construct {name}" for name in _NEW_CONSTRUCT.findall(fix)
+              if name in _sibling_constructs(scanned)]
     return found
+
+
+# What a fix creates: a resource by logical id, a CDK construct by id in the rule's scope.
+_NEW_RESOURCE = re.compile(r"Add that queue, an AWS::SQS::Queue `(\w+)`")
+_NEW_CONSTRUCT = re.compile(r"""(?:new sqs\.\w+\(this, '|sqs\.\w+\(self, ")(\w+)""")
+
+
+def _sibling_constructs(scanned: Scanned) -> set[str]:
+    """The construct ids beside the finding's construct (`Stack/Rule/Resource` -> those in `Stack`)."""
+    parts = (scanned.finding.cdk_path or "").removesuffix("/Resource").split("/")[:-1]
+    metadata = [r.get("Metadata") for r in (scanned.data.get("Resources") or {}).values()
+                if isinstance(r, dict)]
+    paths = [m["aws:cdk:path"].split("/") for m in metadata
+             if isinstance(m, dict) and isinstance(m.get("aws:cdk:path"), str)]
+    return {p[len(parts)] for p in paths if p[:len(parts)] == parts and len(p) > len(parts)}
 
 
 def test_fixes_propose_nothing_the_resource_already_has(scanned):
@@ -172,6 +191,21 @@ def test_the_check_sees_an_index_and_attributes_that_exist():
                           "...}` and declare `status` (S) and `timestamp` (N) in its `AttributeDefinitions`.")
     assert _already_there(Scanned(Path("t.yaml"), finding, data)) == [
         "index status-timestamp-index", "attribute status"]
+
+
+def test_the_check_sees_a_queue_id_and_a_construct_id_that_exist():
+    data = {"Parameters": {"RuleDeadLetterQueue": {"Type": "String"}}, "Resources": {
+        "Rule": {"Type": "AWS::Events::Rule", "Metadata": {"aws:cdk:path": "S/Rule/Resource"}},
+        "Q": {"Type": "AWS::SQS::Queue", "Metadata": {"aws:cdk:path": "S/EventDLQ/Resource"}},
+        "P": {"Type": "AWS::SQS::QueuePolicy", "Metadata": {"aws:cdk:path": "S/Inner/DlqPolicy/Resource"}}}}
+    finding = Finding(rule_id="TAP004", severity=Severity.MEDIUM, title="", message="", file="",
+                      line=1, column=1, resource="Rule", resource_type="AWS::Events::Rule",
+                      cdk_path="S/Rule/Resource", path=(),
+                      fix="With `const dlq = new sqs.Queue(this, 'EventDLQ')`, CDK adds the queue policy. "
+                          "`new sqs.QueuePolicy(this, 'DlqPolicy', { queues: [dlq] })`. Add that queue, "
+                          "an AWS::SQS::Queue `RuleDeadLetterQueue`, and ...")
+    assert _already_there(Scanned(Path("t.json"), finding, data)) == [
+        "logical id RuleDeadLetterQueue", "construct EventDLQ"]  # DlqPolicy is in another scope
 
 
 @pytest.mark.parametrize(("text", "problem"), [

@@ -15,8 +15,9 @@ from tapaudit.model.values import Branch, Unknown
 from tapaudit.rules.outcome import Status
 from tapaudit.rules.predicates import Context
 
-# TAP004's own judgement of a queue policy, so a planned Arn is checked as the rule will check it.
-from tapaudit.rules.predicates.events import DENIED, NOT_ARN, _queue_receives
+# TAP004's own judgement of a queue policy, so a planned Arn is checked as the rule will check it;
+# its name for a new queue, so the fix text names the queue this creates.
+from tapaudit.rules.predicates.events import DENIED, NOT_ARN, _queue_receives, dead_letter_queue_base
 
 RETENTION_SECONDS = 1_209_600  # 14 days, SQS's longest: time to notice and replay
 # SAM event sources whose DeadLetterConfig may be {Type: SQS} (SAM makes the queue and its policy).
@@ -123,7 +124,7 @@ def _with_condition(ctx: PlanContext, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _add_queue(ctx: PlanContext, planned: Planned, principal: str) -> str:
-    queue = ctx.logical_ids.new(f"{ctx.logical_id}DeadLetterQueue")
+    queue = ctx.logical_ids.new(dead_letter_queue_base(ctx.logical_id))
     planned.operations.append(SetValue(("Resources", queue), _with_condition(ctx, {
         "Type": "AWS::SQS::Queue", "Properties": {"MessageRetentionPeriod": RETENTION_SECONDS}})))
     _new_policy(ctx, planned, queue, principal)

@@ -15,12 +15,14 @@ from tapaudit.rules.predicates import (
     values,
 )
 from tapaudit.rules.predicates.registry import (
+    ENTRY_VALUES,
     FIX_VALUES,
     PREDICATES,
     REGEX_ARGS,
     SUBJECT_KINDS,
     UNKNOWN_REMEDIES,
     Context,
+    entry_values,
     fix_values,
     predicate,
     remedy,
@@ -28,6 +30,6 @@ from tapaudit.rules.predicates.registry import (
     subject_kind,
 )
 
-__all__ = ["FIX_VALUES", "PREDICATES", "REGEX_ARGS", "SUBJECT_KINDS", "UNKNOWN_REMEDIES", "Context",
-           "cloudfront", "dynamodb", "events", "fix_values", "lambda_functions", "predicate", "remedy",
-           "run", "s3", "scheduler", "subject_kind", "values"]
+__all__ = ["ENTRY_VALUES", "FIX_VALUES", "PREDICATES", "REGEX_ARGS", "SUBJECT_KINDS", "UNKNOWN_REMEDIES",
+           "Context", "cloudfront", "dynamodb", "entry_values", "events", "fix_values",
+           "lambda_functions", "predicate", "remedy", "run", "s3", "scheduler", "subject_kind", "values"]

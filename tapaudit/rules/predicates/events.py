@@ -8,10 +8,11 @@ from tapaudit.model.arns import arn_of, render
 from tapaudit.model.graph import ReferenceGraph
 from tapaudit.model.iam import Access, RolePolicies, evaluate, service_context, statements_of
 from tapaudit.model.lookup import denoted, naming_index
+from tapaudit.model.names import free_construct_id, free_logical_id
 from tapaudit.model.template import Template
 from tapaudit.model.values import MISSING, Branch, Unknown, branches, child, intrinsic
 from tapaudit.rules.outcome import Outcome
-from tapaudit.rules.predicates.registry import Context, predicate, subject_kind
+from tapaudit.rules.predicates.registry import Context, entry_values, fix_values, predicate, subject_kind
 
 # What a reference points at, in the words a reader uses (TAP004 names the target kind).
 KIND_OF_TYPE = {
@@ -185,3 +186,35 @@ def target_kind(template: Template, value: Any) -> tuple[str | None, str | None]
     if service == "lambda" and resource.count(":") == 2 and not resource.split(":")[2].isdigit():
         return "alias", None  # function:name:alias
     return (max(matches)[1] if matches else None), None
+
+
+# Construct ids a CDK fix creates next to the rule (`new sqs.Queue(this, 'EventDLQ')`).
+DLQ_CONSTRUCT = "EventDLQ"
+DLQ_POLICY_CONSTRUCT = "DlqPolicy"
+
+
+def dead_letter_queue_base(rule: str) -> str:
+    """The logical id `tapaudit fix` gives the dead-letter queue it adds for `rule`, before it is
+    made free (`Names.new`): the fix text and the fix command name the same queue."""
+    return f"{rule}DeadLetterQueue"
+
+
+@fix_values("event_rule")
+def rule_fix_values(template: Template, logical_id: str,
+                    params: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """The names a new dead-letter queue gets: its logical id, and its construct ids in CDK."""
+    return {}, {"new_dlq": free_logical_id(template, dead_letter_queue_base(logical_id)),
+                "dlq_id": free_construct_id(template, logical_id, DLQ_CONSTRUCT),
+                "dlq_policy_id": free_construct_id(template, logical_id, DLQ_POLICY_CONSTRUCT)}
+
+
+@entry_values("event_target")
+def target_fix_values(template: Template, logical_id: str, target: dict[str, Any]) -> dict[str, str]:
+    """`dlq`: the queue of this template a target's DeadLetterConfig names, by whatever form."""
+    config = target.get("DeadLetterConfig")
+    arn = config.get("Arn") if isinstance(config, dict) else None
+    found = denoted(template, arn) if arn is not None else []
+    if isinstance(found, Unknown) or len(found) != 1:
+        return {}
+    queue = found[0].logical_id
+    return {"dlq": queue} if template.type_of(queue) == "AWS::SQS::Queue" else {}

@@ -31,6 +31,11 @@ SUBJECT_KINDS: dict[str, SubjectKind] = {}
 FixValues = Callable[[Template, str, dict[str, Any]], "tuple[dict[str, str], dict[str, str]]"]
 FIX_VALUES: dict[str, FixValues] = {}
 
+# Values for the fix of one failing list entry (`fix.subject.values` names one), e.g. the queue a
+# TAP004 target already names: (template, logical id, the entry) -> values.
+EntryValues = Callable[[Template, str, dict[str, Any]], "dict[str, str]"]
+ENTRY_VALUES: dict[str, EntryValues] = {}
+
 
 # What would make an unknown of a rule's own cause checkable (TAP005: headers set in code), as
 # `str.format` text: `{subject}` and the cause's facts by name. fixes.py holds the generic ones.
@@ -72,6 +77,14 @@ def remedy(cause: Cause, text: str) -> None:
 def fix_values(name: str) -> Callable[[FixValues], FixValues]:
     def register(fn: FixValues) -> FixValues:
         FIX_VALUES[name] = fn
+        return fn
+
+    return register
+
+
+def entry_values(name: str) -> Callable[[EntryValues], EntryValues]:
+    def register(fn: EntryValues) -> EntryValues:
+        ENTRY_VALUES[name] = fn
         return fn
 
     return register
