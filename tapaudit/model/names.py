@@ -91,15 +91,20 @@ def _scope(path: str | None) -> tuple[str, ...] | None:
 
 
 def _children(template: Template, scope: tuple[str, ...] | None) -> set[str]:
-    """The construct ids (lower case) right under `scope`; every id of the app when it is unknown."""
-    taken = set()
-    for resource in template.resources:
-        parts = tuple(p for p in (template.cdk_path(resource) or "").split("/") if p)
-        if scope is None:
-            taken.update(p.lower() for p in parts)
-        elif parts[:len(scope)] == scope and len(parts) > len(scope):
-            taken.add(parts[len(scope)].lower())
-    return taken
+    """The construct ids (lower case) right under `scope`; every id of the app when it is unknown.
+    The children of every scope are indexed in one pass over the paths, once per template."""
+    memo = template.memo.free_names
+    if "children" not in memo:
+        children: dict[tuple[str, ...], set[str]] = {}
+        every: set[str] = set()
+        for resource in template.resources:
+            parts = tuple(p for p in (template.cdk_path(resource) or "").split("/") if p)
+            every.update(p.lower() for p in parts)
+            for depth in range(len(parts)):
+                children.setdefault(parts[:depth], set()).add(parts[depth].lower())
+        memo["children"] = (children, every)
+    children, every = memo["children"]
+    return every if scope is None else children.get(scope, set())
 
 
 def _spelled(template: Template, base: str) -> set[str]:
