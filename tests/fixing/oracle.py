@@ -114,8 +114,11 @@ def kept_outside(original: str, written: str, hunks: list[Hunk]) -> bool:
 
 
 def cfn_lint_errors(paths: list[Path]) -> dict[str, set[tuple[str, str]]]:
-    """File -> (rule id, message) of each error cfn-lint reports on it, as `cfn-lint -- FILE...`
-    reports them (its runner, in this process: one start-up and one rule load for all files)."""
+    """File -> each error cfn-lint reports on it, as `cfn-lint -- FILE...` reports them (its runner,
+    in this process: one start-up and one rule load for all files). An error is known by its rule
+    and where it is, cfn-lint's path into the template: its message may restate values a fix
+    changes (E3039 lists the attribute sets a new index adds to). Without a path (a template
+    cfn-lint cannot read or transform), by its message, numbers aside."""
     from cfnlint.config import ConfigMixIn
     from cfnlint.runner import Runner
 
@@ -123,25 +126,21 @@ def cfn_lint_errors(paths: list[Path]) -> dict[str, set[tuple[str, str]]]:
     if paths:
         for match in Runner(ConfigMixIn(["--", *map(str, paths)])).run():
             if match.rule.severity == "error":
-                errors.setdefault(match.filename, set()).add((match.rule.id, match.message))
+                where = getattr(match, "path_string", None) or re.sub(r"\d+", "N", match.message)
+                errors.setdefault(match.filename, set()).add((match.rule.id, where))
     return errors
 
 
 def new_cfn_lint_errors(copies: FixedCopies) -> tuple[int, dict[str, set[tuple[str, str]]]]:
-    """Each changed template's cfn-lint errors that its original does not have (line numbers in
-    messages aside), and how many templates were linted. The original is linted only when the
-    fixed template has errors: without them, nothing can be new."""
+    """Each changed template's cfn-lint errors that its original does not have, and how many
+    templates were linted. The original is linted only when the fixed template has errors:
+    without them, nothing can be new."""
     changed = copies.changed()
     after = cfn_lint_errors(changed)
     with_errors = [path for path in changed if after[str(path)]]
     before = cfn_lint_errors([copies.original(path) for path in with_errors])
     added = {}
     for path in with_errors:
-        new = _normalized(after[str(path)]) - _normalized(before[str(copies.original(path))])
-        if new:
+        if new := after[str(path)] - before[str(copies.original(path))]:
             added[str(path.relative_to(copies.after))] = new
     return len(changed), added
-
-
-def _normalized(errors: set[tuple[str, str]]) -> set[tuple[str, str]]:
-    return {(rule, re.sub(r"\d+", "N", message)) for rule, message in errors}
