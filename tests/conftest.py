@@ -84,6 +84,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(home, ignore_errors=True)
 
 
+# Modules that run for many seconds are handed to the workers first (pyproject.toml turns off
+# xdist's own order, by number of tests): longest first is what lets both workers end together.
+LONG_RUNNING = ("slow", "cdk", "hooks", "cfnlint")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not any(item.get_closest_marker(name) for name in LONG_RUNNING))
+
+
 @pytest.fixture(scope="session")
 def rules():
     from tapaudit.rules import load_rules

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 
+import pytest
 import yaml
 
 from tests.conftest import FIXTURES, require_command
+
+pytestmark = pytest.mark.cfnlint
 
 
 def _passing_fixtures() -> list[str]:

@@ -30,6 +30,8 @@ from tests.fixing.oracle import (
     kept_outside,
 )
 
+pytestmark = pytest.mark.slow
+
 # Why findings are left, by kind (the reason's words, names aside).
 REASON_KINDS = [
     ("cdk-output", "CDK output"),
