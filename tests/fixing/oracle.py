@@ -113,25 +113,40 @@ def kept_outside(original: str, written: str, hunks: list[Hunk]) -> bool:
     return written[at_written:] == original[at_original:]
 
 
-def cfn_lint_errors(paths: list[Path]) -> dict[str, set[tuple[str, str]]]:
+@dataclass(frozen=True)
+class LintError:
+    """A cfn-lint error: its rule, where it is (cfn-lint's path into the template, empty for a
+    template it cannot read or transform) and its message, numbers aside (line numbers move)."""
+
+    rule: str
+    path: str
+    message: str
+
+    def reported_in(self, errors: set[LintError]) -> bool:
+        """Did cfn-lint report this error in `errors`: the same rule at the same place (its message
+        may restate values a fix changes: E3039 lists the attribute sets a new index adds to), or
+        with the same message (a value the template already had, repeated by a fix)?"""
+        return any(self.rule == e.rule and ((self.path and self.path == e.path)
+                                            or self.message == e.message) for e in errors)
+
+
+def cfn_lint_errors(paths: list[Path]) -> dict[str, set[LintError]]:
     """File -> each error cfn-lint reports on it, as `cfn-lint -- FILE...` reports them (its runner,
-    in this process: one start-up and one rule load for all files). An error is known by its rule
-    and where it is, cfn-lint's path into the template: its message may restate values a fix
-    changes (E3039 lists the attribute sets a new index adds to). Without a path (a template
-    cfn-lint cannot read or transform), by its message, numbers aside."""
+    in this process: one start-up and one rule load for all files)."""
     from cfnlint.config import ConfigMixIn
     from cfnlint.runner import Runner
 
-    errors: dict[str, set[tuple[str, str]]] = {str(p): set() for p in paths}
+    errors: dict[str, set[LintError]] = {str(p): set() for p in paths}
     if paths:
         for match in Runner(ConfigMixIn(["--", *map(str, paths)])).run():
             if match.rule.severity == "error":
-                where = getattr(match, "path_string", None) or re.sub(r"\d+", "N", match.message)
-                errors.setdefault(match.filename, set()).add((match.rule.id, where))
+                error = LintError(match.rule.id, getattr(match, "path_string", ""),
+                                  re.sub(r"\d+", "N", match.message))
+                errors.setdefault(match.filename, set()).add(error)
     return errors
 
 
-def new_cfn_lint_errors(copies: FixedCopies) -> tuple[int, dict[str, set[tuple[str, str]]]]:
+def new_cfn_lint_errors(copies: FixedCopies) -> tuple[int, dict[str, list[LintError]]]:
     """Each changed template's cfn-lint errors that its original does not have, and how many
     templates were linted. The original is linted only when the fixed template has errors:
     without them, nothing can be new."""
@@ -141,6 +156,7 @@ def new_cfn_lint_errors(copies: FixedCopies) -> tuple[int, dict[str, set[tuple[s
     before = cfn_lint_errors([copies.original(path) for path in with_errors])
     added = {}
     for path in with_errors:
-        if new := after[str(path)] - before[str(copies.original(path))]:
+        was = before[str(copies.original(path))]
+        if new := [error for error in after[str(path)] if not error.reported_in(was)]:
             added[str(path.relative_to(copies.after))] = new
     return len(changed), added
