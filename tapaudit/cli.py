@@ -89,8 +89,6 @@ class _Group(TyperGroup):
             code = EXIT_ERROR
         if not standalone_mode:
             return code
-        if code == EXIT_INTERRUPTED:
-            _exit_interrupted()
         sys.exit(code if isinstance(code, int) else EXIT_OK)
 
     def invoke(self, ctx: typer.Context) -> Any:
@@ -568,5 +566,10 @@ def show_config(format: ListFormatOption = ListFormat.console, fail_on: FailOn =
 
 def main() -> None:
     """The `tapaudit` entry point."""
-    app(prog_name=PROG)
+    try:
+        app(prog_name=PROG)
+    except SystemExit as exc:
+        if exc.code == EXIT_INTERRUPTED:
+            _exit_interrupted()
+        raise
 

@@ -90,7 +90,9 @@ LONG_RUNNING = ("slow", "cdk", "hooks", "cfnlint")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: not any(item.get_closest_marker(name) for name in LONG_RUNNING))
+    long_running = {item.path for item in items
+                    if any(item.get_closest_marker(name) for name in LONG_RUNNING)}
+    items.sort(key=lambda item: item.path not in long_running)  # stable: a module stays in order
 
 
 @pytest.fixture(scope="session")
