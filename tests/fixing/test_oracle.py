@@ -20,7 +20,7 @@ import pytest
 
 from tapaudit.fixing.edits import Hunk
 from tapaudit.fixing.sarif import fixes_by_finding, offset_of
-from tests.conftest import require_module
+from tests.conftest import require, require_module
 from tests.fixing.oracle import (
     REAL,
     SHARES,
@@ -66,8 +66,7 @@ def kind_of(reason: str) -> str:
 
 @pytest.fixture(scope="module")
 def oracle(tmp_path_factory) -> FixedCopies:
-    if not REAL.is_dir():
-        pytest.skip("the shared corpus is not here")
+    require("the shared corpus", REAL.is_dir())
     return fixed_copies(tmp_path_factory.mktemp("oracle"))
 
 

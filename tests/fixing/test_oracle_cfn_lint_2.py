@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import require_module
+from tests.conftest import require, require_module
 from tests.fixing.oracle import REAL, SHARES, FixedCopies, fixed_copies, new_cfn_lint_errors
 
 SHARE = 1
@@ -14,8 +14,7 @@ pytestmark = pytest.mark.cfnlint
 
 @pytest.fixture(scope="module")
 def copies(tmp_path_factory) -> FixedCopies:
-    if not REAL.is_dir():
-        pytest.skip("the shared corpus is not here")
+    require("the shared corpus", REAL.is_dir())
     return fixed_copies(tmp_path_factory.mktemp("oracle"), SHARE, SHARES)
 
 
