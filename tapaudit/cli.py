@@ -9,6 +9,7 @@ not click's box. The scan machinery is imported inside the commands.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -93,14 +94,36 @@ class _Group(TyperGroup):
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except KeyboardInterrupt:
-            _error("interrupted")
-            return EXIT_INTERRUPTED
         except BrokenPipeError:
             # The reader left (`| head`): exit 1 quietly, and point stdout at devnull so the
             # interpreter's own flush at exit does not fail again.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return EXIT_FINDINGS
+        except BaseException as exc:
+            if not _interrupted(exc):
+                raise
+            _error("interrupted")
+            return EXIT_INTERRUPTED
+
+
+def _interrupted(exc: BaseException | None) -> bool:
+    """Is `exc` a Ctrl-C? Python 3.11 wraps one that arrives while a class is created (a command
+    imports its modules lazily) in a RuntimeError from `__set_name__`."""
+    while exc is not None:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = exc.__cause__
+    return False
+
+
+def _exit_interrupted() -> NoReturn:
+    """Exit 130 now. A Ctrl-C that went through an exec() of generated code (dataclasses build
+    their methods so) makes CPython 3.11 kill the process with SIGINT at shutdown, whatever
+    sys.exit said."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed or broken stream says nothing more
+            stream.flush()
+    os._exit(EXIT_INTERRUPTED)
 
 
 def _usage_message(exc: Exception) -> str:
@@ -543,5 +566,10 @@ def show_config(format: ListFormatOption = ListFormat.console, fail_on: FailOn =
 
 def main() -> None:
     """The `tapaudit` entry point."""
-    app(prog_name=PROG)
+    try:
+        app(prog_name=PROG)
+    except SystemExit as exc:
+        if exc.code == EXIT_INTERRUPTED:
+            _exit_interrupted()
+        raise
 

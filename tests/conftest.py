@@ -84,6 +84,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(home, ignore_errors=True)
 
 
+# Modules that run for many seconds are handed to the workers first (pyproject.toml turns off
+# xdist's own order, by number of tests): longest first is what lets both workers end together.
+LONG_RUNNING = ("slow", "cdk", "hooks", "cfnlint")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    long_running = {item.path for item in items
+                    if any(item.get_closest_marker(name) for name in LONG_RUNNING)}
+    items.sort(key=lambda item: item.path not in long_running)  # stable: a module stays in order
+
+
 @pytest.fixture(scope="session")
 def rules():
     from tapaudit.rules import load_rules

@@ -9,15 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, ROOT
-from tests.conftest import run_cli as _run_cli
-
-
-def run_cli(*args: str, cwd: Path | None = None):
-    """From another working directory `python -m tapaudit` would import the installed copy:
-    PYTHONPATH keeps it on this tree."""
-    return _run_cli(*args, cwd=cwd, env={"PYTHONPATH": str(ROOT)})
-
+from tests.cli.inprocess import run as run_cli
+from tests.conftest import FIXTURES
 
 PARAMS = FIXTURES / "triage" / "params"
 REFERENCE = FIXTURES / "reference"

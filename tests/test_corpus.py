@@ -12,6 +12,8 @@ from tapaudit.loading.discovery import TemplateSource
 from tapaudit.scan import scan_source
 from tests.conftest import CORPUS, run_cli
 
+pytestmark = pytest.mark.slow
+
 FILES = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.suffix != ".md"
                and p.name != "manifest.json") if CORPUS.is_dir() else []
 

@@ -30,6 +30,8 @@ from tapaudit.rules import load_rules
 from tapaudit.scan import _collect, scan_source
 from tests.conftest import FIXTURES, SARIF_SCHEMA
 
+pytestmark = pytest.mark.slow
+
 BUDGET = settings(max_examples=400, derandomize=True, deadline=None, database=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 

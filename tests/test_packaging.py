@@ -18,6 +18,8 @@ import pytest
 from tapaudit import __version__
 from tests.conftest import FIXTURES, ROOT, require_module, run_cli
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory) -> Path:

@@ -4,6 +4,7 @@ behaviour needs, without the start-up of a new interpreter per call."""
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from typer.testing import CliRunner, Result
@@ -26,3 +27,20 @@ def invoke(*args: str, stdin: str | None = None, cwd: Path | None = None,
 
 def lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.strip()]
+
+
+@dataclass
+class Ran:
+    """What a test of the CLI's behaviour reads of a run, named as `tests.conftest.run_cli`'s
+    process names it: the exit code and each stream."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run(*args: str, stdin: str | None = None, cwd: Path | None = None,
+        env: dict[str, str | None] | None = None) -> Ran:
+    """`tapaudit ARGS...` in this process, for tests where the process is not the point."""
+    result = invoke(*args, stdin=stdin, cwd=cwd, env=env)
+    return Ran(result.exit_code, result.stdout, result.stderr)

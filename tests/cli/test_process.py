@@ -77,12 +77,43 @@ def test_interrupt_is_one_line_and_exit_130():
             if _reading_stdin(proc.pid):
                 break
             time.sleep(0.02)
+        else:
+            pytest.fail("tapaudit never waited for standard input")
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
     assert proc.returncode == 130
     assert err.decode() == "tapaudit: error: interrupted\n" and out == b""
+
+
+# Where a Ctrl-C during start-up lands (the scan command imports its modules lazily): a class
+# being created (Python 3.11 wraps the KeyboardInterrupt of a __set_name__ in a RuntimeError) and
+# the exec() by which dataclasses build their methods (after it CPython 3.11 kills the process with
+# SIGINT at shutdown, whatever the exit code). Each is raised where it would land: in the scan.
+INTERRUPTED_AT = {
+    "class creation": "class Field:\n"
+                      "    def __set_name__(self, owner, name):\n"
+                      "        raise KeyboardInterrupt\n"
+                      "class Model:\n"
+                      "    field = Field()\n",
+    "generated code": "exec('raise KeyboardInterrupt')\n",
+}
+
+
+@pytest.mark.parametrize("where", INTERRUPTED_AT)
+def test_interrupt_during_start_up_is_one_line_and_exit_130(where, tmp_path):
+    body = "".join(f"    {line}\n" for line in INTERRUPTED_AT[where].splitlines())
+    # Run with -m, as `python -m tapaudit` is: (-c exits from inside its own error handling)
+    (tmp_path / "interrupted_scan.py").write_text(
+        "from tapaudit import pipeline\n"
+        f"def run(*args, **kwargs):\n{body}"
+        "pipeline.run = run\nfrom tapaudit.cli import main\nmain()\n")
+    env = {**ENV, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)])}
+    proc = subprocess.run([sys.executable, "-m", "interrupted_scan", "scan", "-"], cwd=ROOT, env=env,
+                          input=b"", capture_output=True, timeout=120)
+    assert (proc.returncode, proc.stderr.decode(), proc.stdout) == (
+        130, "tapaudit: error: interrupted\n", b"")
 
 
 def test_version_imports_no_scan_machinery():

@@ -13,7 +13,8 @@ import jsonschema
 import pytest
 
 from tapaudit.fixing.sarif import offset_of
-from tests.conftest import FIXTURES, SARIF_SCHEMA, run_cli
+from tests.cli.inprocess import run as run_cli
+from tests.conftest import FIXTURES, SARIF_SCHEMA
 
 AUTOFIX = FIXTURES / "autofix"
 WITH_EXPECTED = sorted(p for p in AUTOFIX.iterdir()

@@ -11,7 +11,8 @@ import pytest
 from tapaudit.errors import InputError
 from tapaudit.loading.discovery import discover
 from tapaudit.loading.parse import parse_document
-from tests.conftest import FIXTURES, run_cli
+from tests.cli.inprocess import run as run_cli
+from tests.conftest import FIXTURES
 
 FLAWED_PRIMARY = str(FIXTURES / "flawed" / "TransactionMigration-Primary.template.json")
 

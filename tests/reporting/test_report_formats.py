@@ -14,7 +14,8 @@ import pytest
 from tapaudit.findings import Checked, Exemption, Finding, ScanError, ScanResult, Severity
 from tapaudit.reporting import console, github, gitlab, junit, markdown
 from tapaudit.reporting.formats import FORMATS, ReportContext
-from tests.conftest import FIXTURES, SARIF_SCHEMA, run_cli
+from tests.cli.inprocess import run as run_cli
+from tests.conftest import FIXTURES, SARIF_SCHEMA
 
 FLAWED = str(FIXTURES / "flawed")
 

@@ -10,14 +10,10 @@ from pathlib import Path
 
 import jsonschema
 
-from tests.conftest import FIXTURES, ROOT, SARIF_SCHEMA
-from tests.conftest import run_cli as _run_cli
+from tests.cli.inprocess import run as run_cli
+from tests.conftest import FIXTURES, SARIF_SCHEMA
 
 FLAWED = FIXTURES / "flawed"
-
-
-def run_cli(*args: str, cwd: Path):
-    return _run_cli(*args, cwd=cwd, env={"PYTHONPATH": str(ROOT)})
 
 
 def _project(tmp_path: Path, config: str) -> Path:

@@ -7,7 +7,8 @@ import json
 import jsonschema
 import pytest
 
-from tests.conftest import FIXTURES, SARIF_SCHEMA, run_cli
+from tests.cli.inprocess import run as run_cli
+from tests.conftest import FIXTURES, SARIF_SCHEMA
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,8 @@ from tapaudit.transforms import expand
 from tests.conftest import CORPUS, SHARED, require_module
 from tests.transforms.sam_oracle import sam_templates, translate
 
+pytestmark = pytest.mark.slow
+
 PAIRS = SHARED / "thirdparty" / "sam-pairs"
 _HASH = re.compile(r"(?<=.)[0-9a-f]{10}$")
 

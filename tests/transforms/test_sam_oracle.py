@@ -16,6 +16,8 @@ from tapaudit.loading.parse import parse_document
 from tests.conftest import CORPUS, FIXTURES, require_module
 from tests.transforms.sam_oracle import sam_templates
 
+pytestmark = pytest.mark.slow
+
 # Where tapaudit and the translator's output must differ, and why.
 EXCEPTIONS = {
     # Transform: [AWS::Serverless-2016-10-31, a custom macro]: the macro rewrites the template at

@@ -6,8 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
-from tests.conftest import FIXTURES, ROOT
-from tests.conftest import run_cli as _run_cli
+from tests.cli.inprocess import run
+from tests.conftest import FIXTURES
 
 APP = FIXTURES / "triage" / "baseline-app.yaml"
 FLAWED = FIXTURES / "flawed"
@@ -18,9 +18,7 @@ NEW_FUNCTION = """  Fresh:
 
 
 def run_cli(*args: str, cwd: Path | None = None):
-    # From another working directory, PYTHONPATH keeps `python -m tapaudit` on this tree.
-    return _run_cli(*args, "--no-config", cwd=cwd, env={"PYTHONPATH": str(ROOT)}) \
-        if "--config" not in args else _run_cli(*args, cwd=cwd, env={"PYTHONPATH": str(ROOT)})
+    return run(*args, "--no-config", cwd=cwd) if "--config" not in args else run(*args, cwd=cwd)
 
 
 def scan_json(*args: str, cwd: Path | None = None) -> tuple[int, dict]:
@@ -135,13 +133,12 @@ def test_baseline_from_the_configuration_is_relative_to_its_file(tmp_path):
     (project / "pyproject.toml").write_text('[tool.tapaudit]\nbaseline = ".tapaudit-baseline.json"\n'
                                             'fail_on = "medium"\n')
     # No baseline file yet: a configured baseline that does not exist is an error, never ignored.
-    missing = _run_cli("scan", "stacks", cwd=project, env={"PYTHONPATH": str(ROOT)})
+    missing = run("scan", "stacks", cwd=project)
     assert missing.returncode == 2 and "baseline file not found" in missing.stderr
-    wrote = _run_cli("scan", "stacks", "--write-baseline", ".tapaudit-baseline.json", cwd=project,
-                     env={"PYTHONPATH": str(ROOT)})
+    wrote = run("scan", "stacks", "--write-baseline", ".tapaudit-baseline.json", cwd=project)
     assert wrote.returncode == 0, wrote.stderr
     inner = project / "stacks"
-    proc = _run_cli("scan", ".", "--format", "json", cwd=inner, env={"PYTHONPATH": str(ROOT)})
+    proc = run("scan", ".", "--format", "json", cwd=inner)
     assert proc.returncode == 0, proc.stderr
     assert len(json.loads(proc.stdout)["baselined"]) == 3
 
@@ -200,7 +197,7 @@ def test_write_baseline_reports_end_with_the_exit_code_of_the_run(tmp_path):
 def test_templates_named_one_by_one_keep_their_stack_identity(tmp_path):
     """A CDK validation plugin is given template paths, not the assembly: same identity."""
     path = tmp_path / "baseline.json"
-    assert _run_cli("scan", str(FLAWED), "--no-config", "--write-baseline", str(path)).returncode == 0
+    assert run("scan", str(FLAWED), "--no-config", "--write-baseline", str(path)).returncode == 0
     templates = sorted(str(p) for p in FLAWED.glob("*.template.json"))
     code, report = scan_json(*templates, "--no-config", "--baseline", str(path), "--fail-on", "low")
     assert code == 0 and report["findings"] == [] and len(report["baselined"]) == 6
@@ -245,8 +242,7 @@ def test_skipped_and_excluded_templates_keep_their_entries(tmp_path):
     project, full = _two_templates(tmp_path)
     (project / ".git").mkdir()
     (project / ".tapaudit.toml").write_text('exclude = ["stacks/other.yaml"]\n')
-    proc = _run_cli("scan", "stacks", "--write-baseline", "baseline.json", cwd=project,
-                    env={"PYTHONPATH": str(ROOT)})
+    proc = run("scan", "stacks", "--write-baseline", "baseline.json", cwd=project)
     assert proc.returncode == 0, proc.stderr
     assert _entries(project / "baseline.json") == full
     assert "kept 1 entry of templates or rules this scan did not cover" in proc.stderr

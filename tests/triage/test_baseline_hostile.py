@@ -3,7 +3,8 @@ deeper than any baseline is a clear error naming the file (exit 2), not an inter
 
 from __future__ import annotations
 
-from tests.conftest import FIXTURES, run_cli
+from tests.cli.inprocess import run as run_cli
+from tests.conftest import FIXTURES
 
 GOOD = FIXTURES / "TAP006" / "cdk-fail-no-reserved.json"
 

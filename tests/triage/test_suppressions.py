@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from tests.conftest import FIXTURES, run_cli
+from tests.cli.inprocess import run as run_cli
+from tests.conftest import FIXTURES
 
 TRIAGE = FIXTURES / "triage"
 CASES = str(TRIAGE / "suppressions.yaml")
