@@ -36,6 +36,7 @@ pytestmark = pytest.mark.slow
 # Why findings are left, by kind (the reason's words, names aside).
 REASON_KINDS = [
     ("cdk-output", "CDK output"),
+    ("no-cache-behavior", "add the cache behavior with its TargetOriginId"),
     ("tls-needs-certificate", "a minimum TLS version needs a custom certificate"),
     ("table-type-without-indexes", "cannot declare a global secondary index"),
     ("provisioned-capacity", "capacity needs your judgement"),

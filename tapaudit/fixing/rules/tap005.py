@@ -26,6 +26,12 @@ def plan(ctx: PlanContext) -> Planned:
         if step is None:
             planned.leave(outcome.detail)
             continue
+        if step in (_headers, _https) and not isinstance(ctx.written(_behavior(path)), dict):
+            # A cache behavior needs its origin (TargetOriginId), which only the user can name: a
+            # behavior of two settings would be a new error, not a fix.
+            planned.leave(f"{outcome.detail}: add the cache behavior with its TargetOriginId first "
+                          "(only you can name its origin)")
+            continue
         step(ctx, planned, path, outcome.detail)
     return planned
 
