@@ -83,10 +83,15 @@ class _Group(TyperGroup):
             _error(_usage_message(exc))
             code = getattr(exc, "exit_code", EXIT_ERROR)
         except Exception as exc:  # never a traceback for the user
-            if "--debug" in argv:
+            if _interrupted(exc):  # a Ctrl-C before the command ran, wrapped on its way here
+                code = EXIT_INTERRUPTED
+            elif "--debug" in argv:
                 raise
-            _error(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug)")
-            code = EXIT_ERROR
+            else:
+                _error(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug)")
+                code = EXIT_ERROR
+        if code == EXIT_INTERRUPTED:  # wherever it landed (typer turns one outside a command into 130)
+            _error("interrupted")
         if not standalone_mode:
             return code
         sys.exit(code if isinstance(code, int) else EXIT_OK)
@@ -102,8 +107,7 @@ class _Group(TyperGroup):
         except BaseException as exc:
             if not _interrupted(exc):
                 raise
-            _error("interrupted")
-            return EXIT_INTERRUPTED
+            return EXIT_INTERRUPTED  # said once, by main
 
 
 def _interrupted(exc: BaseException | None) -> bool:

@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from tests.conftest import FIXTURES, ROOT, require_command, require_module, run_cli
+from tests.cdk.synth_env import cdk_in_process
+from tests.conftest import FIXTURES, ROOT, run_cli
 
 
 def test_tapaudit_cdk_imports_without_aws_cdk_lib():
@@ -23,12 +24,7 @@ def test_tapaudit_cdk_imports_without_aws_cdk_lib():
 
 @pytest.fixture(scope="module")
 def synthesized(tmp_path_factory):
-    require_module("aws_cdk")
-    require_command("node")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-        patch.setenv("CDK_VALIDATION", "false")  # CDK's own 18-second validation is not under test
-        patch.syspath_prepend(str(ROOT / "reference_stack"))
+    with cdk_in_process():
         return _synthesize_with_suppressions(tmp_path_factory.mktemp("resynth") / "cdk.out")
 
 

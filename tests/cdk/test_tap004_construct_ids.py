@@ -17,7 +17,7 @@ import pytest
 
 from tapaudit import pipeline
 from tapaudit.config import Config
-from tests.conftest import ROOT, require_command, require_module
+from tests.cdk.synth_env import cdk_in_process
 
 pytestmark = pytest.mark.cdk
 
@@ -28,12 +28,7 @@ PROPOSED = {"typescript": re.compile(r"new sqs\.(?:Queue|QueuePolicy)\(this, '(\
 @pytest.fixture(scope="module")
 def cdk_libs() -> Any:
     """aws-cdk-lib and the reference stack's fixture helpers, imported once the tools are known."""
-    require_module("aws_cdk")
-    require_command("node")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-        patch.setenv("CDK_VALIDATION", "false")  # CDK's own 18-second validation is not under test
-        patch.syspath_prepend(str(ROOT / "reference_stack"))
+    with cdk_in_process():
         import rule_fixtures
         yield rule_fixtures
 

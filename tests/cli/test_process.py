@@ -116,6 +116,26 @@ def test_interrupt_during_start_up_is_one_line_and_exit_130(where, tmp_path):
         130, "tapaudit: error: interrupted\n", b"")
 
 
+# A Ctrl-C before the command runs, while the command line is read: as it arrives (typer turns it
+# into a silent exit 130) and wrapped on its way (a class created by a lazy import), which read as
+# an internal error (exit 2) before.
+BEFORE_THE_COMMAND = {"as it arrives": "raise KeyboardInterrupt",
+                      "wrapped": "raise RuntimeError('while creating a class') from KeyboardInterrupt()"}
+
+
+@pytest.mark.parametrize("how", BEFORE_THE_COMMAND)
+def test_interrupt_while_the_command_line_is_read_is_one_line_and_exit_130(how, tmp_path):
+    (tmp_path / "interrupted_parse.py").write_text(
+        "from tapaudit import cli\n"
+        f"def make_context(*args, **kwargs):\n    {BEFORE_THE_COMMAND[how]}\n"
+        "cli._Group.make_context = make_context\ncli.main()\n")
+    env = {**ENV, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)])}
+    proc = subprocess.run([sys.executable, "-m", "interrupted_parse", "scan", "-"], cwd=ROOT, env=env,
+                          input=b"", capture_output=True, timeout=120)
+    assert (proc.returncode, proc.stderr.decode(), proc.stdout) == (
+        130, "tapaudit: error: interrupted\n", b"")
+
+
 def test_version_imports_no_scan_machinery():
     """`--version` and `--help` pay for typer, not for YAML, rich or the scan pipeline."""
     code = ("import sys\nfrom tapaudit.cli import main\n"
