@@ -27,6 +27,7 @@ except ImportError:  # ... click's before
     from click import ClickException as _CommandLineError
 
 from tapaudit import __version__
+from tapaudit.errors import interrupted
 from tapaudit.gate import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, GATE_LEVELS
 from tapaudit.reporting.formats import FORMATS
 
@@ -83,7 +84,7 @@ class _Group(TyperGroup):
             _error(_usage_message(exc))
             code = getattr(exc, "exit_code", EXIT_ERROR)
         except Exception as exc:  # never a traceback for the user
-            if _interrupted(exc):  # a Ctrl-C before the command ran, wrapped on its way here
+            if interrupted(exc):  # a Ctrl-C before the command ran, wrapped on its way here
                 code = EXIT_INTERRUPTED
             elif "--debug" in argv:
                 raise
@@ -105,19 +106,9 @@ class _Group(TyperGroup):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return EXIT_FINDINGS
         except BaseException as exc:
-            if not _interrupted(exc):
+            if not interrupted(exc):
                 raise
             return EXIT_INTERRUPTED  # said once, by main
-
-
-def _interrupted(exc: BaseException | None) -> bool:
-    """Is `exc` a Ctrl-C? Python 3.11 wraps one that arrives while a class is created (a command
-    imports its modules lazily) in a RuntimeError from `__set_name__`."""
-    while exc is not None:
-        if isinstance(exc, KeyboardInterrupt):
-            return True
-        exc = exc.__cause__
-    return False
 
 
 def _exit_interrupted() -> NoReturn:

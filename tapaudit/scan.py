@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from tapaudit.errors import InputError, InstallError
+from tapaudit.errors import InputError, InstallError, interrupted
 from tapaudit.findings import (
     Checked,
     Exemption,
@@ -158,6 +158,8 @@ def scan_source(source: TemplateSource, rules: Sequence[Rule], debug: bool = Fal
     except RecursionError:
         report.error = ScanError(source.display, "nesting too deep to scan")
     except Exception as exc:  # the last guard: a scanner bug must not hide other inputs
+        if interrupted(exc):  # a Ctrl-C that landed here wrapped: the run ends, as for any other
+            raise KeyboardInterrupt from exc
         if debug:
             raise
         report.error = ScanError(source.display, f"internal error while scanning ({type(exc).__name__}:"

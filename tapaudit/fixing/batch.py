@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tapaudit.config import Config
-from tapaudit.errors import InputError
+from tapaudit.errors import InputError, interrupted
 from tapaudit.findings import Finding, FixOffer, ScanResult
 from tapaudit.fixing.engine import FileFix, fix_source, is_cdk
 from tapaudit.fixing.plan import SettingsError
@@ -44,6 +44,8 @@ def fix_all(result: ScanResult, sources: Sequence[TemplateSource], rules: Sequen
         except RecursionError:
             errors.append(f"{source.display}: nesting too deep to fix")
         except Exception as exc:  # the last guard: a fixer bug must not hide other inputs
+            if interrupted(exc):  # a Ctrl-C that landed here wrapped: the run ends
+                raise KeyboardInterrupt from exc
             errors.append(f"{source.display}: internal error while fixing ({type(exc).__name__}: {exc})")
     return results, errors
 

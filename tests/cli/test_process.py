@@ -83,8 +83,7 @@ def test_interrupt_is_one_line_and_exit_130():
         out, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
-    assert proc.returncode == 130
-    assert err.decode() == "tapaudit: error: interrupted\n" and out == b""
+    assert (proc.returncode, err.decode(), out) == (130, "tapaudit: error: interrupted\n", b"")
 
 
 # Where a Ctrl-C during start-up lands (the scan command imports its modules lazily): a class
@@ -104,13 +103,17 @@ INTERRUPTED_AT = {
 @pytest.mark.parametrize("where", INTERRUPTED_AT)
 def test_interrupt_during_start_up_is_one_line_and_exit_130(where, tmp_path):
     body = "".join(f"    {line}\n" for line in INTERRUPTED_AT[where].splitlines())
-    # Run with -m, as `python -m tapaudit` is: (-c exits from inside its own error handling)
-    (tmp_path / "interrupted_scan.py").write_text(
-        "from tapaudit import pipeline\n"
-        f"def run(*args, **kwargs):\n{body}"
-        "pipeline.run = run\nfrom tapaudit.cli import main\nmain()\n")
+    _assert_interrupted(tmp_path, "from tapaudit import pipeline\n"
+                                  f"def run(*args, **kwargs):\n{body}"
+                                  "pipeline.run = run\n")
+
+
+def _assert_interrupted(tmp_path, patch: str) -> None:
+    """`tapaudit scan -` with `patch` applied first, run with -m as `python -m tapaudit` is (-c
+    exits from inside its own error handling): one line and exit 130."""
+    (tmp_path / "interrupted.py").write_text(f"{patch}from tapaudit.cli import main\nmain()\n")
     env = {**ENV, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)])}
-    proc = subprocess.run([sys.executable, "-m", "interrupted_scan", "scan", "-"], cwd=ROOT, env=env,
+    proc = subprocess.run([sys.executable, "-m", "interrupted", "scan", "-"], cwd=ROOT, env=env,
                           input=b"", capture_output=True, timeout=120)
     assert (proc.returncode, proc.stderr.decode(), proc.stdout) == (
         130, "tapaudit: error: interrupted\n", b"")
@@ -125,15 +128,9 @@ BEFORE_THE_COMMAND = {"as it arrives": "raise KeyboardInterrupt",
 
 @pytest.mark.parametrize("how", BEFORE_THE_COMMAND)
 def test_interrupt_while_the_command_line_is_read_is_one_line_and_exit_130(how, tmp_path):
-    (tmp_path / "interrupted_parse.py").write_text(
-        "from tapaudit import cli\n"
-        f"def make_context(*args, **kwargs):\n    {BEFORE_THE_COMMAND[how]}\n"
-        "cli._Group.make_context = make_context\ncli.main()\n")
-    env = {**ENV, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)])}
-    proc = subprocess.run([sys.executable, "-m", "interrupted_parse", "scan", "-"], cwd=ROOT, env=env,
-                          input=b"", capture_output=True, timeout=120)
-    assert (proc.returncode, proc.stderr.decode(), proc.stdout) == (
-        130, "tapaudit: error: interrupted\n", b"")
+    _assert_interrupted(tmp_path, "from tapaudit import cli\n"
+                                  f"def make_context(*args, **kwargs):\n    {BEFORE_THE_COMMAND[how]}\n"
+                                  "cli._Group.make_context = make_context\n")
 
 
 def test_version_imports_no_scan_machinery():
@@ -148,3 +145,12 @@ def test_version_imports_no_scan_machinery():
                           env=ENV, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[-1] == "[] []"
+
+
+def test_an_interrupt_wrapped_inside_the_scan_ends_the_run_not_as_an_input_error(tmp_path):
+    """A Ctrl-C that lands while the scan of one input creates a class (wrapped in a RuntimeError)
+    must not be taken for a scanner error of that input (exit 2): the run ends with exit 130."""
+    _assert_interrupted(tmp_path, "from tapaudit import scan\n"
+                                  "def parse_document(*args, **kwargs):\n    raise RuntimeError("
+                                  "'while creating a class') from KeyboardInterrupt()\n"
+                                  "scan.parse_document = parse_document\n")

@@ -15,13 +15,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from tapaudit.config import Config
 from tapaudit.fixing.batch import fix_all, fix_settings
 from tapaudit.fixing.command import _replace_file
 from tapaudit.fixing.edits import Hunk
 from tapaudit.fixing.engine import FileFix
 from tapaudit.pipeline import run
-from tests.conftest import CORPUS, FIXTURES
+from tests.conftest import CORPUS, FIXTURES, require, require_module
 
 # A worktree beside the main checkout finds the shared folder through TAPAUDIT_SHARED_CORPUS.
 REAL = Path(os.environ.get("TAPAUDIT_SHARED_CORPUS", CORPUS)) / "real"
@@ -160,3 +162,21 @@ def new_cfn_lint_errors(copies: FixedCopies) -> tuple[int, dict[str, list[LintEr
         if new := [error for error in after[str(path)] if not error.reported_in(was)]:
             added[str(path.relative_to(copies.after))] = new
     return len(changed), added
+
+
+def cfn_lint_share(share: int) -> tuple:
+    """The fixture and the test of one share of the cfn-lint check: one module per share
+    (test_oracle_cfn_lint_N.py), so xdist, which hands out whole modules, spreads them."""
+
+    @pytest.fixture(scope="module")
+    def copies(tmp_path_factory) -> FixedCopies:
+        require("the shared corpus", REAL.is_dir())
+        return fixed_copies(tmp_path_factory.mktemp("oracle"), share, SHARES)
+
+    def test_cfn_lint_reports_no_new_error(copies):
+        require_module("cfnlint")
+        linted, added = new_cfn_lint_errors(copies)
+        assert linted > 300 // SHARES, linted
+        assert added == {}
+
+    return copies, test_cfn_lint_reports_no_new_error
