@@ -80,9 +80,14 @@ def test_interrupt_is_one_line_and_exit_130():
         else:
             pytest.fail("tapaudit never waited for standard input")
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        # Standard input stays open, as a terminal's does when the user presses Ctrl-C: closing it
+        # now (communicate() would) races the signal, and the read may see the end of input first.
+        proc.wait(timeout=60)
+        out, err = proc.stdout.read(), proc.stderr.read()
     finally:
         proc.kill()
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            stream.close()
     assert (proc.returncode, err.decode(), out) == (130, "tapaudit: error: interrupted\n", b"")
 
 
