@@ -68,10 +68,19 @@ def _reading_stdin(pid: int) -> bool:
     return "pipe" in wchan or call == ["0", "0x0"]
 
 
+def _as_a_terminal_starts_it() -> None:
+    """Ctrl-C at its default and unblocked in the child, as a shell starts a command: a process
+    started with SIGINT ignored keeps it ignored (POSIX), and the test worker's own state is not
+    the user's (in CI the child never saw the signal)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 @pytest.mark.skipif(not os.path.exists("/proc/self/wchan"), reason="needs Linux /proc")
 def test_interrupt_is_one_line_and_exit_130():
     proc = subprocess.Popen([sys.executable, "-m", "tapaudit", "scan", "-"], cwd=ROOT, env=ENV,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=_as_a_terminal_starts_it)
     try:
         for _ in range(6000):  # a bound on the wait, not an assertion on time
             if _reading_stdin(proc.pid):
