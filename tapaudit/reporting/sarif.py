@@ -66,22 +66,25 @@ def _message(finding: Finding) -> dict[str, str]:
             "markdown": f"{md}\n\n**Fix:** {fix_text(finding.fix)}"}
 
 
+def _location(entry: Finding | Invalid) -> dict[str, Any]:
+    """Where a finding or an invalid resource is: its file, line and column, and its resource
+    (by construct path for CDK output)."""
+    logical = {"name": entry.resource, "kind": "resource",
+               "fullyQualifiedName": entry.cdk_path or f"Resources/{entry.resource}"}
+    return {"physicalLocation": {"artifactLocation": _uri(entry.file),
+                                 "region": {"startLine": max(1, entry.line),
+                                            "startColumn": max(1, entry.column)}},
+            "logicalLocations": [logical]}
+
+
 def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
-    logical: dict[str, Any] = {"name": finding.resource, "kind": "resource"}
-    logical["fullyQualifiedName"] = finding.cdk_path or f"Resources/{finding.resource}"
     result: dict[str, Any] = {
         "ruleId": finding.rule_id,
         "ruleIndex": index[finding.rule_id],
         "kind": "review" if finding.unknown else "fail",
         "level": "none" if finding.unknown else _LEVEL[finding.severity],
         "message": _message(finding),
-        "locations": [{
-            "physicalLocation": {
-                "artifactLocation": _uri(finding.file),
-                "region": {"startLine": max(1, finding.line), "startColumn": max(1, finding.column)},
-            },
-            "logicalLocations": [logical],
-        }],
+        "locations": [_location(finding)],
         "partialFingerprints": {"tapauditFinding/v1": finding.fingerprint},
         "properties": {"resourceType": finding.resource_type, "checks": list(finding.checks),
                        "severity": finding.severity.label, "why": finding.why, "fix": finding.fix},
@@ -124,21 +127,13 @@ def _invalid_rule() -> dict[str, Any]:
 
 
 def _invalid_result(entry: Invalid, rule_index: int) -> dict[str, Any]:
-    logical = {"name": entry.resource, "kind": "resource",
-               "fullyQualifiedName": entry.cdk_path or f"Resources/{entry.resource}"}
     return {
         "ruleId": INVALID_RULE_ID,
         "ruleIndex": rule_index,
         "kind": "fail",
         "level": "error",
         "message": {"text": printable(entry.message)},
-        "locations": [{
-            "physicalLocation": {
-                "artifactLocation": _uri(entry.file),
-                "region": {"startLine": max(1, entry.line), "startColumn": max(1, entry.column)},
-            },
-            "logicalLocations": [logical],
-        }],
+        "locations": [_location(entry)],
         "partialFingerprints": {"tapauditFinding/v1": entry.fingerprint},
         "properties": {"resourceType": entry.resource_type, "path": entry.path,
                        "expected": entry.expected, "found": entry.found},

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from tapaudit.model.template import Template
 from tapaudit.model.values import Branch, Cause
@@ -41,6 +41,8 @@ ENTRY_VALUES: dict[str, EntryValues] = {}
 # `str.format` text: `{subject}` and the cause's facts by name. fixes.py holds the generic ones.
 UNKNOWN_REMEDIES: dict[Cause, str] = {}
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
 
 @dataclass(frozen=True)
 class Context:
@@ -58,8 +60,13 @@ def predicate(name: str, regex_args: tuple[str, ...] = ()) -> Callable[[Predicat
 
 
 def subject_kind(name: str) -> Callable[[SubjectKind], SubjectKind]:
-    def register(fn: SubjectKind) -> SubjectKind:
-        SUBJECT_KINDS[name] = fn
+    return _registered_in(SUBJECT_KINDS, name)
+
+
+def _registered_in(table: dict[str, _F], name: str) -> Callable[[_F], _F]:
+    """A decorator that files the function under `name` in `table`, unchanged."""
+    def register(fn: _F) -> _F:
+        table[name] = fn
         return fn
 
     return register
@@ -75,16 +82,8 @@ def remedy(cause: Cause, text: str) -> None:
 
 
 def fix_values(name: str) -> Callable[[FixValues], FixValues]:
-    def register(fn: FixValues) -> FixValues:
-        FIX_VALUES[name] = fn
-        return fn
-
-    return register
+    return _registered_in(FIX_VALUES, name)
 
 
 def entry_values(name: str) -> Callable[[EntryValues], EntryValues]:
-    def register(fn: EntryValues) -> EntryValues:
-        ENTRY_VALUES[name] = fn
-        return fn
-
-    return register
+    return _registered_in(ENTRY_VALUES, name)
