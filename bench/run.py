@@ -37,6 +37,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -195,9 +196,12 @@ if pid == 0:
     os.dup2(null, 1)
     os.dup2(null, 2)
     os.execvp(sys.argv[1], sys.argv[1:])
-_, _, usage = os.wait4(pid, 0)
-print(time.perf_counter() - started, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
+_, status, usage = os.wait4(pid, 0)
+print(time.perf_counter() - started, usage.ru_utime + usage.ru_stime, usage.ru_maxrss,
+      os.waitstatus_to_exitcode(status))
 """
+# Runs that must succeed: a tool that fails at once (a missing dependency) would look fast.
+MUST_SUCCEED = ("tapaudit", "json.load")
 
 
 @dataclass(frozen=True)
@@ -207,10 +211,12 @@ class Sample:
     peak: float  # MiB
 
 
-def measure(argv: list[str]) -> Sample:
+def measure(argv: list[str], must_succeed: bool = False) -> Sample:
     """One whole process."""
     out = subprocess.run([sys.executable, "-c", _RUNNER, *argv], capture_output=True, text=True,
                          cwd=ROOT, check=True).stdout.split()
+    if must_succeed and int(out[3]) != 0:
+        sys.exit(f"exit {out[3]} from {' '.join(argv)}: the bench measures only runs that succeed")
     return Sample(float(out[0]), float(out[1]), int(out[2]) / 1024)
 
 
@@ -221,7 +227,7 @@ def bench_interleaved(argvs: dict[str, list[str]], runs: dict[str, int]) -> dict
     for round_ in range(max(runs.values())):
         for tool, argv in argvs.items():
             if round_ < runs[tool]:
-                samples[tool].append(measure(argv))
+                samples[tool].append(measure(argv, tool in MUST_SUCCEED))
     return samples
 
 
@@ -236,8 +242,12 @@ def install_tapaudit() -> list[str]:
     python = INSTALLED / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(INSTALLED)], check=True)
-        _pip(python, str(ROOT))
-    _pip(python, "--no-deps", "--force-reinstall", str(ROOT))
+    with tempfile.TemporaryDirectory() as built:
+        subprocess.run([str(python), "-m", "pip", "wheel", "-q", "--no-deps", "-w", built, str(ROOT)],
+                       check=True, capture_output=True)
+        wheel = str(next(Path(built).glob("tapaudit-*.whl")))
+        _pip(python, "--no-deps", "--force-reinstall", wheel)  # this tree, whatever the version says
+        _pip(python, wheel)  # and any dependency it gained since the venv was made
     return [str(INSTALLED / "bin" / "tapaudit")]
 
 

@@ -13,12 +13,12 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 
 import typer
+from msgspec import Struct
 from typer.core import TyperGroup
 
 try:  # what typer raises for a wrong command line: its own since typer 0.26 (click vendored) ...
@@ -174,8 +174,7 @@ ListFormatOption = Annotated[ListFormat, typer.Option(
     "-f", "--format", metavar="FORMAT", help="Output format: console, json.")]
 
 
-@dataclass(frozen=True)
-class _GateOptions:
+class _GateOptions(Struct, frozen=True):
     """What runs and what fails the gate: `scan` and `config` (which shows what `scan` would use)."""
 
     config_file: Path | None
@@ -267,7 +266,7 @@ def scan(
         help="A path that does not exist is noted, not an error (e.g. cdk.out before synth).")] = False,
 ) -> int:
     """Scan templates and report findings."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from tapaudit import pipeline
     from tapaudit.reporting.formats import ReportContext
@@ -335,7 +334,7 @@ def _write_reports(result: ScanResult, context: ReportContext, targets: list[tup
     run ends with the console's exit line; without one, a last line on stderr states the exit code
     when reports were written to files or one failed. The run's exit code: 2 when a report could
     not be written. The console is left out when nothing was scanned (the error lines say it)."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     gate = context.gate(result)
     failed = [f"{name}={target}" for name, target in targets

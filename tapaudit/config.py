@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass, field, fields
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
+from msgspec.structs import fields
 
 PYPROJECT = "pyproject.toml"
 DOTFILE = ".tapaudit.toml"
@@ -24,8 +26,7 @@ CDK_LANGUAGES = ("typescript", "python")
 _PARTITION = re.compile(r"^aws(-[a-z]+)*$")
 
 
-@dataclass(frozen=True)
-class NotApplied:
+class NotApplied(Struct, frozen=True):
     """A configuration file the search found and did not apply, and why."""
 
     file: str
@@ -50,8 +51,7 @@ class ConfigError(Exception):
         self.file, self.key, self.problem = file, key, problem
 
 
-@dataclass
-class RuleSettings:
+class RuleSettings(Struct):
     """Per-rule settings: `[tool.tapaudit.rules.TAP003]`."""
 
     severity: str | None = None
@@ -61,8 +61,7 @@ class RuleSettings:
     fix: dict[str, Any] = field(default_factory=dict)  # for `tapaudit fix`, checked by tapaudit.fixing
 
 
-@dataclass
-class Config:
+class Config(Struct):
     fail_on: str = "high"
     rules: list[str] = field(default_factory=list)
     skip_rules: list[str] = field(default_factory=list)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
+
+from msgspec import Struct, field
+from msgspec.structs import force_setattr
 
 
 class Severity(IntEnum):
@@ -31,8 +33,7 @@ SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0",
                      Severity.MEDIUM: "5.5", Severity.LOW: "2.0"}
 
 
-@dataclass(frozen=True)
-class Suppression:
+class Suppression(Struct, frozen=True):
     """Why a finding does not count for the gate: a reason its author wrote, where, until when."""
 
     reason: str
@@ -47,8 +48,7 @@ class Suppression:
         return data
 
 
-@dataclass(frozen=True)
-class SuppressionProblem:
+class SuppressionProblem(Struct, frozen=True):
     """A suppression that suppresses nothing: no reason, unknown rule, malformed, expired, unused."""
 
     file: str
@@ -62,8 +62,7 @@ class SuppressionProblem:
                 "problem": self.problem, "detail": self.detail}
 
 
-@dataclass(frozen=True)
-class Exemption:
+class Exemption(Struct, frozen=True):
     """A resource of a rule's types that the rule leaves out on purpose, and why."""
 
     rule_id: str
@@ -78,8 +77,7 @@ class Exemption:
                 "resource_type": self.resource_type, "cdk_path": self.cdk_path, "reason": self.reason}
 
 
-@dataclass(frozen=True)
-class Skipped:
+class Skipped(Struct, frozen=True):
     """An input named on the command line that is not a template: noted, not an error."""
 
     file: str
@@ -89,8 +87,7 @@ class Skipped:
         return {"file": self.file, "reason": self.reason}
 
 
-@dataclass(frozen=True)
-class Checked:
+class Checked(Struct, frozen=True):
     """One resource a rule looked at and judged (pass, fail or unknown): a JUnit test case."""
 
     rule_id: str
@@ -100,8 +97,7 @@ class Checked:
     cdk_path: str | None
 
 
-@dataclass(frozen=True)
-class NotChecked:
+class NotChecked(Struct, frozen=True):
     """A resource a transform rewrites at deploy time in a way tapaudit cannot follow (a macro,
     an unexpandable Fn::ForEach, a SAM feature it does not know): reported, never passed."""
 
@@ -118,8 +114,7 @@ INVALID_RULE_ID = "TAP000"
 INVALID_TITLE = "CloudFormation rejects this resource's shape"
 
 
-@dataclass(frozen=True)
-class Invalid:
+class Invalid(Struct, frozen=True):
     """A resource CloudFormation rejects for its shape (a value of the wrong JSON type where it or
     a rule reads): reported once, judged by no rule, and the scan exits 2."""
 
@@ -160,8 +155,7 @@ class Invalid:
                 "expected": self.expected, "found": self.found, "message": self.message}
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(Struct, frozen=True):
     rule_id: str
     severity: Severity
     title: str
@@ -175,7 +169,7 @@ class Finding:
     path: tuple[str | int, ...]
     checks: tuple[str, ...] = ()
     unknown: bool = False
-    fingerprint: str = field(default="")
+    fingerprint: str = ""
     # The rule's impact and the fix for this resource, apart from the one-sentence message.
     why: str = ""
     fix: str = ""
@@ -192,7 +186,7 @@ class Finding:
             key = "\x00".join([self.rule_id, self.file, self.resource, "unknown" if self.unknown else "fail"])
             # surrogatepass: a file name that is not UTF-8 reaches Python as a lone surrogate.
             digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-            object.__setattr__(self, "fingerprint", digest[:32])
+            force_setattr(self, "fingerprint", digest[:32])  # frozen, but set once here
 
     @property
     def sort_key(self) -> tuple:
@@ -221,8 +215,7 @@ class Finding:
         }
 
 
-@dataclass(frozen=True)
-class ScanError:
+class ScanError(Struct, frozen=True):
     file: str
     message: str
 
@@ -230,8 +223,7 @@ class ScanError:
         return {"file": self.file, "message": self.message}
 
 
-@dataclass(frozen=True)
-class FixOffer:
+class FixOffer(Struct, frozen=True):
     """What `tapaudit fix --write` does for one finding: whether the edit clears it, and that edit
     as SARIF `fixes` (replacements by region of the file as written; empty when not fixable, or
     when its edit lies in a hunk an earlier finding of the file owns)."""
@@ -240,8 +232,7 @@ class FixOffer:
     fixes: tuple[dict[str, Any], ...] = ()
 
 
-@dataclass
-class ScanResult:
+class ScanResult(Struct):
     templates: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # these count for the gate
     unknown: list[Finding] = field(default_factory=list)

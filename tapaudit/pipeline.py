@@ -7,8 +7,10 @@ suppressions and baseline mean the same thing wherever tapaudit runs.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from tapaudit.config import Config, ConfigError, path_excluded, resolve_path
 from tapaudit.findings import ScanError, ScanResult, Skipped
@@ -20,8 +22,7 @@ class UsageError(Exception):
     """The configuration or the command line is wrong: exit 2, one line for the user."""
 
 
-@dataclass
-class ScanOutcome:
+class ScanOutcome(Struct):
     result: ScanResult
     rules: list[Rule]
     sources: list = field(default_factory=list)  # the TemplateSources scanned
@@ -99,7 +100,8 @@ def run(paths: Sequence[str], config: Config | None = None, *, jobs: int = 0, de
     config = config or Config()
     every_rule = load_all_rules(config)
     rules = load_configured_rules(config, every_rule)
-    fix_settings = _fix_settings(config, rules) if offer_fixes else {}
+    if offer_fixes:
+        _check_fix_tables(config, rules)
     baseline_file = Path(resolve_path(config, config.baseline, "baseline")) if config.baseline else None
     baseline_rows = _read_baseline(baseline_file) if baseline_file else None
     sources, discovery_errors = discover(paths)
@@ -136,27 +138,38 @@ def run(paths: Sequence[str], config: Config | None = None, *, jobs: int = 0, de
         baseline.apply(result, baseline_rows, outcome.origins, baseline_file.parent,
                        [rule.id for rule in rules])
     result.sort()
-    if offer_fixes and fix_settings is not None:
-        from tapaudit.fixing.batch import fix_offers  # only a run whose reports show fixes pays
+    if offer_fixes and result.findings:  # only a run whose reports show fixes pays for them
+        fix_settings = _fix_settings(config, rules)
+        if fix_settings is not None:
+            from tapaudit.fixing.batch import fix_offers
 
-        result.fix_offers = fix_offers(result, sources, rules, fix_settings, config.partition)
+            result.fix_offers = fix_offers(result, sources, rules, fix_settings, config.partition)
     return outcome
 
 
-def _fix_settings(config: Config, rules: Sequence[Rule]) -> dict[str, dict] | None:
+def _check_fix_tables(config: Config, rules: Sequence[Rule]) -> None:
     """`[rules.ID.fix]` checked before the scan, as `tapaudit fix` checks it: a wrong value the
-    configuration wrote is a configuration error. None when only a default is unusable under the
-    rule's parameters (TAP006's reserved_concurrency below a higher `minimum`): `tapaudit fix`
-    would refuse to run, so nothing is fixable, and the scan itself is not failed for it."""
+    configuration wrote is a configuration error."""
+    written = [rule for rule in rules
+               if (table := config.rule_settings.get(rule.id)) is not None and table.fix]
+    if not written:
+        return  # nothing to refuse; a run with no finding to offer a fix for never loads `fixing`
     from tapaudit.fixing.batch import fix_settings
     from tapaudit.fixing.plan import SettingsError
 
-    written = [rule for rule in rules
-               if (table := config.rule_settings.get(rule.id)) is not None and table.fix]
     try:
         fix_settings(config, written)
     except SettingsError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _fix_settings(config: Config, rules: Sequence[Rule]) -> dict[str, dict] | None:
+    """Every rule's fix settings, defaults included. None when only a default is unusable under
+    the rule's parameters (TAP006's reserved_concurrency below a higher `minimum`): `tapaudit fix`
+    would refuse to run, so nothing is fixable, and the scan itself is not failed for it."""
+    from tapaudit.fixing.batch import fix_settings
+    from tapaudit.fixing.plan import SettingsError
+
     try:
         return fix_settings(config, rules)
     except SettingsError:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+from msgspec import Struct, field
 
 from tapaudit.errors import InputError, InstallError, interrupted
 from tapaudit.findings import (
@@ -35,8 +36,7 @@ PARALLEL_MIN_SOURCES = 8
 _TEMPLATE_HINTS = ("AWSTemplateFormatVersion", "Resources")
 
 
-@dataclass(frozen=True)
-class ScanOptions:
+class ScanOptions(Struct, frozen=True):
     """Settings that shape verdicts and messages, the same in every worker process."""
 
     cdk_language: str = "typescript"  # the language of CDK fixes
@@ -48,8 +48,7 @@ class ScanOptions:
     unparsable_non_templates_ok: bool = False
 
 
-@dataclass
-class SourceReport:
+class SourceReport(Struct):
     display: str
     is_template: bool = False
     findings: list[Finding] = field(default_factory=list)
@@ -197,17 +196,24 @@ def scan_sources(sources: Sequence[TemplateSource], rules: Sequence[Rule], *, jo
     workers = jobs or os.cpu_count() or 1
     if workers > 1 and len(sources) >= PARALLEL_MIN_SOURCES and not debug and _can_fork():
         # Imported here: a single template never pays for the process pool's imports (~10 ms).
+        import gc
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         global _WORKER_RULES, _WORKER_OPTIONS
         _WORKER_RULES, _WORKER_OPTIONS = rules, options
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=min(workers, len(sources)), mp_context=context) as pool:
-            chunk = max(1, len(sources) // (workers * 4))
-            reports = pool.map(_scan_in_worker, sources, chunksize=chunk)
-            for report in reports:
-                _collect(result, report, progress)
+        # What the workers inherit (modules, rules) lives as long as they do: frozen, it is never
+        # walked by their cycle collector, nor are its pages touched (and so copied) by it.
+        gc.freeze()
+        try:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=min(workers, len(sources)), mp_context=context) as pool:
+                chunk = max(1, len(sources) // (workers * 4))
+                reports = pool.map(_scan_in_worker, sources, chunksize=chunk)
+                for report in reports:
+                    _collect(result, report, progress)
+        finally:
+            gc.unfreeze()  # the caller's own objects are collected as before (a test session's)
     else:
         for source in sources:
             _collect(result, scan_source(source, rules, debug, options), progress)

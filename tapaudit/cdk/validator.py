@@ -15,13 +15,13 @@ This module imports aws-cdk-lib; `tapaudit.cdk` loads it only when `TapauditVali
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import aws_cdk as cdk
 import jsii
+from msgspec.structs import replace
 
 from tapaudit import __version__
 from tapaudit.config import Config
@@ -48,8 +48,8 @@ class TapauditValidator:
         config = config or _project_config()
         if config.origins.get("cdk_language", "default") == "default":
             # This plugin runs inside a Python CDK app: its fixes are Python unless configured.
-            config = dataclasses.replace(config, cdk_language="python")
-        self._config = dataclasses.replace(config, fail_on=fail_on) if fail_on else config
+            config = replace(config, cdk_language="python")
+        self._config = replace(config, fail_on=fail_on) if fail_on else config
         # Load the rules now: a wrong configuration fails where the plugin is created, not mid-synth.
         self._rule_ids = [rule.id for rule in load_configured_rules(self._config)]
 

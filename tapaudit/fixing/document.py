@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from json.decoder import scanstring
 from typing import Any
+
+from msgspec import Struct, field
 
 from tapaudit.loading.cfn_tags import short_form_name
 
@@ -22,8 +23,7 @@ _SPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 
 
-@dataclass
-class Node:
+class Node(Struct):
     kind: str  # mapping | sequence | scalar
     start: int
     end: int

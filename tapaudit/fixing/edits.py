@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
+
+from msgspec import Struct, field
 
 from tapaudit.fixing import render
 from tapaudit.fixing.document import Document, Node
@@ -22,8 +23,7 @@ from tapaudit.fixing.document import Document, Node
 REVIEW_COMMENT = "# tapaudit: review this value"
 
 
-@dataclass(frozen=True)
-class SetValue:
+class SetValue(Struct, frozen=True):
     """Put `value` at `path`: replace what is there, or add the keys that are missing."""
 
     path: tuple[str | int, ...]
@@ -31,8 +31,7 @@ class SetValue:
     review: bool = False  # a value that needs the user's judgement: marked with REVIEW_COMMENT in YAML
 
 
-@dataclass(frozen=True)
-class AppendItem:
+class AppendItem(Struct, frozen=True):
     """Append `item` to the list at `path` (made when missing)."""
 
     path: tuple[str | int, ...]
@@ -47,8 +46,7 @@ class Unplaceable(Exception):
     collection holding what must change...): the finding is left, with this reason."""
 
 
-@dataclass(frozen=True)
-class TextEdit:
+class TextEdit(Struct, frozen=True):
     start: int
     end: int
     text: str
@@ -57,8 +55,7 @@ class TextEdit:
     depth: int = 0
 
 
-@dataclass
-class Hunk:
+class Hunk(Struct):
     """Whole lines [start, end) of the original replaced by `text`, for the findings in `owners`."""
 
     start: int
@@ -67,8 +64,7 @@ class Hunk:
     owners: list[str] = field(default_factory=list)
 
 
-@dataclass
-class _Insert:
+class _Insert(Struct):
     """Keys to add to an existing mapping (merged), or items to an existing sequence."""
 
     node: Node

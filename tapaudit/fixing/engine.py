@@ -9,8 +9,9 @@ itself rather than `scan`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from tapaudit.errors import InputError
 from tapaudit.findings import Finding
@@ -30,16 +31,14 @@ from tapaudit.transforms import expand, might_transform
 CDK_REFUSAL = "CDK output is generated: tapaudit fix does not edit it; apply each finding's fix in the app"
 
 
-@dataclass
-class FindingFix:
+class FindingFix(Struct):
     finding: Finding
     fixed: bool
     reasons: list[str] = field(default_factory=list)  # why (part of) it was not fixed
     notes: list[str] = field(default_factory=list)  # what to review in the edit
 
 
-@dataclass
-class FileFix:
+class FileFix(Struct):
     source: TemplateSource
     original: str
     fixed: str

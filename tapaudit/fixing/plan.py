@@ -7,8 +7,9 @@ engine places their operations in the file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from tapaudit.fixing.edits import Operation
 from tapaudit.model.names import Names
@@ -21,8 +22,7 @@ class SettingsError(Exception):
     """A `[rules.ID.fix]` value is wrong: exit 2, one line."""
 
 
-@dataclass
-class Planned:
+class Planned(Struct):
     operations: list[Operation] = field(default_factory=list)
     left: list[str] = field(default_factory=list)  # why a failing part has no automatic fix
     notes: list[str] = field(default_factory=list)  # what the user should review
@@ -33,8 +33,7 @@ class Planned:
         return self
 
 
-@dataclass
-class PlanContext:
+class PlanContext(Struct):
     rule: Rule
     template: Template  # as tapaudit analyses it: SAM expanded
     data: dict[str, Any]  # the document as written

@@ -11,8 +11,11 @@ costs one manifest read, not fifty.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+from msgspec import Struct, field
 
 from tapaudit.errors import InputError
 from tapaudit.findings import ScanError
@@ -21,21 +24,25 @@ from tapaudit.loading.reading import display_name, not_regular, read_bounded, sp
 
 MAX_DEPTH = 8  # stages nested in stages
 TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
+LOGICAL_ID = "aws:cdk:logicalId"  # metadata entry: the construct that made a logical id
+ACKNOWLEDGED_RULES = "aws:cdk:acknowledged-rules"  # metadata entry: Validations.acknowledge()
+
+Acknowledged = tuple[tuple[str, str, str], ...]  # (construct path, rule name as recorded, reason)
 
 
-@dataclass(frozen=True)
-class StackTemplate:
+class StackTemplate(Struct, frozen=True):
     path: Path
     stack: str  # the stack artifact's id
     cdk_paths: tuple[tuple[str, str], ...] = ()  # (logical id, construct path) from the manifest
+    acknowledged: Acknowledged = ()  # the stack's validation acknowledgments, from the manifest
+    real: Path | None = None  # `path` with symlinks resolved, when known
 
 
-@dataclass
-class Assembly:
+class Assembly(Struct):
     templates: list[StackTemplate] = field(default_factory=list)
     errors: list[tuple[str | None, ScanError]] = field(default_factory=list)  # (stack id, error)
 
-    _by_path: dict[Path, StackTemplate] | None = field(default=None, repr=False)
+    _by_path: dict[Path, StackTemplate] | None = None
 
     def error(self, stack: str | None, file: Path, message: str) -> None:
         self.errors.append((stack, ScanError(display_name(file), message)))
@@ -90,7 +97,8 @@ class Assemblies:
     def _add(self, folder: Path, assembly: Assembly, depth: int, seen: frozenset[Path]) -> None:
         """`seen`: the folders of the assemblies this one is nested in (a loop ends there)."""
         manifest_path = folder / "manifest.json"
-        seen = seen | {folder.resolve()}
+        root = folder.resolve()  # once per assembly: each file it names is checked against it
+        seen = seen | {root}
         try:
             manifest = self.manifest(folder)
         except InputError as exc:
@@ -113,7 +121,7 @@ class Assemblies:
                 if kind == "cdk:cloud-assembly" and props.get("directoryName"):
                     self._add_nested(folder, props["directoryName"], assembly, depth, seen)
                 elif kind == "aws:cloudformation:stack" and props.get("templateFile"):
-                    self._add_stack(folder, artifact_id, artifact, props, assembly)
+                    self._add_stack(folder, root, artifact_id, artifact, props, assembly)
             except InputError as exc:
                 stack = artifact_id if kind == "aws:cloudformation:stack" else None
                 assembly.error(stack, manifest_path, f"{where}: {exc}")
@@ -129,9 +137,9 @@ class Assemblies:
             raise InputError(f"nested assembly folder {excerpt(name)} is missing")
         self._add(nested, assembly, depth + 1, seen)
 
-    def _add_stack(self, folder: Path, artifact_id: str, artifact: dict, props: dict,
+    def _add_stack(self, folder: Path, root: Path, artifact_id: str, artifact: dict, props: dict,
                    assembly: Assembly) -> None:
-        template = inside(folder, props["templateFile"], "templateFile")
+        template, real = contained(folder, props["templateFile"], "templateFile", root)
         try:
             kind = special_kind(template.stat().st_mode)
         except OSError:
@@ -141,13 +149,17 @@ class Assemblies:
             assembly.error(artifact_id, template, not_regular(kind))
             return
         try:
-            paths = tuple(sorted(_construct_paths(folder, artifact).items()))
+            metadata = _stack_metadata(folder, root, artifact)
         except InputError as exc:  # scanned all the same, without construct paths
             assembly.error(artifact_id, folder / "manifest.json", f"artifact {excerpt(artifact_id)}: {exc}")
-            paths = ()
-        assembly.templates.append(StackTemplate(template, artifact_id, paths))
-        found, problems = _nested_templates(folder, template)
-        assembly.templates.extend(StackTemplate(path, artifact_id) for path in found)
+            metadata = None
+        paths = tuple(sorted(_construct_paths(metadata).items()))
+        acknowledged = acknowledged_in(metadata)
+        assembly.templates.append(StackTemplate(template, artifact_id, paths, acknowledged, real))
+        found, problems = _nested_templates(folder, template, root)
+        # A nested stack's resources are constructs of its parent's artifact: the same acknowledgments.
+        assembly.templates.extend(StackTemplate(path, artifact_id, acknowledged=acknowledged)
+                                  for path in found)
         for problem in problems:
             assembly.error(artifact_id, template, problem)
 
@@ -164,39 +176,63 @@ def read_manifest(path: Path) -> dict:
     return data
 
 
-def inside(folder: Path, name: object, entry: str) -> Path:
+def inside(folder: Path, name: object, entry: str, root: Path | None = None) -> Path:
     """`folder / name` when it is a relative path that stays inside `folder` after symlinks;
-    InputError naming the manifest entry otherwise."""
+    InputError naming the manifest entry otherwise. `root`: `folder` resolved, when known."""
+    return contained(folder, name, entry, root)[0]
+
+
+def contained(folder: Path, name: object, entry: str, root: Path | None = None) -> tuple[Path, Path]:
+    """What `inside` returns, and the same path with its symlinks resolved."""
     if not isinstance(name, str):
         raise InputError(f"{entry} is not a string")
     path = folder / name
     try:
         resolved = path.resolve()
-        contained = resolved.is_relative_to(folder.resolve())
+        within = resolved.is_relative_to(root or folder.resolve())
     except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL in the name
-        contained = False
-    if not contained:
+        within = False
+    if not within:
         raise InputError(f"{entry} {excerpt(name)} is outside the cloud assembly's folder; not read")
-    return path
+    return path, resolved
 
 
-def _construct_paths(folder: Path, artifact: dict) -> dict[str, str]:
-    """Logical id -> construct path, from the manifest's metadata or its side file."""
+def _stack_metadata(folder: Path, root: Path, artifact: dict) -> dict | None:
+    """The stack artifact's construct metadata ({construct path: [entries]}): inline in the
+    manifest or in the side file it names; None when the side file cannot be read."""
     metadata = artifact.get("metadata")
     side_file = artifact.get("additionalMetadataFile")
     if not metadata and side_file:
-        path = inside(folder, side_file, "additionalMetadataFile")
+        path = inside(folder, side_file, "additionalMetadataFile", root)
         try:
             metadata = read_manifest(path)
         except InputError:  # only construct paths are lost; the template is scanned all the same
-            metadata = None
+            return None
+    return metadata if isinstance(metadata, dict) else None
+
+
+def _entries(metadata: Any, kind: str) -> Iterator[tuple[str, Any]]:
+    """(construct path, data) of each metadata entry of type `kind`."""
+    for construct_path, entries in metadata.items() if isinstance(metadata, dict) else ():
+        for entry in entries if isinstance(entries, list) else ():
+            if isinstance(entry, dict) and entry.get("type") == kind:
+                yield str(construct_path), entry.get("data")
+
+
+def _construct_paths(metadata: dict | None) -> dict[str, str]:
+    """Logical id -> construct path."""
     paths: dict[str, str] = {}
-    if isinstance(metadata, dict):
-        for construct_path, entries in metadata.items():
-            for entry in entries if isinstance(entries, list) else ():
-                if isinstance(entry, dict) and entry.get("type") == "aws:cdk:logicalId":
-                    paths.setdefault(str(entry.get("data")), construct_path.lstrip("/"))
+    for construct_path, logical_id in _entries(metadata, LOGICAL_ID):
+        paths.setdefault(str(logical_id), construct_path.lstrip("/"))
     return paths
+
+
+def acknowledged_in(metadata: Any) -> Acknowledged:
+    """Every acknowledgment construct metadata records: (construct path, rule name, reason)."""
+    return tuple((construct_path.strip("/"), name, reason if isinstance(reason, str) else "")
+                 for construct_path, data in _entries(metadata, ACKNOWLEDGED_RULES)
+                 if isinstance(data, dict)
+                 for name, reason in data.items() if isinstance(name, str))
 
 
 def nested_templates(folder: Path, template: Path) -> list[Path]:
@@ -207,20 +243,22 @@ def nested_templates(folder: Path, template: Path) -> list[Path]:
     return _nested_templates(folder, template)[0]
 
 
-def _nested_templates(folder: Path, template: Path) -> tuple[list[Path], list[str]]:
-    found, problems = _nested_from_metadata(folder, template)
-    for candidate in _nested_from_assets(folder, template):
+def _nested_templates(folder: Path, template: Path,
+                      root: Path | None = None) -> tuple[list[Path], list[str]]:
+    found, problems = _nested_from_metadata(folder, template, root)
+    for candidate in _nested_from_assets(folder, template, root):
         if candidate not in found:
             found.append(candidate)
     return found, problems
 
 
-def _nested_from_metadata(folder: Path, template: Path) -> tuple[list[Path], list[str]]:
+def _nested_from_metadata(folder: Path, template: Path,
+                          root: Path | None = None) -> tuple[list[Path], list[str]]:
     try:
-        text = read_bounded(template).decode("utf-8")
-        if "aws:asset:path" not in text:
+        raw = read_bounded(template)
+        if b"aws:asset:path" not in raw:  # most stacks: not decoded, not parsed here
             return [], []
-        resources = json.loads(text).get("Resources") or {}
+        resources = json.loads(raw.decode("utf-8")).get("Resources") or {}
     except (InputError, ValueError, AttributeError):
         return [], []  # the template itself is scanned and reports its own error
     found: list[Path] = []
@@ -231,7 +269,7 @@ def _nested_from_metadata(folder: Path, template: Path) -> tuple[list[Path], lis
             asset = metadata.get("aws:asset:path") if isinstance(metadata, dict) else None
             if isinstance(asset, str) and asset.endswith(TEMPLATE_SUFFIXES):
                 try:
-                    candidate = inside(folder, asset, "aws:asset:path")
+                    candidate = inside(folder, asset, "aws:asset:path", root)
                 except InputError as exc:
                     problems.append(f"nested stack {excerpt(logical_id)}: {exc}")
                     continue
@@ -240,7 +278,7 @@ def _nested_from_metadata(folder: Path, template: Path) -> tuple[list[Path], lis
     return found, problems
 
 
-def _nested_from_assets(folder: Path, template: Path) -> list[Path]:
+def _nested_from_assets(folder: Path, template: Path, root: Path | None = None) -> list[Path]:
     manifest = template.with_name(template.name.removesuffix(".template.json") + ".assets.json")
     if manifest == template or not manifest.is_file():
         return []
@@ -254,6 +292,6 @@ def _nested_from_assets(folder: Path, template: Path) -> list[Path]:
         path = source.get("path") if isinstance(source, dict) else None
         if isinstance(path, str) and path.endswith(".nested.template.json"):
             candidate = folder / path
-            if candidate.is_file() and candidate.resolve().parent == folder.resolve():
+            if candidate.is_file() and candidate.resolve().parent == (root or folder.resolve()):
                 found.append(candidate)
     return sorted(found)

@@ -5,12 +5,20 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from msgspec import Struct
 
 from tapaudit.errors import InputError
 from tapaudit.findings import ScanError
-from tapaudit.loading.assembly import TEMPLATE_SUFFIXES, Assemblies, Assembly, nested_templates
+from tapaudit.loading.assembly import (
+    TEMPLATE_SUFFIXES,
+    Acknowledged,
+    Assemblies,
+    Assembly,
+    StackTemplate,
+    nested_templates,
+)
 from tapaudit.loading.reading import MAX_BYTES, decode, display_name, not_regular, read_bounded, special_kind
 
 __all__ = ["MAX_BYTES", "STDIN", "TemplateSource", "decode", "discover", "display_name",
@@ -26,16 +34,17 @@ _NOT_TEMPLATES = {"tree.json", "validation-report.json", "cdk.json", "cdk.contex
 _SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache"}
 
 
-@dataclass(frozen=True)
-class TemplateSource:
+class TemplateSource(Struct, frozen=True):
     """One template to scan. `display` is how reports name it."""
 
     display: str
     path: Path | None = None
-    text: str | None = field(default=None, repr=False)  # standard input, already read
+    text: str | None = None  # standard input, already read
     explicit: bool = True  # named by the user: a non-template is an error, not a skip
     stack: str | None = None  # CDK stack artifact id, for assembly templates
     cdk_paths: tuple[tuple[str, str], ...] = ()  # (logical id, construct path) from the manifest
+    acknowledged: Acknowledged = ()  # the stack's CDK validation acknowledgments, from the manifest
+    real: Path | None = None  # path, symlinks resolved
 
 
 def read_text(source: TemplateSource) -> str:
@@ -101,22 +110,26 @@ def _named_file(path: Path, assemblies: Assemblies, errors: list[ScanError]) -> 
         if found is not None:
             errors.extend(error for stack, error in assembly.errors
                           if stack == found.stack and error not in errors)
-            return TemplateSource(display_name(path), path=found.path, stack=found.stack,
-                                  cdk_paths=found.cdk_paths)
+            return _stack_source(found, display_name(path))
     return TemplateSource(display_name(path), path=path)
 
 
 def _add_assembly(assembly: Assembly, sources: list[TemplateSource], errors: list[ScanError]) -> None:
-    sources.extend(TemplateSource(display_name(t.path), path=t.path, stack=t.stack, cdk_paths=t.cdk_paths)
-                   for t in assembly.templates)
+    sources.extend(_stack_source(t, display_name(t.path, real=t.real)) for t in assembly.templates)
     errors.extend(error for _, error in assembly.errors)
+
+
+def _stack_source(template: StackTemplate, display: str) -> TemplateSource:
+    return TemplateSource(display, path=template.path, stack=template.stack,
+                          cdk_paths=template.cdk_paths, acknowledged=template.acknowledged,
+                          real=template.real)
 
 
 def _unique(sources: list[TemplateSource]) -> list[TemplateSource]:
     seen: set[str] = set()
     unique = []
     for source in sources:
-        key = str(source.path.resolve()) if source.path else source.display
+        key = str(source.real or source.path.resolve()) if source.path else source.display
         if key not in seen:
             seen.add(key)
             unique.append(source)

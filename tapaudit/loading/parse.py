@@ -10,8 +10,9 @@ costs more than parsing a large JSON template.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from tapaudit.errors import InputError
 from tapaudit.loading.json_checks import NumberRefused, check_json_number, json_problem, no_duplicates
@@ -22,8 +23,7 @@ _JSON = json.JSONDecoder(object_pairs_hook=no_duplicates, parse_constant=check_j
                          parse_float=check_json_number)
 
 
-@dataclass
-class ParsedDocument:
+class ParsedDocument(Struct):
     data: Any
     source_map: SourceMap
     format: str  # "json" or "yaml"

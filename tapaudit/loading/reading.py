@@ -7,6 +7,7 @@ ever or never end. Text must be UTF-8, as CloudFormation requires; UTF-16 and UT
 from __future__ import annotations
 
 import codecs
+import functools
 import os
 import stat
 from pathlib import Path
@@ -26,12 +27,19 @@ _WIDE = (("utf-32-le", "UTF-32"), ("utf-32-be", "UTF-32"), ("utf-16-le", "UTF-16
          ("utf-16-be", "UTF-16"))
 
 
-def display_name(path: Path) -> str:
-    """How reports name a file: relative to the working directory when it lies below it."""
+def display_name(path: Path, real: Path | None = None) -> str:
+    """How reports name a file: relative to the working directory when it lies below it.
+    `real`: `path` with its symlinks resolved, when the caller has it already."""
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        return (real or path.resolve()).relative_to(_real_cwd(os.getcwd())).as_posix()
     except (OSError, RuntimeError, ValueError):
         return path.as_posix()
+
+
+@functools.lru_cache(maxsize=4)
+def _real_cwd(cwd: str) -> Path:
+    """The working directory with its symlinks resolved: once per directory, not per file."""
+    return Path(cwd).resolve()
 
 
 def special_kind(mode: int) -> str | None:

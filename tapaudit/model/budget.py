@@ -22,7 +22,7 @@ Every limit of a run, and where it is enforced:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from tapaudit.errors import InputError
 
@@ -46,8 +46,7 @@ class BudgetExceeded(InputError):
     """A template asks for more evaluation than the limits above allow: it is not scanned."""
 
 
-@dataclass
-class Budget:
+class Budget(Struct):
     """What one template has spent so far (kept in its memo, so each template starts afresh)."""
 
     steps: int = 0

@@ -4,16 +4,16 @@ importing the evaluators that fill it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from tapaudit.model.budget import Budget
 from tapaudit.model.graph import ReferenceGraph
 from tapaudit.model.values import Conditions, Unknown
 
 
-@dataclass(frozen=True)
-class Denotation:
+class Denotation(Struct, frozen=True):
     """A resource that a value names, and which of its forms the value is."""
 
     logical_id: str
@@ -22,8 +22,7 @@ class Denotation:
     conditions: Conditions = ()
 
 
-@dataclass(frozen=True)
-class Statement:
+class Statement(Struct, frozen=True):
     effect: str
     actions: tuple[str | Unknown, ...]  # rendered
     not_action: bool
@@ -36,8 +35,7 @@ class Statement:
     not_principal: bool = False
 
 
-@dataclass
-class RolePolicies:
+class RolePolicies(Struct):
     statements: list[Statement]
     unverifiable: list[Unknown]  # why some attached policy's content cannot be seen
     snapshot: list[str] = field(default_factory=list)  # AWS managed policies read from the snapshot
@@ -47,8 +45,7 @@ class RolePolicies:
 NamingQuestion = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 
 
-@dataclass
-class Memo:
+class Memo(Struct):
     """Everything computed once per template. Each field belongs to the function named beside it."""
 
     reference_graph: ReferenceGraph | None = None  # references.reference_graph

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from tapaudit.model import managed_policies
 from tapaudit.model.arns import glob_match, shown
@@ -54,8 +56,7 @@ class Access(Enum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(Struct, frozen=True):
     access: Access
     detail: str = ""
     conditions: Conditions = ()  # the Fn::If branch this decision holds in (empty: every branch)
@@ -65,8 +66,7 @@ class Decision:
     unreadable: tuple[Unknown, ...] = ()
 
 
-@dataclass(frozen=True)
-class RequestContext:
+class RequestContext(Struct, frozen=True):
     """What IAM knows about the request. `caller_chooses`: keys not listed here are the caller's
     to satisfy (a function choosing its metric namespace), so an Allow conditioned on them counts;
     without it (a service acting for someone) such a condition cannot be decided."""

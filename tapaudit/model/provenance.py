@@ -9,15 +9,15 @@ user's). Resources a transform may rewrite in ways tapaudit cannot follow are `u
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from tapaudit.model.values import Unknown
 
 Path = tuple[str | int, ...]
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(Struct, frozen=True):
     """The source element a generated resource stands for."""
 
     logical_id: str  # the resource the user wrote
@@ -32,8 +32,7 @@ class Origin:
     note: str = ""  # added to failures, e.g. what to use instead of a SAM type that cannot comply
 
 
-@dataclass
-class Provenance:
+class Provenance(Struct):
     origins: dict[str, Origin] = field(default_factory=dict)  # generated logical id -> origin
     # Logical id (in the checked template) -> why it cannot be checked ("not checked: macro X
     # rewrites this template at deploy time"). Rules report such resources as unknown.

@@ -8,11 +8,10 @@ template cannot show, equal only to itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 
 
-@dataclass(frozen=True)
-class Kind:
+class Kind(Struct, frozen=True):
     name_property: str | None
     ref: str  # what Ref returns
     attributes: dict[str, str] = field(default_factory=dict)

@@ -7,9 +7,11 @@ intrinsic it does not understand) becomes `Unknown`: never a violation, never a 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from tapaudit.model.budget import MAX_BRANCHES
 
@@ -48,8 +50,7 @@ class Cause(Enum):
     OTHER = "other"
 
 
-@dataclass(frozen=True)
-class Why:
+class Why(Struct, frozen=True):
     """One cause of an unknown, with the names a remedy speaks of: `subject` (the parameter, the
     mapping, the connector...) and, for causes that need more, `facts` (name -> value)."""
 
@@ -58,8 +59,7 @@ class Why:
     facts: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
-class Unknown:
+class Unknown(Struct, frozen=True):
     """A value that cannot be known from the template alone: `reason` says why to people, `why`
     to code (each typed cause the reason mentions, in the order it mentions them)."""
 
@@ -95,8 +95,7 @@ def causes_of(unknowns: Iterable[Unknown]) -> tuple[Why, ...]:
 NO_VALUE = Unknown.because("is AWS::NoValue", Cause.NO_VALUE)
 
 
-@dataclass(frozen=True)
-class Malformed:
+class Malformed(Struct, frozen=True):
     """A value of the wrong shape (a list where CloudFormation wants a mapping, ...): never a pass."""
 
     reason: str
@@ -149,8 +148,7 @@ def _in_properties(path: Path) -> bool:
     return bool(keys) and keys[0] == "Properties"
 
 
-@dataclass(frozen=True)
-class Branch:
+class Branch(Struct, frozen=True):
     """One way a value can turn out: the value, where it sits, and the conditions that chose it."""
 
     value: Any

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
+
+from msgspec import Struct
 
 from tapaudit.reporting.escape import printable
 
@@ -29,8 +30,7 @@ FORMATS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class RunRecord:
+class RunRecord(Struct, frozen=True):
     """What shaped the run, recorded in every report so a reviewer sees it: the configuration file
     (and one found but not applied), the gate, the rules run and skipped, the `exclude` globs, the
     baseline, and notes on what the run could not do as asked."""
@@ -78,8 +78,7 @@ class RunRecord:
         return "run: " + ", ".join(parts)
 
 
-@dataclass(frozen=True)
-class ReportContext:
+class ReportContext(Struct, frozen=True):
     """The rules that ran and the gate, so a report can say what fails the build and why."""
 
     rules: Sequence[Rule] = ()

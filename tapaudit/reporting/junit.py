@@ -8,8 +8,9 @@ lines together, each indented, so no line of the file starts with text from a te
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
 from typing import TextIO
+
+from msgspec import Struct, field
 
 from tapaudit.findings import INVALID_RULE_ID, INVALID_TITLE, Finding, ScanResult
 from tapaudit.reporting.escape import inert_line, printable, xml_text
@@ -18,8 +19,7 @@ from tapaudit.reporting.formats import ReportContext
 _Key = tuple[str, str, str]  # rule id, file, resource
 
 
-@dataclass
-class _Case:
+class _Case(Struct):
     file: str
     resource: str
     resource_type: str

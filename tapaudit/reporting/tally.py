@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from tapaudit.findings import Finding, ScanResult, Severity
 from tapaudit.rules.model import Rule
@@ -11,8 +12,7 @@ from tapaudit.rules.model import Rule
 COLUMNS = ("checked", "findings", "suppressed", "baselined", "unknown", "exempt")
 
 
-@dataclass
-class RuleTally:
+class RuleTally(Struct):
     rule_id: str
     title: str
     severity: Severity | None

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
 from enum import Enum
 from fnmatch import fnmatchcase
 from typing import TypeVar
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from tapaudit.findings import Finding, Invalid
 from tapaudit.loading.positions import SourceMap
@@ -27,8 +29,7 @@ class Verdict(Enum):
     NOT_APPLICABLE = "not_applicable"
 
 
-@dataclass
-class ResourceResult:
+class ResourceResult(Struct):
     rule: Rule
     logical_id: str
     resource_type: str

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from tapaudit.model.cdk_names import construct_id, construct_level, is_cdk_output
 from tapaudit.model.template import Template
@@ -24,8 +25,7 @@ from tapaudit.rules.predicates import ENTRY_VALUES, FIX_VALUES, SUBJECT_KINDS, U
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 _PLACEHOLDER = re.compile(r"\{(\w+(?:\.\w+)*)\}")
 
-@dataclass(frozen=True)
-class Subject:
+class Subject(Struct, frozen=True):
     """What a fix is about: the resource, or one failing element of it (a target)."""
 
     facts: Mapping[str, str]

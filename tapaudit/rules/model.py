@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from tapaudit.findings import Severity
 from tapaudit.rules.selectors import Step
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(Struct, frozen=True):
     """Select values of a resource, run a predicate on each; `missing` says what absence means."""
 
     id: str
@@ -21,8 +21,7 @@ class Check:
     missing: str | None = None  # message when the selection is absent; None: absence passes
 
 
-@dataclass(frozen=True)
-class FixVariant:
+class FixVariant(Struct, frozen=True):
     """One way to say the fix: used when every `when` fact has one of the listed values."""
 
     when: dict[str, tuple[str, ...]]
@@ -30,8 +29,7 @@ class FixVariant:
     once: str = ""  # said once after the texts of all subjects (e.g. how to make the queue)
 
 
-@dataclass(frozen=True)
-class Fix:
+class Fix(Struct, frozen=True):
     summary: str
     snippet: str
     cdk_python: str
@@ -52,8 +50,7 @@ class Fix:
     parameter_tables: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(Struct, frozen=True):
     id: str
     name: str
     title: str

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from enum import Enum
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from tapaudit.model.values import Branch, Conditions, Malformed, Path, Unknown, Why, wrong_shape
 
@@ -16,8 +18,7 @@ class Status(Enum):
     INVALID = "invalid"  # a value of the wrong JSON type: the resource is invalid, not judged
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(Struct, frozen=True):
     status: Status
     detail: str = ""
     path: Path = ()

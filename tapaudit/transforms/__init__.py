@@ -11,13 +11,13 @@ Provenance (model/provenance.py) leads every finding on a generated resource bac
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from tapaudit.model.provenance import Provenance
 
 
-@dataclass
-class Expansion:
+class Expansion(Struct):
     data: dict
     provenance: Provenance = field(default_factory=Provenance)
 

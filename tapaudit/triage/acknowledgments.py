@@ -3,24 +3,25 @@
 `Validations.of(scope).acknowledge(Acknowledgment(id="tapaudit::TAP006", reason=...))` is recorded
 by CDK as construct metadata of type `aws:cdk:acknowledged-rules` (`{"tapaudit::TAP006": reason}`)
 on the acknowledging construct, in its stack artifact's metadata (inline in manifest.json, or in
-the file its `additionalMetadataFile` names). As at synth, the closest acknowledgment at or above
-a resource's construct path suppresses that rule's finding there. CDK records acknowledgments made
-at or below a stack only: one on the App or a Stage is in no artifact, so it holds inside synth
-alone (the plugin says so; `tapaudit.cdk.suppress` is what holds everywhere).
+the file its `additionalMetadataFile` names). The cloud assembly's reader keeps them on each
+stack's template source as it reads the manifest, once per run. As at synth, the closest
+acknowledgment at or above a resource's construct path suppresses that rule's finding there.
+CDK records acknowledgments made at or below a stack only: one on the App or a Stage is in no
+artifact, so it holds inside synth alone (the plugin says so; `tapaudit.cdk.suppress` is what
+holds everywhere).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-from tapaudit.findings import Finding, ScanResult, Suppression
-from tapaudit.loading.discovery import MAX_BYTES, TemplateSource
+from msgspec.structs import replace
 
-METADATA_TYPE = "aws:cdk:acknowledged-rules"
+from tapaudit.findings import Finding, ScanResult, Suppression
+from tapaudit.loading.assembly import acknowledged_in
+from tapaudit.loading.discovery import TemplateSource
+
 NAMESPACE = "tapaudit::"  # the plugin's name: CDK prefixes its rule names with it
 SCOPE = "cdk-acknowledgment"  # Suppression.scope of a finding a CDK acknowledgment set aside
 
@@ -28,47 +29,18 @@ Acknowledged = dict[str, dict[str, str]]  # rule id -> {construct path: reason}
 
 
 def recorded(metadata: Any) -> Acknowledged:
-    """The tapaudit acknowledgments in a stack artifact's metadata ({construct path: [entries]})."""
+    """The tapaudit acknowledgments in construct metadata ({construct path: [entries]})."""
+    return ours(acknowledged_in(metadata))
+
+
+def ours(entries: Iterable[tuple[str, str, str]]) -> Acknowledged:
+    """The tapaudit acknowledgments among (construct path, rule name, reason) entries, as the
+    cloud assembly's reader keeps them on each stack's template source."""
     found: Acknowledged = {}
-    for path, entries in metadata.items() if isinstance(metadata, dict) else ():
-        for entry in entries if isinstance(entries, list) else ():
-            if not isinstance(entry, dict) or entry.get("type") != METADATA_TYPE \
-                    or not isinstance(entry.get("data"), dict):
-                continue
-            data = entry["data"]
-            for ack_id, reason in data.items():
-                if isinstance(ack_id, str) and ack_id.startswith(NAMESPACE):
-                    found.setdefault(ack_id.removeprefix(NAMESPACE), {})[str(path).strip("/")] = \
-                        reason if isinstance(reason, str) else ""
+    for path, name, reason in entries:
+        if name.startswith(NAMESPACE):
+            found.setdefault(name.removeprefix(NAMESPACE), {})[path] = reason
     return found
-
-
-def read(folder: Path, stack: str) -> Acknowledged:
-    """The acknowledgments recorded for `stack` in the cloud assembly at `folder`; none when its
-    metadata cannot be read (the findings then stay, nothing passes by it)."""
-    manifest = _json(folder / "manifest.json", folder)
-    artifacts = manifest.get("artifacts") if isinstance(manifest, dict) else None
-    artifact = artifacts.get(stack) if isinstance(artifacts, dict) else None
-    if not isinstance(artifact, dict):
-        return {}
-    metadata = artifact.get("metadata")
-    side_file = artifact.get("additionalMetadataFile")
-    if not metadata and isinstance(side_file, str):
-        metadata = _json(folder / side_file, folder)
-    return recorded(metadata)
-
-
-def _json(path: Path, folder: Path) -> Any:
-    """A JSON file of the assembly: inside its folder (after symlinks), a regular file within the
-    size limit; None otherwise."""
-    try:
-        resolved = path.resolve()
-        if not resolved.is_relative_to(folder.resolve()) or not resolved.is_file() \
-                or resolved.stat().st_size > MAX_BYTES:
-            return None
-        return json.loads(resolved.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return None
 
 
 def closest(acknowledged: Acknowledged, rule_id: str, cdk_path: str | None) -> tuple[str, str] | None:
@@ -87,15 +59,8 @@ def closest(acknowledged: Acknowledged, rule_id: str, cdk_path: str | None) -> t
 
 def apply(result: ScanResult, sources: Iterable[TemplateSource]) -> None:
     """Move findings and unknowns that a recorded acknowledgment covers to `suppressed`."""
-    by_display: dict[str, Acknowledged] = {}
-    read_once: dict[tuple[Path, str], Acknowledged] = {}
-    for source in sources:
-        if source.stack and source.path is not None:
-            where = (source.path.parent, source.stack)
-            if where not in read_once:
-                read_once[where] = read(*where)
-            if read_once[where]:
-                by_display[source.display] = read_once[where]
+    by_display = {source.display: found for source in sources
+                  if source.acknowledged and (found := ours(source.acknowledged))}
     if not by_display:
         return
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct
 
 from tapaudit.findings import Finding, ScanResult
 
@@ -27,8 +28,7 @@ class BaselineError(Exception):
     """The baseline file cannot be read or written: one line naming the file."""
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(Struct, frozen=True):
     """Where a scanned file came from: enough to name its template stably."""
 
     path: Path | None
@@ -60,8 +60,7 @@ def entries(findings: Iterable[Finding], origins: Mapping[str, Origin], base: Pa
     return [rows[k] for k in sorted(rows)]
 
 
-@dataclass(frozen=True)
-class Update:
+class Update(Struct, frozen=True):
     """What `update` wrote: entries from this scan's findings, and entries kept from the file."""
 
     written: int

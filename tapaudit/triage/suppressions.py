@@ -8,9 +8,11 @@ reason. A suppression that cannot be honoured suppresses nothing and is reported
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from tapaudit.findings import Finding, Suppression, SuppressionProblem
 from tapaudit.triage import METADATA_KEY
@@ -19,16 +21,14 @@ MIN_REASON = 10
 _ENTRY_KEYS = {"id", "reason", "expires"}
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(Struct, frozen=True):
     """One valid, unexpired suppression."""
 
     rule_id: str
     suppression: Suppression
 
 
-@dataclass
-class _Parsed:
+class _Parsed(Struct):
     active: list[Entry]
     expired: dict[str, str]  # rule id -> expiry date, for the finding's message
 

@@ -245,6 +245,48 @@ def test_named_templates_of_one_assembly_read_its_manifest_once(tmp_path, monkey
     assert reads == [folder / "manifest.json"]
 
 
+def test_a_whole_run_opens_the_manifest_once_acknowledgments_included(tmp_path, monkeypatch):
+    """CDK acknowledgments come from the manifest discovery read: the run's cost stays linear in
+    the number of stacks (each stack's acknowledgments once re-read the whole manifest)."""
+    import io
+
+    folder = tmp_path / "cdk.out"
+    folder.mkdir()
+    function = {"Type": "AWS::Lambda::Function", "Properties": {"Runtime": "python3.12"}}
+    artifacts = {}
+    for index in range(12):
+        name = f"Stack{index}"
+        (folder / f"{name}.template.json").write_text(json.dumps({"Resources": {"Fn": function}}))
+        metadata = {f"/{name}/Fn/Resource": [{"type": "aws:cdk:logicalId", "data": "Fn"}]}
+        if index % 2:
+            metadata[f"/{name}"] = [{"type": "aws:cdk:acknowledged-rules",
+                                     "data": {"tapaudit::TAP006": "batch jobs"}}]
+        artifacts[name] = {"type": "aws:cloudformation:stack", "metadata": metadata,
+                           "properties": {"templateFile": f"{name}.template.json"}}
+    (folder / "manifest.json").write_text(json.dumps({"version": "55.0.0", "artifacts": artifacts}))
+    opened: list[str] = []
+
+    def counting(real):
+        def opener(file, *args, **kwargs):
+            if str(file).endswith("manifest.json"):
+                opened.append(str(file))
+            return real(file, *args, **kwargs)
+        return opener
+
+    monkeypatch.setattr(os, "open", counting(os.open))
+    monkeypatch.setattr(io, "open", counting(io.open))
+    result = run([str(folder)], jobs=1).result
+    assert len(opened) == 1
+
+    def stack(finding) -> str:
+        return Path(finding.file).name.removesuffix(".template.json")
+
+    assert {stack(f) for f in result.findings if f.rule_id == "TAP006"} == {
+        f"Stack{i}" for i in range(0, 12, 2)}
+    assert {(stack(f), f.suppression.acknowledged_at) for f in result.suppressed} == {
+        (f"Stack{i}", f"Stack{i}") for i in range(1, 12, 2)}
+
+
 def test_lone_surrogate_escape_is_refused_with_its_line(tmp_path):
     """`"\\ud800"` is valid JSON syntax but not Unicode: no report could encode it (issue 16).
     A pair (an emoji) and an escaped backslash followed by `ud800` are fine."""

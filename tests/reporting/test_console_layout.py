@@ -7,6 +7,8 @@ import io
 import itertools
 import re
 
+from msgspec.structs import asdict
+
 from tapaudit.findings import Finding, ScanResult, Severity
 from tapaudit.reporting import console
 from tests.conftest import FIXTURES, run_cli
@@ -81,7 +83,7 @@ def test_a_colour_terminal_styles_only_our_labels(monkeypatch):
     monkeypatch.delenv("NO_COLOR", raising=False)
     finding = _finding(Severity.HIGH, "a.json", 3)
     result = ScanResult(templates=["a.json"], findings=[
-        Finding(**{**finding.__dict__, "resource": "[red]x[/red]\x1b[2J", "fingerprint": ""})])
+        Finding(**{**asdict(finding), "resource": "[red]x[/red]\x1b[2J", "fingerprint": ""})])
     stream = _Terminal()
     console.write(result, stream)
     text = stream.getvalue()

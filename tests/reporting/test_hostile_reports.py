@@ -13,13 +13,13 @@ import json
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
+from msgspec.structs import replace
 
 from tapaudit import pipeline
 from tapaudit.config import Config

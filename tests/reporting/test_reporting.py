@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+from msgspec.structs import asdict
+
 from tapaudit.findings import Finding, ScanError, ScanResult, Severity
 from tapaudit.reporting import console, json_report, sarif
 
@@ -55,7 +57,7 @@ def test_json_report_is_ordered_and_counted():
 
 def test_fingerprints_ignore_lines_and_messages():
     a = _finding("TAP006", 40, Severity.MEDIUM)
-    b = Finding(**{**a.__dict__, "line": 99, "message": "reworded", "fingerprint": ""})
+    b = Finding(**{**asdict(a), "line": 99, "message": "reworded", "fingerprint": ""})
     assert a.fingerprint == b.fingerprint
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tapaudit.triage.acknowledgments import closest, read, recorded
+from tapaudit.loading.discovery import discover
+from tapaudit.triage.acknowledgments import closest, ours, recorded
 
 
 def _entry(data: object) -> dict:
@@ -41,9 +42,17 @@ def test_the_closest_acknowledgment_at_or_above_the_construct_wins():
 
 def _assembly(folder: Path, artifact: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
+    artifact = {"properties": {"templateFile": "Stack.template.json"}, **artifact}
+    (folder / "Stack.template.json").write_text('{"Resources": {}}')
     (folder / "manifest.json").write_text(json.dumps({"version": "55.0.0",
                                                       "artifacts": {"Stack": artifact}}))
     return folder
+
+
+def read(folder: Path, stack: str) -> dict:
+    """The acknowledgments the scan applies to `stack`'s template, as discovery read them."""
+    sources, _ = discover([str(folder)])
+    return next((ours(s.acknowledged) for s in sources if s.stack == stack), {})
 
 
 def test_read_finds_inline_metadata_and_the_side_file(tmp_path):

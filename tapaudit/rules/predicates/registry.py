@@ -6,8 +6,9 @@ Predicate modules register here; the package imports them all, so nothing import
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from msgspec import Struct
 
 from tapaudit.model.template import Template
 from tapaudit.model.values import Branch, Cause
@@ -44,8 +45,7 @@ UNKNOWN_REMEDIES: dict[Cause, str] = {}
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(Struct, frozen=True):
     template: Template
     logical_id: str
 

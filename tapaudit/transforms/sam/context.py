@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from tapaudit.errors import InputError
 from tapaudit.model.provenance import Origin, Path, Provenance
@@ -11,8 +12,7 @@ from tapaudit.model.values import Unknown
 from tapaudit.transforms.sam.globals import merged_properties
 
 
-@dataclass
-class SamContext:
+class SamContext(Struct):
     resources: dict[str, Any]  # the expanded Resources section, filled in place
     source_types: dict[str, str]  # SAM logical id -> its SAM type
     globals_section: Any
