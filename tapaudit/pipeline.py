@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from msgspec import Struct, field
 from msgspec.structs import replace
@@ -16,6 +17,9 @@ from tapaudit.config import Config, ConfigError, path_excluded, resolve_path
 from tapaudit.findings import ScanError, ScanResult, Skipped
 from tapaudit.reporting.formats import RunRecord
 from tapaudit.rules.model import Rule
+
+if TYPE_CHECKING:
+    from tapaudit.loading.discovery import TemplateSource
 
 
 class UsageError(Exception):
@@ -138,13 +142,24 @@ def run(paths: Sequence[str], config: Config | None = None, *, jobs: int = 0, de
         baseline.apply(result, baseline_rows, outcome.origins, baseline_file.parent,
                        [rule.id for rule in rules])
     result.sort()
-    if offer_fixes and result.findings:  # only a run whose reports show fixes pays for them
+    if offer_fixes and _may_fix(result, sources):  # only a run with a fix to offer pays for them
         fix_settings = _fix_settings(config, rules)
         if fix_settings is not None:
             from tapaudit.fixing.batch import fix_offers
 
             result.fix_offers = fix_offers(result, sources, rules, fix_settings, config.partition)
     return outcome
+
+
+def _may_fix(result: ScanResult, sources: Sequence[TemplateSource]) -> bool:
+    """Is a finding in a file `tapaudit fix` may edit (one not known to be CDK output)?"""
+    from tapaudit.fixing import known_cdk_output
+
+    by_file: dict[str, list] = {}
+    for finding in result.findings:
+        by_file.setdefault(finding.file, []).append(finding)
+    return any(not known_cdk_output(source, by_file[source.display])
+               for source in sources if source.display in by_file)
 
 
 def _check_fix_tables(config: Config, rules: Sequence[Rule]) -> None:

@@ -5,3 +5,18 @@ scanned file, and `batch.fix_offers` gives the pipeline each finding's `fixable`
 `fixes` (`sarif.fixes_by_finding`) for the reports. Planners (rule knowledge) live in `fixing.rules`,
 the text surgery (no rule knowledge) in `document`, `edits` and `render`.
 """
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tapaudit.findings import Finding
+    from tapaudit.loading.discovery import TemplateSource
+
+
+def known_cdk_output(source: TemplateSource, findings: Sequence[Finding]) -> bool:
+    """CDK output by what is known before the file is read (a stack of a cloud assembly, or a
+    finding on a construct path): `fix` never edits it (the CDK app is the source to change)."""
+    return source.stack is not None or bool(source.cdk_paths) or any(f.cdk_path for f in findings)

@@ -13,7 +13,8 @@ from typing import Any
 from tapaudit.config import Config
 from tapaudit.errors import InputError, interrupted
 from tapaudit.findings import Finding, FixOffer, ScanResult
-from tapaudit.fixing.engine import FileFix, fix_source, is_cdk
+from tapaudit.fixing import known_cdk_output
+from tapaudit.fixing.engine import FileFix, fix_source
 from tapaudit.fixing.plan import SettingsError
 from tapaudit.fixing.rules import SETTINGS
 from tapaudit.fixing.sarif import fixable, fixes_by_finding
@@ -56,7 +57,7 @@ def fix_offers(result: ScanResult, sources: Sequence[TemplateSource], rules: Seq
     fix (CDK output, standard input, unreadable) have no offer: not fixable. CDK output known
     from the source or the findings (cdk.out, aws:cdk:path) is passed over before it is read."""
     by_file = _by_file(result.findings)
-    wanted = [s for s in sources if not is_cdk(None, by_file.get(s.display, []), s)]
+    wanted = [s for s in sources if not known_cdk_output(s, by_file.get(s.display, []))]
     offers: dict[str, FixOffer] = {}
     for file_fix in fix_all(result, wanted, rules, settings, partition)[0]:
         fixes = fixes_by_finding(file_fix)

@@ -15,6 +15,7 @@ from msgspec import Struct, field
 
 from tapaudit.errors import InputError
 from tapaudit.findings import Finding
+from tapaudit.fixing import known_cdk_output
 from tapaudit.fixing.document import Document
 from tapaudit.fixing.edits import Conflict, Hunk, TextEdit, Unplaceable, apply, hunks, place
 from tapaudit.fixing.plan import Names, PlanContext, Planned
@@ -52,7 +53,7 @@ class FileFix(Struct):
 
 
 def is_cdk(data: Any, findings: Sequence[Finding], source: TemplateSource) -> bool:
-    if source.stack is not None or source.cdk_paths or any(f.cdk_path for f in findings):
+    if known_cdk_output(source, findings):
         return True
     resources = data.get("Resources") if isinstance(data, dict) else None
     if isinstance(resources, dict) and any(

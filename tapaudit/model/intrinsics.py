@@ -42,6 +42,8 @@ _LIST_PARAMETER = re.compile(r"^(CommaDelimitedList|List<.*>)$")
 
 def merge(left: Conditions, right: Conditions) -> Conditions | None:
     """Both sets of conditions at once, or None when they contradict each other."""
+    if not right:  # most values sit under no Fn::If
+        return left
     merged = dict(left)
     for name, flag in right:
         if merged.setdefault(name, flag) != flag:

@@ -6,7 +6,7 @@ intrinsic it does not understand) becomes `Unknown`: never a violation, never a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from enum import Enum
 from typing import Any
 
@@ -161,7 +161,7 @@ class Branch(Struct, frozen=True):
 
 def intrinsic(value: Any) -> tuple[str, Any] | None:
     """(function name, argument) when `value` is a one-key intrinsic like {"Ref": "X"}."""
-    if isinstance(value, dict) and len(value) == 1:
+    if type(value) is dict and len(value) == 1:  # parsed templates hold plain dicts only
         key = next(iter(value))
         if isinstance(key, str) and (key in ("Ref", "Condition") or key.startswith("Fn::")):
             return key, value[key]
@@ -170,6 +170,9 @@ def intrinsic(value: Any) -> tuple[str, Any] | None:
 
 def branches(value: Any, path: Path, conditions: Conditions = ()) -> Iterator[Branch]:
     """Every branch a value can take through (nested) Fn::If; AWS::NoValue becomes MISSING."""
+    if type(value) is not dict or len(value) != 1:  # most values: no intrinsic, one branch
+        yield Branch(value, path, conditions)
+        return
     stack = [(value, path, conditions)]
     produced = 0
     while stack:
@@ -203,14 +206,14 @@ def child(branch: Branch, key: str | int) -> Iterator[Branch]:
     if isinstance(value, Unknown | Malformed):
         yield Branch(value, (*branch.path, key), branch.conditions)
         return
-    wrong = _container_problem(value, list if isinstance(key, int) else Mapping, branch.path)
+    wrong = _container_problem(value, list if isinstance(key, int) else dict, branch.path)
     if wrong is not None:
         yield Branch(wrong, (*branch.path, key), branch.conditions)
         return
     if isinstance(key, int):
         found = value[key] if isinstance(value, list) and -len(value) <= key < len(value) else MISSING
     else:
-        found = value.get(key, MISSING) if isinstance(value, Mapping) else MISSING
+        found = value.get(key, MISSING) if isinstance(value, dict) else MISSING
     if found is MISSING:
         yield Branch(MISSING, (*branch.path, key), branch.conditions)
         return
@@ -244,7 +247,7 @@ def _container_problem(value: Any, wanted: type, path: Path) -> Malformed | Unkn
         reason = f"{where(path)} is computed by {fn[0]}, which the model does not walk"
         why = (Why(Cause.MACRO),) if fn[0] == "Fn::Transform" else ()
         return Unknown(reason, why, placed=_in_properties(path))
-    return wrong_shape(value, "a mapping" if wanted is Mapping else "a list", path)
+    return wrong_shape(value, "a mapping" if wanted is dict else "a list", path)
 
 
 def as_list(value: Any) -> list:
