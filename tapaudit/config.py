@@ -164,14 +164,17 @@ def _has_tool_table(path: Path) -> bool:
         raw = path.read_bytes()
     except OSError:
         return True
-    if b"tapaudit" not in raw:
-        return False  # the common case: decided without importing or running a TOML parser
+    mentions = b"tapaudit" in raw
+    if not mentions and b"\\u" not in raw and b"\\U" not in raw:
+        # The common case, decided without a TOML parser: the key is written out, or spelled
+        # with escapes in a quoted key (`[tool."tap\\u0061udit"]`).
+        return False
     import tomllib
 
     try:
         return isinstance(tomllib.loads(raw.decode("utf-8")).get("tool", {}).get("tapaudit"), dict)
     except (UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError):
-        return True
+        return mentions
 
 
 def load_config(path: Path | None = None, *, search_from: Path | None = None,

@@ -145,6 +145,19 @@ def test_pyproject_keys_are_named_with_their_prefix(tmp_path):
     assert missing.returncode == 2 and "nope.toml: --config: file not found" in missing.stderr
 
 
+def test_a_pyproject_table_named_with_escapes_is_found_and_a_broken_unrelated_one_is_not(tmp_path):
+    """TOML spells `[tool."tap\\u0061udit"]` the same as `[tool.tapaudit]`: the quick test for a
+    tapaudit table, made on the bytes, must not pass it by (it looked for "tapaudit" only)."""
+    from tapaudit.config import find_config
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text('[tool."tap\\u0061udit"]\nfail_on = "medium"\n')
+    assert find_config(tmp_path) == tmp_path / "pyproject.toml"
+    assert scan(str(FLAWED), cwd=tmp_path)["run"]["fail_on"] == "medium"
+    (tmp_path / "pyproject.toml").write_text('[project\ndescription = "caf\\u00e9"\n')
+    assert find_config(tmp_path) is None
+
+
 def test_severity_override_reaches_gate_reports_and_rules(tmp_path):
     config = tmp_path / ".tapaudit.toml"
     config.write_text('[rules.TAP003]\nseverity = "high"\n')
