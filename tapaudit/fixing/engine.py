@@ -84,7 +84,11 @@ def fix_source(source: TemplateSource, text: str, findings: Sequence[Finding], r
         return result
     template = analysed(data, text, partition)
     by_id = {rule.id: rule for rule in rules}
-    evaluated: dict[str, dict[str, ResourceResult]] = {}
+    # Every rule on the template as written, in the scan's order: the failures each finding's plan
+    # starts from, and those an edit must not add to (the text is not parsed again for them).
+    evaluated = {rule.id: {r.logical_id: r for r in evaluate_rule(rule, template)} for rule in rules}
+    before = {(rule_id, logical_id) for rule_id, results in evaluated.items()
+              for logical_id, r in results.items() if r.verdict is Verdict.FAIL}
     logical_ids = Names([*(data.get("Resources") or {}), *taken_logical_ids(template)])
     plans: dict[str, tuple[FindingFix, Planned]] = {}
     for finding in findings:
@@ -95,8 +99,6 @@ def fix_source(source: TemplateSource, text: str, findings: Sequence[Finding], r
         if finding.unknown or rule is None or planner is None:
             fix.reasons.append(NO_PLANNER.get(finding.rule_id, "no automatic fix for this rule"))
             continue
-        if rule.id not in evaluated:
-            evaluated[rule.id] = {r.logical_id: r for r in evaluate_rule(rule, template)}
         outcome = evaluated[rule.id].get(finding.resource)
         failures = outcome.failures if outcome else []
         blocked = [o.detail for check, o in failures if check in ("resource-shape", "transform")]
@@ -112,20 +114,20 @@ def fix_source(source: TemplateSource, text: str, findings: Sequence[Finding], r
         fix.notes += planned.notes
         if planned.operations:
             plans[finding.fingerprint] = (fix, planned)
-    _apply(result, Document(text, document.format), plans, rules, partition)
+    _apply(result, Document(text, document.format), plans, rules, partition, before)
     return result
 
 
 def _apply(result: FileFix, doc: Document, plans: dict[str, tuple[FindingFix, Planned]],
-           rules: Sequence[Rule], partition: str) -> None:
-    """Place the planned operations, judge the outcome, keep what clears findings and adds none."""
+           rules: Sequence[Rule], partition: str, before: set[tuple[str, str]]) -> None:
+    """Place the planned operations, judge the outcome, keep what clears findings and adds none
+    (`before`: the failures of the template as written)."""
     for owner, (fix, planned) in list(plans.items()):
         try:  # each finding's operations alone first: one that cannot be placed leaves only it
             place(doc, [(owner, op) for op in planned.operations])
         except Unplaceable as exc:
             fix.reasons.append(str(exc))
             del plans[owner]
-    before = _failing(doc.text, rules, partition) or set()
     while plans:
         try:
             owned = [(owner, op) for owner, (_, p) in plans.items() for op in p.operations]
