@@ -24,7 +24,7 @@ from tapaudit.loading.discovery import TemplateSource
 from tapaudit.loading.parse import parse_document
 from tapaudit.model.names import taken_logical_ids
 from tapaudit.model.template import Template
-from tapaudit.rules.engine import ResourceResult, Verdict, evaluate_rule
+from tapaudit.rules.engine import Verdict, evaluate_rule
 from tapaudit.rules.fixes import is_cdk_output
 from tapaudit.rules.model import Rule
 from tapaudit.transforms import expand, might_transform
