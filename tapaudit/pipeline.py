@@ -153,13 +153,9 @@ def run(paths: Sequence[str], config: Config | None = None, *, jobs: int = 0, de
 
 def _may_fix(result: ScanResult, sources: Sequence[TemplateSource]) -> bool:
     """Is a finding in a file `tapaudit fix` may edit (one not known to be CDK output)?"""
-    from tapaudit.fixing import known_cdk_output
+    from tapaudit.fixing import editable, findings_by_file
 
-    by_file: dict[str, list] = {}
-    for finding in result.findings:
-        by_file.setdefault(finding.file, []).append(finding)
-    return any(not known_cdk_output(source, by_file[source.display])
-               for source in sources if source.display in by_file)
+    return bool(editable(sources, findings_by_file(result.findings)))
 
 
 def _check_fix_tables(config: Config, rules: Sequence[Rule]) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from tapaudit.config import Config
 from tapaudit.errors import InputError, interrupted
 from tapaudit.findings import Finding, FixOffer, ScanResult
-from tapaudit.fixing import known_cdk_output
+from tapaudit.fixing import editable, findings_by_file
 from tapaudit.fixing.engine import FileFix, fix_source
 from tapaudit.fixing.plan import SettingsError
 from tapaudit.fixing.rules import SETTINGS
@@ -29,7 +29,7 @@ def fix_all(result: ScanResult, sources: Sequence[TemplateSource], rules: Sequen
     """Every scanned file with findings, fixed in memory (nothing written), and the input errors
     (scan errors first). For reports: `sarif.fixable` and `sarif.fixes_by_finding` of each."""
     errors = [f"{e.file}: {e.message}" for e in result.errors]
-    by_file = _by_file(result.findings)
+    by_file = findings_by_file(result.findings)
     results = []
     for source in sources:
         findings = by_file.get(source.display, [])
@@ -56,8 +56,7 @@ def fix_offers(result: ScanResult, sources: Sequence[TemplateSource], rules: Seq
     """Finding fingerprint -> what `tapaudit fix --write` does for it. Findings of files it cannot
     fix (CDK output, standard input, unreadable) have no offer: not fixable. CDK output known
     from the source or the findings (cdk.out, aws:cdk:path) is passed over before it is read."""
-    by_file = _by_file(result.findings)
-    wanted = [s for s in sources if not known_cdk_output(s, by_file.get(s.display, []))]
+    wanted = editable(sources, findings_by_file(result.findings))
     offers: dict[str, FixOffer] = {}
     for file_fix in fix_all(result, wanted, rules, settings, partition)[0]:
         fixes = fixes_by_finding(file_fix)
@@ -90,13 +89,6 @@ def read_exact(path: Path) -> tuple[bytes, str]:
     raw = path.read_bytes()
     bom = _BOM if raw.startswith(_BOM) else b""
     return bom, raw[len(bom):].decode("utf-8")
-
-
-def _by_file(findings: Sequence[Finding]) -> dict[str, list[Finding]]:
-    by_file: dict[str, list[Finding]] = {}
-    for finding in findings:
-        by_file.setdefault(finding.file, []).append(finding)
-    return by_file
 
 
 def _fix_file(source: TemplateSource, findings: list[Finding], rules: Sequence[Rule],

@@ -119,16 +119,16 @@ class Assemblies:
             kind = artifact.get("type")
             try:
                 if kind == "cdk:cloud-assembly" and props.get("directoryName"):
-                    self._add_nested(folder, props["directoryName"], assembly, depth, seen)
+                    self._add_nested(folder, root, props["directoryName"], assembly, depth, seen)
                 elif kind == "aws:cloudformation:stack" and props.get("templateFile"):
                     self._add_stack(folder, root, artifact_id, artifact, props, assembly)
             except InputError as exc:
                 stack = artifact_id if kind == "aws:cloudformation:stack" else None
                 assembly.error(stack, manifest_path, f"{where}: {exc}")
 
-    def _add_nested(self, folder: Path, name: object, assembly: Assembly, depth: int,
+    def _add_nested(self, folder: Path, root: Path, name: object, assembly: Assembly, depth: int,
                     seen: frozenset[Path]) -> None:
-        nested = inside(folder, name, "directoryName")
+        nested = inside(folder, name, "directoryName", root)
         if nested.resolve() in seen:
             raise InputError(f"directoryName {excerpt(name)} nests the assembly in itself")
         if depth >= MAX_DEPTH:
