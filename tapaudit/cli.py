@@ -112,9 +112,9 @@ class _Group(TyperGroup):
 
 
 def _exit_interrupted() -> NoReturn:
-    """Exit 130 now. A Ctrl-C that went through an exec() of generated code (dataclasses build
-    their methods so) makes CPython 3.11 kill the process with SIGINT at shutdown, whatever
-    sys.exit said."""
+    """Exit 130 now. A Ctrl-C that went through an exec() of generated code (the dataclasses
+    of a library imported lazily, such as rich's, build their methods so) makes CPython 3.11 kill
+    the process with SIGINT at shutdown, whatever sys.exit said."""
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed or broken stream says nothing more
             stream.flush()

@@ -102,8 +102,8 @@ def test_interrupt_is_one_line_and_exit_130():
 
 # Where a Ctrl-C during start-up lands (the scan command imports its modules lazily): a class
 # being created (Python 3.11 wraps the KeyboardInterrupt of a __set_name__ in a RuntimeError) and
-# the exec() by which dataclasses build their methods (after it CPython 3.11 kills the process with
-# SIGINT at shutdown, whatever the exit code). Each is raised where it would land: in the scan.
+# the exec() by which a library's dataclasses build their methods (after it CPython 3.11 kills the
+# process with SIGINT at shutdown, whatever the exit code). Each is raised where it would land: in the scan.
 INTERRUPTED_AT = {
     "class creation": "class Field:\n"
                       "    def __set_name__(self, owner, name):\n"
