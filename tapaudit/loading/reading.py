@@ -72,7 +72,11 @@ def read_bounded(path: Path, limit: int = MAX_BYTES) -> bytes:
         if info.st_size > limit:
             raise InputError(over_limit(info.st_size))
         try:
-            raw = handle.read(limit + 1)
+            # The size fstat gave, and one byte more to see growth: a read of `limit` bytes would
+            # allocate a buffer of the whole limit for every file.
+            raw = handle.read(info.st_size + 1)
+            if len(raw) > info.st_size:  # grown since fstat: read on, up to the limit
+                raw += handle.read(limit + 1 - len(raw))
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror or exc}") from None
     if len(raw) > limit:  # grew since fstat

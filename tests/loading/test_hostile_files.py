@@ -64,6 +64,19 @@ def test_file_over_the_size_limit_in_a_folder_is_an_error(tmp_path):
     assert len(result.templates) == 1
 
 
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="needs Linux /proc")
+def test_file_whose_size_fstat_understates_is_read_whole_and_within_the_limit():
+    """A /proc file says it is empty and is not: reading stops at the end of what it holds, or
+    is refused past the limit, not at the size fstat gave."""
+    from tapaudit.loading.reading import read_bounded
+
+    status = Path("/proc/self/status")
+    assert os.stat(status).st_size == 0
+    assert read_bounded(status).startswith(b"Name:")
+    with pytest.raises(InputError, match="over the 0 MiB limit"):
+        read_bounded(status, limit=100)
+
+
 def _deny(monkeypatch, path: Path, function: str) -> None:
     """As root, chmod 0 does not stop a read: make `os.<function>` refuse `path` instead."""
     real = getattr(os, function)

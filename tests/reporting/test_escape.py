@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
 import xml.etree.ElementTree as ET
 
@@ -10,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from tapaudit.reporting.escape import github_data, github_property, markdown, printable, xml_text
+from tapaudit.reporting.escape import github_data, github_property, json_text, markdown, printable, xml_text
 
 BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
@@ -73,3 +74,23 @@ def test_xml_text_leaves_only_what_xml_can_carry():
     element = ET.Element("e", name=safe)
     element.text = safe
     assert ET.fromstring(ET.tostring(element, encoding="unicode")).text == safe
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=20)
+
+
+@given(_JSON)
+def test_json_text_is_json_dumps_indented_whatever_the_data(document):
+    """Written by the C encoder and indented by msgspec, or by json.dumps where msgspec cannot
+    read the text back (a lone surrogate, NaN): the same text either way."""
+    expected = json.dumps(document, indent=2).replace("##[", "#\\u0023[")
+    assert json_text(document) == expected
+
+
+def test_json_text_writes_lone_surrogates_nan_and_commands_as_json_dumps_does():
+    document = {"lone": "a\ud800b", "nan": float("nan"), "cmd": "##[error]x", "empty": [{}, []]}
+    assert json_text(document) == json.dumps(document, indent=2).replace("##[", "#\\u0023[")
+    assert "##[" not in json_text(document)
