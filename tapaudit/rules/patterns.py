@@ -13,6 +13,7 @@ RE2's memory budget (8 MB: `(a{1000}){1000}` and the like).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -40,3 +41,24 @@ def compile_pattern(pattern: str, ignore_case: bool = False) -> Any:
 def search(pattern: str, text: str, ignore_case: bool = False) -> bool:
     """Does `pattern` match anywhere in `text`?"""
     return compile_pattern(pattern, ignore_case).search(text) is not None
+
+
+def first_match(patterns: Sequence[str], text: str) -> str | None:
+    """The first of `patterns` that matches anywhere in `text`, or None. One search of all of them
+    at once decides whether any does (a text usually matches none), then each in turn which."""
+    if not patterns:
+        return None
+    union = _union(tuple(patterns))
+    if union is not None and union.search(text) is None:
+        return None
+    return next((p for p in patterns if search(p, text)), None)
+
+
+@cache
+def _union(patterns: tuple[str, ...]) -> Any:
+    """The patterns as one alternation; None when RE2 refuses it (over its memory budget), and
+    then each is searched alone. Each stays in its own group, so a `(?i)` flag keeps to it."""
+    try:
+        return compile_pattern("|".join(f"(?:{p})" for p in patterns))
+    except PatternError:
+        return None

@@ -10,7 +10,7 @@ import pytest
 
 from tapaudit.config import compile_glob, glob_matches, glob_problem
 from tapaudit.model.budget import MAX_SELECTOR_STEPS
-from tapaudit.rules.patterns import PatternError, compile_pattern, search
+from tapaudit.rules.patterns import PatternError, compile_pattern, first_match, search
 from tapaudit.rules.selectors import SelectorError, compile_selector
 from tests.conftest import FIXTURES, run_cli
 
@@ -108,6 +108,26 @@ def test_patterns_match_as_they_did():
     assert search("^Custom[A-Za-z0-9]+ProviderHandler[0-9A-F]{8}$", "CustomXProviderHandler0A1B2C3D")
     with pytest.raises(PatternError):
         compile_pattern("[z-a]")
+
+
+def test_first_match_is_the_first_pattern_in_order_that_matches():
+    patterns = ["^Log", "(?i)handler", "Handler[0-9]$", "a|^Custom"]
+    assert first_match(patterns, "CustomHandler1") == "(?i)handler"
+    assert first_match(patterns, "LogRetention") == "^Log"
+    assert first_match(patterns, "XCustom") is None  # `^` stays in its own pattern's group
+    assert first_match(patterns[2:], "HANDLER1") is None  # (?i) stays in its own pattern too
+    assert first_match(patterns, "data") == "a|^Custom"
+    assert first_match([], "anything") is None
+
+
+def test_first_match_searches_patterns_one_by_one_when_re2_refuses_them_together():
+    patterns = [f"x{n}\\pL{{440}}" for n in range(3)]  # each under RE2's memory budget, not two
+    for pattern in patterns:
+        compile_pattern(pattern)
+    with pytest.raises(PatternError):
+        compile_pattern("|".join(f"(?:{p})" for p in patterns))
+    assert first_match(patterns, "x2" + "é" * 440) == patterns[2]
+    assert first_match(patterns, "x2" + "é" * 439) is None
 
 
 # Globs: our own matcher, which goes back only to the last star.

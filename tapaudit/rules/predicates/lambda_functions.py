@@ -14,7 +14,7 @@ from tapaudit.model.references import reference_graph
 from tapaudit.model.template import Template
 from tapaudit.model.values import Branch, Unknown
 from tapaudit.rules.outcome import Outcome
-from tapaudit.rules.patterns import search
+from tapaudit.rules.patterns import first_match
 from tapaudit.rules.predicates.registry import Context, fix_values, predicate
 
 # The kinds of failure of `role_allows` (its outcomes' `problem`): the fix and its planner test them.
@@ -31,10 +31,10 @@ def cdk_framework_function(ctx: Context, branch: Branch, path_patterns: list[str
     """Passes for functions CDK adds on its own (custom resource providers, log retention...)."""
     path = ctx.template.cdk_path(ctx.logical_id)
     if path is not None:
-        hit = next((p for p in path_patterns if search(p, path)), None)
+        hit = first_match(path_patterns, path)
         how = f"aws:cdk:path {path}"
     else:
-        hit = next((p for p in logical_id_patterns if search(p, ctx.logical_id)), None)
+        hit = first_match(logical_id_patterns, ctx.logical_id)
         how = f"logical id {ctx.logical_id}"
     if hit is None:
         return Outcome.fail("written by the user", branch)
