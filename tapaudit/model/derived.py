@@ -55,6 +55,7 @@ class Memo(Struct):
     naming: dict[NamingQuestion, dict[str, set[str]]] = field(default_factory=dict)  # lookup
     role_policies: dict[str, RolePolicies] = field(default_factory=dict)  # iam.role_policies
     resolving: set[str] = field(default_factory=set)  # intrinsics: names being evaluated now
+    physical_names: dict[str, list[tuple[str, Conditions]]] = field(default_factory=dict)  # intrinsics
     service_tokens: dict[str, list[str]] | None = None  # invocation._service_tokens
     dynamodb_index_probes: list[str] | None = None  # predicates.lambda_functions._index_probes
     free_names: dict[Any, Any] = field(default_factory=dict)  # names.free_*: taken ids, free names

@@ -269,6 +269,21 @@ def _fill(template: Template, fmt: str, name: str, path: str) -> str:
 
 def _physical_names(template: Template, logical_id: str, spec: Any,
                     depth: int) -> list[tuple[str | Unknown, Conditions]]:
+    """The resource's name, one per alternative: its name property rendered, or a placeholder.
+    Every Ref and attribute of the resource starts from it; a name known in full is kept for them
+    (one with an Unknown is not: why it is unknown can depend on where the evaluation came from)."""
+    memo = template.memo.physical_names
+    known = memo.get(logical_id)
+    if known is None:
+        names = _physical_names_of(template, logical_id, spec, depth)
+        if not any(isinstance(name, Unknown) for name, _ in names):
+            memo[logical_id] = names  # type: ignore[assignment]
+        return names
+    return known  # type: ignore[return-value]
+
+
+def _physical_names_of(template: Template, logical_id: str, spec: Any,
+                       depth: int) -> list[tuple[str | Unknown, Conditions]]:
     prop = spec.name_property
     props = template.properties(logical_id)
     if prop and prop in props:

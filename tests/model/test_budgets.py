@@ -37,9 +37,21 @@ def scan_beside_good(hostile: Path) -> tuple[dict, str]:
     return report, report["errors"][0]["message"]
 
 
-def test_exponential_sub_chain_is_refused_by_the_step_budget():
-    # 15 queues, each named by Fn::Sub of the next one's name four times: 4^14 evaluations.
+def test_exponential_sub_chain_is_refused_by_the_string_budget():
+    # 15 queues, each named by Fn::Sub of the next one's name four times: a name of 4^14
+    # characters. Each name is evaluated once (then kept), so the steps stay few; the length not.
     _, message = scan_beside_good(HOSTILE / "sub_chain.yaml")
+    assert "renders a string of more than 1,000,000 characters" in message
+
+
+def test_a_value_of_too_many_functions_is_refused_by_the_step_budget(tmp_path):
+    # One queue name of 30,000 Refs: short once rendered, but more steps than a template of two
+    # resources may take (MAX_STEPS plus MAX_STEPS_PER_RESOURCE each).
+    resources = sub_over_large_default(1, 1)["Resources"]
+    resources["Q0"]["Properties"]["QueueName"] = {"Fn::Join": ["", [{"Ref": "AWS::Region"}] * 30_000]}
+    hostile = tmp_path / "many_refs.json"
+    hostile.write_text(json.dumps({"Resources": resources}))
+    _, message = scan_beside_good(hostile)
     assert "steps" in message
 
 
