@@ -93,15 +93,16 @@ class Symbols:
         if globbing and _regex(pattern, wildcards, "").fullmatch(text):
             return True  # (without a wildcard that regex is equality, tested above)
         opens = "".join(sorted(self.open_tokens()))
-        if not opens:
-            return False
+        open_in_pattern = any(c in pattern for c in opens)
+        open_in_text = not globbing and any(c in text for c in opens)
+        if not (open_in_pattern or open_in_text):
+            return False  # no placeholder that may take the other side's text
         if not globbing and _NOT_SEPARATOR.sub("", pattern) != _NOT_SEPARATOR.sub("", text):
             return False  # an open placeholder never stands for ':' or '/', so those must line up
         # The pattern's open placeholders may take the text's literal values, or the other way round.
-        if any(c in pattern for c in opens) and _regex(pattern, wildcards, opens).fullmatch(text):
+        if open_in_pattern and _regex(pattern, wildcards, opens).fullmatch(text):
             return None
-        if (any(c in text for c in opens) and not globbing
-                and _regex(text, False, opens).fullmatch(pattern)):
+        if open_in_text and _regex(text, False, opens).fullmatch(pattern):
             return None
         return False
 
