@@ -7,7 +7,9 @@ wins over 1). The CLI is typer; a usage error is one line on stderr in tapaudit'
 not click's box. The scan machinery is imported inside the commands.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: typer reads every command's annotations at each
+# start, and evaluating them once at import costs less than compiling them from strings then. Names
+# imported only for type checking are written as strings.
 
 import contextlib
 import gc
@@ -187,7 +189,7 @@ class _GateOptions(Struct, frozen=True):
     baseline: Path | None
     strict_suppressions: bool
 
-    def configure(self) -> Config:
+    def configure(self) -> "Config":
         fail_on = str(self.fail_on) if self.fail_on is not None else None  # the plain string
         return _configure(self.config_file, self.no_config, fail_on=fail_on, rules=self.rules,
                           skip_rules=self.skip_rules, rules_dirs=[str(d) for d in self.rules_dirs],
@@ -195,7 +197,7 @@ class _GateOptions(Struct, frozen=True):
                           strict_suppressions=self.strict_suppressions)
 
 
-def _configure(config_file: Path | None, no_config: bool, **given: Any) -> Config:
+def _configure(config_file: Path | None, no_config: bool, **given: Any) -> "Config":
     """The project's configuration with what the command line gives on top (the command line wins).
     `given` holds option values; None or an empty list means the option was not used."""
     from tapaudit.config import ConfigError, load_config
@@ -214,7 +216,7 @@ def _configure(config_file: Path | None, no_config: bool, **given: Any) -> Confi
     return config
 
 
-def _every_rule(rules_dirs: list[Path], config: Config) -> list[Rule]:
+def _every_rule(rules_dirs: list[Path], config: "Config") -> list["Rule"]:
     """Every rule, as the configuration shapes it (severity, parameters), whatever it runs: `rules`
     and `explain` describe rules a project skips too."""
     from tapaudit.pipeline import UsageError, load_all_rules
@@ -329,7 +331,7 @@ def scan(
     return _write_reports(result, context, targets, console_wanted=not nothing_scanned)
 
 
-def _write_reports(result: ScanResult, context: ReportContext, targets: list[tuple[str, Path | None]],
+def _write_reports(result: "ScanResult", context: "ReportContext", targets: list[tuple[str, Path | None]],
                    console_wanted: bool) -> int:
     """Write every report: the files first (each named on stderr), then the one on stdout, so the
     run ends with the console's exit line; without one, a last line on stderr states the exit code
@@ -356,7 +358,7 @@ def _write_reports(result: ScanResult, context: ReportContext, targets: list[tup
     return final[0]
 
 
-def _write_stdout_report(result: ScanResult, context: ReportContext, name: str) -> None:
+def _write_stdout_report(result: "ScanResult", context: "ReportContext", name: str) -> None:
     from tapaudit.reporting.formats import writer
 
     if hasattr(sys.stdout, "reconfigure"):  # a lone surrogate from a template is escaped, not fatal
@@ -365,7 +367,7 @@ def _write_stdout_report(result: ScanResult, context: ReportContext, name: str) 
     sys.stdout.flush()
 
 
-def _write_file_report(result: ScanResult, context: ReportContext, name: str, target: Path) -> bool:
+def _write_file_report(result: "ScanResult", context: "ReportContext", name: str, target: Path) -> bool:
     """Write one report whole or not at all: into a temporary file beside the target, renamed over
     it once complete, so a failure never leaves a truncated or stale report. A character device or
     a pipe (`/dev/stdout`, `/dev/full`) is written directly. False, with one error line, on failure."""
@@ -413,7 +415,7 @@ def _new_file_mode(target: Path) -> int:
         return 0o666 & ~umask
 
 
-def _write_baseline(path: Path, outcome: ScanOutcome, code: int) -> tuple[int, str]:
+def _write_baseline(path: Path, outcome: "ScanOutcome", code: int) -> tuple[int, str]:
     """Write the baseline unless the scan could not see what it covers: the exit code and its
     reason for the reports. A partial scan (skipped or excluded files, --rule, --skip-rule) keeps
     the existing entries of the templates and rules it did not cover (`baseline.update`)."""

@@ -151,6 +151,14 @@ def strings(template: Template, value: Any, depth: int = 0) -> list[tuple[str | 
     return found
 
 
+def returned_strings(template: Template, logical_id: str,
+                     attribute: str | None) -> list[tuple[str | Unknown, Conditions]]:
+    """Every string that Ref (attribute None) or Fn::GetAtt returns for a resource the template
+    defines: `strings` of `{"Ref": logical_id}` or `{"Fn::GetAtt": [logical_id, attribute]}`,
+    without reading such a value first."""
+    return [(_as_text(value), conds) for value, conds in _returned(template, logical_id, attribute, 0)]
+
+
 def _as_text(value: Any) -> str | Unknown:
     if isinstance(value, Unknown | str):
         return value

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from tapaudit.model.derived import Denotation
-from tapaudit.model.intrinsics import strings
+from tapaudit.model.intrinsics import returned_strings, strings
 from tapaudit.model.resources import KINDS, VERSIONED
 from tapaudit.model.template import Template
 from tapaudit.model.values import Unknown
@@ -30,8 +30,7 @@ def forms(template: Template, logical_id: str) -> dict[str, str]:
             names = [REF]
         found = {}
         for name in names:
-            value = {"Ref": logical_id} if name == REF else {"Fn::GetAtt": [logical_id, name]}
-            rendered = strings(template, value)
+            rendered = returned_strings(template, logical_id, None if name == REF else name)
             if len(rendered) == 1 and isinstance(rendered[0][0], str):
                 found[name] = rendered[0][0]
         cache[logical_id] = found

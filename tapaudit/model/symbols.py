@@ -87,16 +87,18 @@ class Symbols:
         pattern, text = self.concrete(pattern), self.concrete(text)
         if pattern == text:
             return True
-        if _literal_ends_differ(pattern, text, wildcards):
-            return False  # cheap, and most comparisons end here: no regex is built
         globbing = wildcards and ("*" in pattern or "?" in pattern)
-        if globbing and _regex(pattern, wildcards, "").fullmatch(text):
-            return True  # (without a wildcard that regex is equality, tested above)
         opens = "".join(sorted(self.open_tokens()))
         open_in_pattern = any(c in pattern for c in opens)
         open_in_text = not globbing and any(c in text for c in opens)
+        if not (globbing or open_in_pattern or open_in_text):
+            return False  # no wildcard, and no placeholder that may take the other side's text
+        if _literal_ends_differ(pattern, text, wildcards):
+            return False  # cheap, and most comparisons end here: no regex is built
+        if globbing and _regex(pattern, wildcards, "").fullmatch(text):
+            return True  # (without a wildcard that regex is equality, tested above)
         if not (open_in_pattern or open_in_text):
-            return False  # no placeholder that may take the other side's text
+            return False
         if not globbing and _NOT_SEPARATOR.sub("", pattern) != _NOT_SEPARATOR.sub("", text):
             return False  # an open placeholder never stands for ':' or '/', so those must line up
         # The pattern's open placeholders may take the text's literal values, or the other way round.
