@@ -3,12 +3,13 @@
 A template is data, but evaluating it is work that the template chooses: a chain of `Fn::Sub`
 that renders each name four times from the next one quadruples the length at every step (each
 name is evaluated once, so not the steps), a value of thousands of functions takes as many steps,
-and one large parameter default substituted thousands of times asks for gigabytes. Every limit below is
-far above what real templates need (none of 1,459 real and 846 SAM templates took more than 60
-steps or rendered 400 characters) and far below what hangs or exhausts a run. A template past
-one is an input error for that template alone (exit 2, one line naming the file and the limit);
-every other input is scanned. Two limits give a value, not an error: past MAX_BRANCHES Fn::If
-combinations or MAX_INTRINSIC_DEPTH nested functions, the value is unknown (reported as such).
+and one large parameter default substituted thousands of times asks for gigabytes. Every limit
+below is far above what real templates need (none of 1,459 real and 846 SAM templates took more
+than 60 steps or rendered 400 characters) and far below what hangs or exhausts a run. A template
+past one is an input error for that template alone (exit 2, one line naming the file and the
+limit); every other input is scanned. Two limits give a value, not an error: past MAX_BRANCHES
+Fn::If combinations or MAX_INTRINSIC_DEPTH nested functions, the value is unknown (reported as
+such).
 
 Every limit of a run, and where it is enforced:
 - reading: a file of over 32 MB (`loading.discovery.MAX_BYTES`), nesting deeper than 500 levels
