@@ -27,14 +27,14 @@ TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
 LOGICAL_ID = "aws:cdk:logicalId"  # metadata entry: the construct that made a logical id
 ACKNOWLEDGED_RULES = "aws:cdk:acknowledged-rules"  # metadata entry: Validations.acknowledge()
 
-Acknowledged = tuple[tuple[str, str, str], ...]  # (construct path, rule name as recorded, reason)
+AcknowledgmentEntries = tuple[tuple[str, str, str], ...]  # (construct path, rule name as recorded, reason)
 
 
 class StackTemplate(Struct, frozen=True):
     path: Path
     stack: str  # the stack artifact's id
     cdk_paths: tuple[tuple[str, str], ...] = ()  # (logical id, construct path) from the manifest
-    acknowledged: Acknowledged = ()  # the stack's validation acknowledgments, from the manifest
+    acknowledged: AcknowledgmentEntries = ()  # the stack's validation acknowledgments, from the manifest
     real: Path | None = None  # `path` with symlinks resolved, when known
 
 
@@ -227,7 +227,7 @@ def _construct_paths(metadata: dict | None) -> dict[str, str]:
     return paths
 
 
-def acknowledged_in(metadata: Any) -> Acknowledged:
+def acknowledged_in(metadata: Any) -> AcknowledgmentEntries:
     """Every acknowledgment construct metadata records: (construct path, rule name, reason)."""
     return tuple((construct_path.strip("/"), name, reason if isinstance(reason, str) else "")
                  for construct_path, data in _entries(metadata, ACKNOWLEDGED_RULES)

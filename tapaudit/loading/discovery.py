@@ -13,7 +13,7 @@ from tapaudit.errors import InputError
 from tapaudit.findings import ScanError
 from tapaudit.loading.assembly import (
     TEMPLATE_SUFFIXES,
-    Acknowledged,
+    AcknowledgmentEntries,
     Assemblies,
     Assembly,
     StackTemplate,
@@ -43,7 +43,7 @@ class TemplateSource(Struct, frozen=True):
     explicit: bool = True  # named by the user: a non-template is an error, not a skip
     stack: str | None = None  # CDK stack artifact id, for assembly templates
     cdk_paths: tuple[tuple[str, str], ...] = ()  # (logical id, construct path) from the manifest
-    acknowledged: Acknowledged = ()  # the stack's CDK validation acknowledgments, from the manifest
+    acknowledged: AcknowledgmentEntries = ()  # the stack's CDK validation acknowledgments, from the manifest
     real: Path | None = None  # path, symlinks resolved
 
 
