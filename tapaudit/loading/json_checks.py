@@ -51,7 +51,7 @@ def no_duplicates(pairs: list[tuple[str, object]]) -> dict:
 def check_surrogates(text: str) -> None:
     """Raise LoneSurrogate for the first unpaired surrogate escape of JSON text. A backslash
     occurs only inside JSON strings, so the escapes are found on the text, without the data."""
-    if "\\u" not in text:
+    if "\\" not in text or "\\u" not in text:  # a backslash alone is found faster (memchr)
         return
     pending: tuple[str, int, int] | None = None  # a high half waiting for its low half
     for match in _SURROGATE.finditer(text):

@@ -1,7 +1,8 @@
 """Map a path inside a parsed template back to a 1-based line and column in the source text.
 
 For JSON, the offsets of the top two levels (sections, resources) are recorded while the text is
-decoded, at about the cost of a plain decode; deeper ones only when a finding asks for them.
+decoded, or, when the text was decoded without them, by the first lookup; deeper ones only when a
+finding asks for them.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class _LineIndex:
     counting; building a table of every line start would cost more than a scan's findings)."""
 
     def __init__(self, text: str) -> None:
+        """The map of `text`, JSON already decoded (and checked) some other way: nothing is read
+        until the first `locate`."""
         self._text = text
         self._known = [(0, 1)]  # sorted (offset, line)
 
@@ -62,6 +65,8 @@ class JsonSourceMap:
     """
 
     def __init__(self, text: str) -> None:
+        """The map of `text`, JSON already decoded (and checked) some other way: nothing is read
+        until the first `locate`."""
         self._text = text
         self._members: dict[int, dict] = {}  # container offset -> {key or index: (where, value)}
         self._lines: _LineIndex | None = None
@@ -87,11 +92,21 @@ class JsonSourceMap:
         text = self._text
         if levels == 0 or not text.startswith(("{", "["), start):
             return decoder.raw_decode(text, start)
-        return self._read(start, lambda at: self._walk(at, decoder, levels - 1))
+        if levels == 1:  # the members' values are read by the C scanner itself, with no frame between
+            return self._read(start, decoder.scan_once)
+        return self._read(start, lambda text, at: self._walk(at, decoder, levels - 1))
 
-    def _read(self, start: int, value_at: Callable[[int], tuple[Any, int]]) -> tuple[Any, int]:
+    def _read(self, start: int, value_at: Callable[[str, int], tuple[Any, int]]) -> tuple[Any, int]:
         """The container at `start` as data, and where it ends; its members' offsets are kept.
-        `value_at(offset)` reads one member's value and says where it ends."""
+        `value_at(text, offset)` reads one member's value and says where it ends (a decoder's
+        `scan_once`: StopIteration when no value starts there)."""
+        text = self._text
+        try:
+            return self._members_of(start, value_at)
+        except StopIteration as err:
+            raise json.JSONDecodeError("Expecting value", text, err.value) from None
+
+    def _members_of(self, start: int, value_at: Callable[[str, int], tuple[Any, int]]) -> tuple[Any, int]:
         text = self._text
         is_object = text[start] == "{"
         data: Any = {} if is_object else []
@@ -113,10 +128,10 @@ class JsonSourceMap:
                 pos = _SPACE.match(text, pos + 1).end()
                 if repeated is None and key in data:
                     repeated = key
-                data[key], end = value_at(pos)
+                data[key], end = value_at(text, pos)
             else:
                 key = len(data)
-                value, end = value_at(pos)
+                value, end = value_at(text, pos)
                 data.append(value)
             members[key] = (where, pos)
             pos = _SPACE.match(text, end).end()
@@ -133,13 +148,17 @@ class JsonSourceMap:
     def _members_at(self, start: int) -> dict:
         members = self._members.get(start)
         if members is None:
-            self._read(start, lambda at: _DECODER.raw_decode(self._text, at))
+            self._read(start, _DECODER.scan_once)
             members = self._members[start]
         return members
 
     def locate(self, path: Path) -> tuple[int, int]:
         text = self._text
         offset = _SPACE.match(text).end()
+        if not self._members and text.startswith(("{", "["), offset):
+            # Decoded without offsets (`lazy`): the top two levels, which every finding crosses,
+            # are read in one pass, as `parse` reads them.
+            self._walk(offset, _DECODER, 2)
         best: int | None = None
         for element in path:
             if offset >= len(text) or text[offset] not in "{[":

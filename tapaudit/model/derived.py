@@ -54,8 +54,12 @@ class Memo(Struct):
     exact: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)  # lookup._exact
     naming: dict[NamingQuestion, dict[str, set[str]]] = field(default_factory=dict)  # lookup
     role_policies: dict[str, RolePolicies] = field(default_factory=dict)  # iam.role_policies
+    # iam._managed_statements: an AWS managed policy's statements, by name and Fn::If branch
+    managed_statements: dict[tuple[str, Conditions], list[Statement]] = field(default_factory=dict)
     resolving: set[str] = field(default_factory=set)  # intrinsics: names being evaluated now
     physical_names: dict[str, list[tuple[str, Conditions]]] = field(default_factory=dict)  # intrinsics
+    # intrinsics._returned: what Ref (attribute None) or Fn::GetAtt returns, when known in full
+    returned: dict[tuple[str, str | None], list[tuple[str, Conditions]]] = field(default_factory=dict)
     service_tokens: dict[str, list[str]] | None = None  # invocation._service_tokens
     dynamodb_index_probes: list[str] | None = None  # predicates.lambda_functions._index_probes
     free_names: dict[Any, Any] = field(default_factory=dict)  # names.free_*: taken ids, free names

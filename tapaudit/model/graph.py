@@ -18,13 +18,17 @@ class ReferenceGraph:
         known = resources
         self._out: dict[str, set[str]] = {name: set() for name in known}
         self._in: dict[str, set[str]] = {name: set() for name in known}
+        self._depends_only: dict[str, set[str]] = {}  # named by DependsOn, not by the properties
         for name, body in known.items():
             targets = self._out[name]
             _collect(body.get("Properties"), targets)
             depends = body.get("DependsOn")
-            for dep in depends if isinstance(depends, list) else [depends]:
-                if isinstance(dep, str):
-                    targets.add(dep)
+            if depends is not None:
+                named = {dep for dep in (depends if isinstance(depends, list) else [depends])
+                         if isinstance(dep, str)}
+                if not named <= targets:
+                    self._depends_only[name] = named - targets
+                targets |= named
             targets &= known.keys()
             targets.discard(name)
             for target in targets:
@@ -41,9 +45,13 @@ class ReferenceGraph:
         """Resources that `source` refers to."""
         return self._out.get(source, set())
 
-    def referrers(self, target: str) -> list[str]:
-        """Resources that refer to `target` (sorted)."""
-        return sorted(self._in.get(target, set()))
+    def referrers(self, target: str, *, in_properties: bool = False) -> list[str]:
+        """Resources that refer to `target` (sorted); with `in_properties`, only those whose
+        properties do (not those that name it in DependsOn alone)."""
+        found = self._in.get(target, set())
+        if in_properties:
+            found = {name for name in found if target not in self._depends_only.get(name, ())}
+        return sorted(found)
 
 
 def _collect(node: Any, found: set[str]) -> None:

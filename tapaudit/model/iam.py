@@ -147,12 +147,23 @@ def _managed(template: Template, arn: Branch, policies: RolePolicies) -> None:
                     f"{managed_policies.snapshot_date()})", Cause.MANAGED_POLICY_NOT_IN_SNAPSHOT, name))
                 continue
             policies.snapshot.append(name)
-            origin = f"AWS managed policy {name} (as of {managed_policies.snapshot_date()})"
-            policies.statements.extend(
-                statements_of(template, Branch(document, (), conditions), origin))
+            policies.statements.extend(_managed_statements(template, name, document, conditions))
         else:
             policies.unverifiable.append(Unknown(f"managed policy {template.display(rendered)}, which "
                                                  "is defined outside the template"))
+
+
+def _managed_statements(template: Template, name: str, document: dict,
+                        conditions: Conditions) -> list[Statement]:
+    """An AWS managed policy's statements, read once per template (CDK attaches the same one,
+    AWSLambdaBasicExecutionRole, to every function's role)."""
+    memo = template.memo.managed_statements
+    found = memo.get((name, conditions))
+    if found is None:
+        origin = f"AWS managed policy {name} (as of {managed_policies.snapshot_date()})"
+        found = memo[name, conditions] = list(
+            statements_of(template, Branch(document, (), conditions), origin))
+    return found
 
 
 def statements_of(template: Template, document: Branch, origin: str,

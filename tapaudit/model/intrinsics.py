@@ -235,6 +235,21 @@ def _returned(template: Template, logical_id: str, attribute: str | None,
               depth: int) -> list[Alternative]:
     """What Ref (attribute None) or Fn::GetAtt returns for a resource of the template."""
     template.memo.budget.step(len(template.resources))  # also reached from Fn::Sub without `alternatives`
+    # Known in full, it is the same wherever the evaluation came from (as `_physical_names`):
+    # kept, it is not filled in again for each of the many values that name the resource.
+    returned = template.memo.returned
+    known = returned.get((logical_id, attribute))
+    if known is not None:
+        return list(known)
+    found = _returned_of(template, logical_id, attribute, depth)
+    if all(isinstance(value, str) for value, _ in found):
+        returned[logical_id, attribute] = found
+        return list(found)
+    return found
+
+
+def _returned_of(template: Template, logical_id: str, attribute: str | None,
+                 depth: int) -> list[Alternative]:
     kind = template.type_of(logical_id)
     symbols = template.symbols
     if attribute is not None and is_custom_resource(kind):

@@ -9,9 +9,6 @@ refers to it (an event rule, a subscription, a notification, a permission) is a 
 
 from __future__ import annotations
 
-from typing import Any
-
-from tapaudit.model.graph import ReferenceGraph
 from tapaudit.model.lookup import denoted
 from tapaudit.model.references import reference_graph
 from tapaudit.model.resources import is_custom_resource
@@ -53,8 +50,7 @@ def _deployment_only(template: Template, logical_id: str, seen: frozenset[str]) 
 
 def _callers(template: Template, logical_id: str) -> list[str]:
     """Resources whose properties name `logical_id` (by Ref, GetAtt, Sub or literal name/ARN)."""
-    found = {name for name in reference_graph(template).referrers(logical_id)
-             if _mentions(template, template.resources[name].get("Properties"), logical_id)}
+    found = set(reference_graph(template).referrers(logical_id, in_properties=True))
     found.update(_service_tokens(template).get(logical_id, ()))
     found.discard(logical_id)
     return sorted(found)
@@ -74,7 +70,3 @@ def _service_tokens(template: Template) -> dict[str, list[str]]:
                 index.setdefault(denotation.logical_id, []).append(name)
         template.memo.service_tokens = index
     return index
-
-
-def _mentions(template: Template, node: Any, logical_id: str) -> bool:
-    return logical_id in ReferenceGraph.mentioned(node)

@@ -34,6 +34,7 @@ class Symbols:
         self.partition = partition if partition in URL_SUFFIXES else None
         self._chars: dict[str, str] = {}
         self._names: dict[str, str] = {}
+        self._opens = ("", 0)  # the open placeholders as one string, and how many tokens then existed
 
     def token(self, name: str) -> str:
         """The placeholder for `name` (shown as `${name}`)."""
@@ -81,6 +82,14 @@ class Symbols:
     def open_tokens(self) -> set[str]:
         return {self._chars[n] for n in OPEN_PSEUDO if n in self._chars}
 
+    def _open_chars(self) -> str:
+        """`open_tokens()` as one string, rebuilt only when a placeholder has been added since."""
+        chars, made_at = self._opens
+        if made_at != len(self._chars):
+            chars = "".join(sorted(self.open_tokens()))
+            self._opens = (chars, len(self._chars))
+        return chars
+
     def compare(self, pattern: str, text: str, wildcards: bool = True) -> bool | None:
         """Does `pattern` (IAM wildcards when `wildcards`) match `text`? True, False, or None when
         it depends on a deploy-time value (a literal account id against `${AWS::AccountId}`)."""
@@ -88,7 +97,7 @@ class Symbols:
         if pattern == text:
             return True
         globbing = wildcards and ("*" in pattern or "?" in pattern)
-        opens = "".join(sorted(self.open_tokens()))
+        opens = self._open_chars()
         open_in_pattern = any(c in pattern for c in opens)
         open_in_text = not globbing and any(c in text for c in opens)
         if not (globbing or open_in_pattern or open_in_text):

@@ -54,7 +54,10 @@ def test_json_positions_are_recorded_for_the_top_levels_and_lazy_below():
         "List": [1, {"Key": "v"}], "Esc\"aped": 2}}}}, indent=2)
     document = parse_document(text)
     assert document.format == "json"
-    # The root and Resources were read while decoding; nothing below until a finding asks.
+    # Decoded without offsets: nothing is read until a finding asks; then the root and Resources
+    # in one pass, and below them only the containers on the path.
+    assert document.source_map._members == {}
+    assert document.source_map.locate(["Resources"]) == (2, 3)
     assert len(document.source_map._members) == 2
     lines = text.splitlines()
     line, column = document.source_map.locate(["Resources", "A", "Properties", "List", 1, "Key"])
@@ -84,6 +87,65 @@ def test_json_decoding_with_positions_equals_json_loads(value, indent, ensure_as
             line, column = document.source_map.locate([key])
             written = json.dumps(key, ensure_ascii=ensure_ascii)
             assert text.split("\n")[line - 1][column - 1:].startswith(written)
+
+
+def test_json_with_escapes_is_decoded_with_positions_while_reading():
+    text = json.dumps({"Resources": {"A": {"Type": "x\u00e9"}}}, indent=1)  # ensure_ascii: \u00e9
+    document = parse_document(text)
+    assert len(document.source_map._members) == 2  # read by the checking decoder, with offsets
+    assert document.data == {"Resources": {"A": {"Type": "x\u00e9"}}}
+
+
+# A repeated key is refused wherever it is, whatever its strings hold, on either way in (msgspec,
+# which counts colons to see a dropped pair; the checking decoder for `\u` escapes).
+@pytest.mark.parametrize("text, key", [
+    ('{"a": 1, "a": 2}', "a"),
+    ('{"a:b": "c:d", "a:b": "e"}', "a:b"),
+    ('{"a": "x\\":", "a": "y"}', "a"),  # an escaped quote then a colon, in the dropped value
+    ('{"R": {"a": {"b": "arn:aws:s3:::x"}, "a": {}}}', "a"),
+    ('{"k": 1, "k": {"n": ":::"}}', "k"),
+    # A colon spelled as an escape in a kept string makes up for the dropped pair's colon: such
+    # text is read by the checking decoder.
+    ('{"a": 1, "a": 2, "b": "\\u003a"}', "a"),
+    ('{"x": [{"y": 1, "z": 2, "y": 3}]}', "y"),
+])
+def test_repeated_keys_are_refused_on_both_ways_in(text, key):
+    with pytest.raises(InputError, match=f"duplicate key '{key}'"):
+        parse_document(text)
+
+
+PAIRS = st.recursive(
+    st.integers() | st.text(alphabet=':"\\ab{}', max_size=6),
+    lambda inner: st.lists(st.tuples(st.sampled_from(["a", "b", "a:b", ':"']), inner), max_size=4)
+    | st.lists(inner, max_size=3),
+    max_leaves=20)
+
+
+def _written(value) -> str:
+    """JSON text of `value`, where a list of (key, value) pairs is an object that may repeat keys."""
+    if isinstance(value, list) and value and all(isinstance(v, tuple) for v in value):
+        return "{" + ", ".join(f"{json.dumps(k)}: {_written(v)}" for k, v in value) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_written(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _repeats(value) -> bool:
+    if isinstance(value, list) and value and all(isinstance(v, tuple) for v in value):
+        keys = [k for k, _ in value]
+        return len(set(keys)) != len(keys) or any(_repeats(v) for _, v in value)
+    return isinstance(value, list) and any(_repeats(v) for v in value)
+
+
+@settings(max_examples=400, derandomize=True, deadline=None, database=None)
+@given(st.lists(st.tuples(st.sampled_from(["Resources", "a", "a:b"]), PAIRS), min_size=1, max_size=4))
+def test_a_repeated_key_is_refused_exactly_when_there_is_one(pairs):
+    text = _written(pairs)
+    if _repeats(pairs):
+        with pytest.raises(InputError, match="duplicate key"):
+            parse_document(text)
+    else:
+        assert parse_document(text).data == json.loads(text)
 
 
 # The same outcomes as json.loads followed by the YAML fallback gave before positions were recorded

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tapaudit.model.arns import glob_match, render
+from tapaudit.model.graph import ReferenceGraph
 from tapaudit.model.iam import Access, RolePolicies, evaluate, execution_role, role_policies
 from tapaudit.model.intrinsics import resolve
 from tapaudit.model.references import reference_graph
@@ -66,6 +67,18 @@ def test_reference_graph():
     assert graph is reference_graph(TEMPLATE)  # built once per template
     assert graph.references("Role") == {"Table", "Managed"}
     assert graph.referrers("Role") == ["Attached", "Fn"]
+
+
+def test_referrers_in_properties_leave_out_dependson_alone():
+    graph = ReferenceGraph({
+        "Fn": {"Type": "AWS::Lambda::Function"},
+        "Waits": {"Type": "AWS::SQS::Queue", "DependsOn": ["Fn"]},
+        "Calls": {"Type": "AWS::Events::Rule", "DependsOn": "Fn",
+                  "Properties": {"Targets": [{"Arn": {"Fn::GetAtt": ["Fn", "Arn"]}}]}},
+        "Subs": {"Type": "AWS::SNS::Subscription", "Properties": {"Endpoint": {"Fn::Sub": "${Fn.Arn}"}}},
+    })
+    assert graph.referrers("Fn") == ["Calls", "Subs", "Waits"]
+    assert graph.referrers("Fn", in_properties=True) == ["Calls", "Subs"]
 
 
 def test_render_arns_and_unknowns():
