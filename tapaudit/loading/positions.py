@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 Path = Sequence[str | int]
 
 _SPACE = re.compile(r"[ \t\n\r]*")
+# Between a member's key and its value, and after its value (one match each, not three).
+_AFTER_KEY = re.compile(r"[ \t\n\r]*:[ \t\n\r]*")
+_AFTER_VALUE = re.compile(r"[ \t\n\r]*([,}\]])[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 
 
@@ -109,23 +112,25 @@ class JsonSourceMap:
     def _members_of(self, start: int, value_at: Callable[[str, int], tuple[Any, int]]) -> tuple[Any, int]:
         text = self._text
         is_object = text[start] == "{"
+        close = "}" if is_object else "]"
         data: Any = {} if is_object else []
         members: dict[str | int, tuple[int, int]] = {}
         repeated: str | None = None  # raised when the object closes, as object_pairs_hook would
         pos = _SPACE.match(text, start + 1).end()
-        if text.startswith("}" if is_object else "]", pos):
+        if text.startswith(close, pos):
             self._members[start] = members
             return data, pos + 1
+        after_key, after_value = _AFTER_KEY.match, _AFTER_VALUE.match
         while True:
             where = pos
             if is_object:
                 if not text.startswith('"', pos):
                     raise _Malformed
                 key, pos = scanstring(text, pos + 1)
-                pos = _SPACE.match(text, pos).end()
-                if not text.startswith(":", pos):
+                colon = after_key(text, pos)
+                if colon is None:
                     raise _Malformed
-                pos = _SPACE.match(text, pos + 1).end()
+                pos = colon.end()
                 if repeated is None and key in data:
                     repeated = key
                 data[key], end = value_at(text, pos)
@@ -134,14 +139,16 @@ class JsonSourceMap:
                 value, end = value_at(text, pos)
                 data.append(value)
             members[key] = (where, pos)
-            pos = _SPACE.match(text, end).end()
-            if text.startswith(",", pos):
-                pos = _SPACE.match(text, pos + 1).end()
-            elif text.startswith("}" if is_object else "]", pos):
+            separator = after_value(text, end)
+            if separator is None:
+                raise _Malformed
+            if separator.group(1) == ",":
+                pos = separator.end()
+            elif separator.group(1) == close:
                 if repeated is not None:
                     raise DuplicateKey(repeated)
                 self._members[start] = members
-                return data, pos + 1
+                return data, separator.end(1)
             else:
                 raise _Malformed
 
