@@ -40,8 +40,6 @@ class _LineIndex:
     counting; building a table of every line start would cost more than a scan's findings)."""
 
     def __init__(self, text: str) -> None:
-        """The map of `text`, JSON already decoded (and checked) some other way: nothing is read
-        until the first `locate`."""
         self._text = text
         self._known = [(0, 1)]  # sorted (offset, line)
 
@@ -163,8 +161,8 @@ class JsonSourceMap:
         text = self._text
         offset = _SPACE.match(text).end()
         if not self._members and text.startswith(("{", "["), offset):
-            # Decoded without offsets (`lazy`): the top two levels, which every finding crosses,
-            # are read in one pass, as `parse` reads them.
+            # Decoded without offsets (by msgspec): the top two levels, which every finding
+            # crosses, are read in one pass, as `parse` reads them.
             self._walk(offset, _DECODER, 2)
         best: int | None = None
         for element in path:

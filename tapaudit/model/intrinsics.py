@@ -236,13 +236,15 @@ def _returned(template: Template, logical_id: str, attribute: str | None,
     """What Ref (attribute None) or Fn::GetAtt returns for a resource of the template."""
     template.memo.budget.step(len(template.resources))  # also reached from Fn::Sub without `alternatives`
     # Known in full, it is the same wherever the evaluation came from (as `_physical_names`):
-    # kept, it is not filled in again for each of the many values that name the resource.
+    # kept, it is not filled in again for each of the many values that name the resource. Not
+    # with a Path: one that cannot be evaluated where it is asked (past the depth limit) is
+    # filled in as "/", which would then be kept.
     returned = template.memo.returned
     known = returned.get((logical_id, attribute))
     if known is not None:
         return list(known)
     found = _returned_of(template, logical_id, attribute, depth)
-    if all(isinstance(value, str) for value, _ in found):
+    if "Path" not in template.properties(logical_id) and all(isinstance(v, str) for v, _ in found):
         returned[logical_id, attribute] = found
         return list(found)
     return found

@@ -9,8 +9,9 @@ import pytest
 
 from tapaudit.loading.discovery import TemplateSource
 from tapaudit.model.arns import render
+from tapaudit.model.budget import MAX_INTRINSIC_DEPTH
 from tapaudit.model.iam import Access, RolePolicies, evaluate, service_context, statements_of
-from tapaudit.model.intrinsics import resolve_all
+from tapaudit.model.intrinsics import resolve, resolve_all
 from tapaudit.model.invocation import deployment_only
 from tapaudit.model.lookup import denoted
 from tapaudit.model.template import Template
@@ -275,3 +276,16 @@ def test_invalid_values_show_deploy_time_parts_symbolically(rules_by_id):
     [result] = evaluate_rule(rules_by_id["TAP005"], template)
     finding = to_finding(result, template, "t.json", document.source_map)
     assert "HttpVersion 'http-${AWS::Region}' is invalid" in finding.message
+
+
+def test_what_getatt_returns_is_not_kept_from_past_the_depth_limit():
+    """A role's Path that cannot be evaluated deep in a value is filled in as "/" there; that
+    answer must not become the role's ARN everywhere else."""
+    template = Template({"Resources": {"Role": {"Type": "AWS::IAM::Role", "Properties": {
+        "RoleName": "r", "Path": {"Fn::Join": ["", ["/", "svc", "/"]]}}}}})
+    deep: dict = {"Fn::GetAtt": ["Role", "Arn"]}
+    for _ in range(MAX_INTRINSIC_DEPTH - 1):
+        deep = {"Fn::Join": ["", [deep]]}
+    assert ":role/r" in template.display(resolve(template, deep))  # the Path is out of reach
+    assert template.display(resolve(template, {"Fn::GetAtt": ["Role", "Arn"]})) == \
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/svc/r"
