@@ -10,6 +10,7 @@ costs more than parsing a large JSON template.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 import msgspec
@@ -17,6 +18,7 @@ from msgspec import Struct
 
 from tapaudit.errors import InputError
 from tapaudit.loading.json_checks import NumberRefused, check_json_number, json_problem, no_duplicates
+from tapaudit.loading.limits import MAX_NESTING, recursion_limit
 from tapaudit.loading.positions import JsonSourceMap, SourceMap
 
 # What CloudFormation refuses is refused: repeated keys, NaN, Infinity, floats out of range.
@@ -38,12 +40,23 @@ def _decode_vouched(text: str) -> tuple[Any] | None:
     if "\\" in text and "\\u" in text:  # a backslash alone is found faster (memchr)
         return None
     try:
-        data = _DECODE_FAST(text)
+        # Recursion room of MAX_NESTING above this call, wherever it is on the stack: msgspec
+        # refuses deeper text, far less deep than `_JSON` can read, so it never reads nesting
+        # that `_JSON` refuses (whose limit is whatever room the stack has left).
+        with recursion_limit(_stack_depth() + MAX_NESTING):
+            data = _DECODE_FAST(text)
         if _ENCODE_FAST(data).count(b":") != text.count(":"):
             return None  # a repeated key
     except (msgspec.MsgspecError, ValueError, RecursionError):  # a lone surrogate: ValueError
         return None
     return (data,)
+
+
+def _stack_depth() -> int:
+    frame, depth = sys._getframe(), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    return depth
 
 
 class ParsedDocument(Struct):

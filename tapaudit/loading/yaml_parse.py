@@ -8,15 +8,13 @@ from __future__ import annotations
 import math
 import re
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import yaml
 
 from tapaudit.errors import InputError
 from tapaudit.loading.cfn_tags import KNOWN_FUNCTIONS, short_form_name
-from tapaudit.loading.limits import MAX_EXPANDED_NODES, MAX_NESTING
+from tapaudit.loading.limits import MAX_EXPANDED_NODES, MAX_NESTING, recursion_limit
 from tapaudit.loading.positions import YamlSourceMap
 from tapaudit.loading.quoting import excerpt
 
@@ -197,7 +195,8 @@ def parse_yaml(text: str) -> tuple[Any, YamlSourceMap]:
         has_anchors = "&" in text and bool(_ANCHOR.search(text))  # the `in` test runs at C speed
         if root is not None and has_anchors:
             _guard_aliases(root)
-        with _recursion_room(4 * MAX_NESTING):
+        # Room for the converter's frames: two per mapping level.
+        with recursion_limit(sys.getrecursionlimit() + 4 * MAX_NESTING):
             data = _Converter(loader, has_anchors).convert(root) if root is not None else None
     except _RefusedTag as exc:
         raise InputError(_yaml_message("refused YAML tag", exc)) from None
@@ -208,17 +207,6 @@ def parse_yaml(text: str) -> tuple[Any, YamlSourceMap]:
     finally:
         loader.dispose()
     return data, YamlSourceMap(root)
-
-
-@contextmanager
-def _recursion_room(frames: int) -> Iterator[None]:
-    """Room for `frames` more Python frames (the converter takes two per mapping level)."""
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(old + frames)
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(old)
 
 
 def _yaml_message(prefix: str, exc: yaml.YAMLError) -> str:

@@ -114,6 +114,29 @@ def test_repeated_keys_are_refused_on_both_ways_in(text, key):
         parse_document(text)
 
 
+@pytest.mark.parametrize("caller_depth", [0, 150])
+def test_deep_json_is_read_or_refused_alike_on_both_ways_in(caller_depth, monkeypatch):
+    """msgspec gets less recursion room than the checking decoder has, wherever the caller is on
+    the stack: it never reads nesting that the checking decoder refuses."""
+    import tapaudit.loading.parse as parse
+
+    def outcome(text: str) -> str:
+        try:
+            return parse.parse_document(text).format
+        except InputError as exc:
+            return str(exc)
+
+    def called_from(depth: int, text: str) -> str:
+        return outcome(text) if depth == 0 else called_from(depth - 1, text)
+
+    for levels in range(400, 1100):
+        for text in ('{"a":' * levels + "1" + "}" * levels, "[" * levels + "]" * levels):
+            either = called_from(caller_depth, text)
+            with monkeypatch.context() as only_checking:
+                only_checking.setattr(parse, "_decode_vouched", lambda text: None)
+                assert called_from(caller_depth, text) == either, levels
+
+
 PAIRS = st.recursive(
     st.integers() | st.text(alphabet=':"\\ab{}', max_size=6),
     lambda inner: st.lists(st.tuples(st.sampled_from(["a", "b", "a:b", ':"']), inner), max_size=4)
