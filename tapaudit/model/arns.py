@@ -1,4 +1,4 @@
-"""Render values (literals, Ref, GetAtt, Join, Sub, ...) into comparable strings, and match them.
+"""Render values (literals, Ref, GetAtt, Join, Sub, ...) into comparable strings.
 
 A resource renders to what CloudFormation returns for it (see resources.py): a queue's `Ref` is
 its URL, its `Arn` attribute its ARN. Deploy-time parts stay symbolic (see symbols.py), so a
@@ -8,8 +8,6 @@ table T compare, and messages never show an invented account id.
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
 from typing import Any
 
 from tapaudit.model.intrinsics import strings
@@ -46,14 +44,3 @@ def shown(template: Template, value: Any) -> str:
     """A value as a message shows it: rendered and symbolic, or why it cannot be."""
     rendered = render(template, value)
     return template.display(rendered) if isinstance(rendered, str) else f"({rendered.reason})"
-
-
-@lru_cache(maxsize=4096)
-def _glob(pattern: str, ignore_case: bool) -> re.Pattern:
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile(regex, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
-
-
-def glob_match(pattern: str, text: str, ignore_case: bool = False) -> bool:
-    """IAM wildcard matching: `*` any run of characters (slashes included), `?` one character."""
-    return _glob(pattern, ignore_case).fullmatch(text) is not None

@@ -15,6 +15,8 @@ Every limit of a run, and where it is enforced:
 - reading: a file of over 32 MB (`loading.discovery.MAX_BYTES`), nesting deeper than 500 levels
   or YAML aliases expanding to over 1,000,000 nodes (`loading.limits`): an input error;
 - evaluation: the steps and rendered characters below, per template: an input error;
+- matching: an IAM pattern (a policy's action or resource) over RE2's memory budget of 8 MB
+  (`model.wildcards`, which matches every pattern without backtracking): an input error;
 - `Fn::ForEach`: over 10,000 generated entries or 20,000,000 characters of them (their JSON) in
   one section (`transforms.foreach.MAX_GENERATED`, `MAX_GENERATED_SIZE`): an input error;
 - rule files: a selector of over MAX_SELECTOR_STEPS steps, a pattern RE2 refuses

@@ -20,7 +20,7 @@ from msgspec import Struct
 from msgspec.structs import replace
 
 from tapaudit.model import managed_policies
-from tapaudit.model.arns import glob_match, shown
+from tapaudit.model.arns import shown
 from tapaudit.model.derived import RolePolicies, Statement
 from tapaudit.model.intrinsics import merge, product, strings
 from tapaudit.model.lookup import denoted, naming_index
@@ -41,6 +41,7 @@ from tapaudit.model.values import (
     items,
     shape_of,
 )
+from tapaudit.model.wildcards import wildcard_match
 
 POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy")
 _MAX_SCENARIO_CONDITIONS = 6
@@ -252,7 +253,7 @@ def _listed(template: Template, value: Any, render: bool) -> list[tuple[tuple, C
 
 def _action_covered(statement: Statement, action: str) -> tuple[bool | None, Unknown | None]:
     """True/False, or None (with the reason) when an action of the statement cannot be read."""
-    hit = any(isinstance(pattern, str) and glob_match(pattern, action, ignore_case=True)
+    hit = any(isinstance(pattern, str) and wildcard_match(pattern, action, ignore_case=True)
               for pattern in statement.actions)
     unknown = next((p for p in statement.actions if isinstance(p, Unknown)), None)
     if unknown is not None and not hit:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from tapaudit.model.wildcards import compiled, wildcard_match
+
 _FIRST = 0xF0000  # Supplementary Private Use Area-A: never in a real template value
 _LAST = 0xFFFFD
 _TOKEN = re.compile("[\U000f0000-\U0010ffff]")  # any character from _FIRST up: found in C, not per character
@@ -103,17 +105,17 @@ class Symbols:
         if not (globbing or open_in_pattern or open_in_text):
             return False  # no wildcard, and no placeholder that may take the other side's text
         if _literal_ends_differ(pattern, text, wildcards):
-            return False  # cheap, and most comparisons end here: no regex is built
-        if globbing and _regex(pattern, wildcards, "").fullmatch(text):
-            return True  # (without a wildcard that regex is equality, tested above)
+            return False  # cheap, and most comparisons end here
+        if globbing and wildcard_match(pattern, text):
+            return True
         if not (open_in_pattern or open_in_text):
             return False
         if not globbing and _NOT_SEPARATOR.sub("", pattern) != _NOT_SEPARATOR.sub("", text):
             return False  # an open placeholder never stands for ':' or '/', so those must line up
         # The pattern's open placeholders may take the text's literal values, or the other way round.
-        if open_in_pattern and _regex(pattern, wildcards, opens).fullmatch(text):
+        if open_in_pattern and compiled(pattern, wildcards, opens).fullmatch(text):
             return None
-        if open_in_text and _regex(text, False, opens).fullmatch(pattern):
+        if open_in_text and compiled(text, False, opens).fullmatch(pattern):
             return None
         return False
 
@@ -148,25 +150,3 @@ def _last(special: re.Pattern, value: str) -> int:
 
 _NOT_SEPARATOR = re.compile("[^:/]+")
 _ESCAPED = re.compile(r"\\U(000f[0-9a-f]{4})")
-_CACHE: dict[tuple[str, bool, str], re.Pattern] = {}
-
-
-def _regex(pattern: str, wildcards: bool, opens: str) -> re.Pattern:
-    key = (pattern, wildcards, opens)
-    found = _CACHE.get(key)
-    if found is None:
-        parts = []
-        for c in pattern:
-            if wildcards and c == "*":
-                parts.append(".*")
-            elif wildcards and c == "?":
-                parts.append(".")
-            elif c in opens:
-                parts.append(r"[^:/\s]+")
-            else:
-                parts.append(re.escape(c))
-        found = re.compile("".join(parts), re.DOTALL)
-        if len(_CACHE) > 8192:
-            _CACHE.clear()
-        _CACHE[key] = found
-    return found

@@ -159,3 +159,42 @@ def test_an_over_long_string_is_refused_before_it_is_built(function):
     finally:
         tracemalloc.stop()
     assert peak < 50 * MAX_STRING  # a few copies of the default at most, never 2,000
+
+
+def health_check_with_policy(statements: list[dict]) -> dict:
+    """A health-check function whose role has only `statements`, and the table TAP002 asks about."""
+    return {"Resources": {
+        "Table": {"Type": "AWS::DynamoDB::Table", "Properties": {
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}]}},
+        "HealthRole": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}},
+        "HealthPolicy": {"Type": "AWS::IAM::Policy", "Properties": {
+            "PolicyName": "p", "Roles": [{"Ref": "HealthRole"}],
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}},
+        "HealthCheck": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Role": {"Fn::GetAtt": ["HealthRole", "Arn"]}, "Runtime": "python3.12",
+            "Handler": "i.h", "Code": {"ZipFile": "x"}, "ReservedConcurrentExecutions": 1,
+            "Environment": {"Variables": {"TABLE": {"Ref": "Table"}}}}}}}
+
+
+def test_policy_patterns_are_matched_without_backtracking(tmp_path):
+    # Python's backtracking `re` took 35 s on 10 `*?` pairs against an ARN, minutes on 12; these
+    # have 40 (actions), and 30 beside an open placeholder (the account id), which RE2 matches.
+    hostile = tmp_path / "wildcards.json"
+    hostile.write_text(json.dumps(health_check_with_policy([
+        {"Effect": "Allow", "Action": "*?" * 40 + "*Z", "Resource": "*"},
+        {"Effect": "Allow", "Action": "dynamodb:Query",
+         "Resource": {"Fn::Sub": "arn:aws:dynamodb:*:${AWS::AccountId}:" + "*?" * 30 + "*Z*x"}}])))
+    proc = run_cli("scan", str(hostile), "--format", "json")
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 1 and report["errors"] == [], proc.stderr
+    (finding,) = [f for f in report["findings"] if f["rule_id"] == "TAP002"]
+    assert finding["checks"] == ["put-metric-data", "query-status-index"]
+
+
+def test_a_policy_pattern_over_re2s_memory_budget_is_refused(tmp_path):
+    hostile = tmp_path / "huge_pattern.json"
+    hostile.write_text(json.dumps(health_check_with_policy([
+        {"Effect": "Allow", "Action": "cloudwatch:" + "?" * 200_000, "Resource": "*"}])))
+    _, message = scan_beside_good(hostile)
+    assert message == "a policy pattern is too large to match (over RE2's memory budget)"

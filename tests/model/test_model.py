@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tapaudit.model.arns import glob_match, render
+from tapaudit.model.arns import render
 from tapaudit.model.graph import ReferenceGraph
 from tapaudit.model.iam import Access, RolePolicies, evaluate, execution_role, role_policies
 from tapaudit.model.intrinsics import resolve
 from tapaudit.model.references import reference_graph
 from tapaudit.model.template import Template
 from tapaudit.model.values import MISSING, Branch, Unknown, branches, child
+from tapaudit.model.wildcards import wildcard_match
 
 TEMPLATE = Template({
     "Parameters": {"Size": {"Type": "Number", "Default": 5}, "Open": {"Type": "String"}},
@@ -100,7 +101,7 @@ def test_render_arns_and_unknowns():
     ("s3:Put?bject", "s3:PutObject", True),
 ])
 def test_iam_globs(pattern, text, expected):
-    assert glob_match(pattern, text) is expected
+    assert wildcard_match(pattern, text) is expected
 
 
 def _everything(pattern: str) -> bool | None:
