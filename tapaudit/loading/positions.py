@@ -1,7 +1,7 @@
 """Map a path inside a parsed template back to a 1-based line and column in the source text.
 
 For JSON, the offsets of the top two levels (sections, resources) are recorded while the text is
-decoded, or, when the text was decoded without them, by the first lookup; deeper ones only when a
+decoded, or, when the text was decoded without them, by the lookups; deeper ones only when a
 finding asks for them.
 """
 
@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable, Sequence
 from json.decoder import scanstring
 from typing import TYPE_CHECKING, Any, Protocol
+
+import msgspec
 
 from tapaudit.loading.cfn_tags import short_form_name
 from tapaudit.loading.json_checks import DuplicateKey, check_surrogates
@@ -27,6 +29,9 @@ _SPACE = re.compile(r"[ \t\n\r]*")
 _AFTER_KEY = re.compile(r"[ \t\n\r]*:[ \t\n\r]*")
 _AFTER_VALUE = re.compile(r"[ \t\n\r]*([,}\]])[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
+# A container's members as their raw text: skipped by msgspec, never built as Python values.
+_RAW_MEMBERS = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
+_RAW_ELEMENTS = msgspec.json.Decoder(list[msgspec.Raw]).decode
 
 
 class SourceMap(Protocol):
@@ -62,7 +67,9 @@ class JsonSourceMap:
     Each container on the way is read once, member by member, with each member's offset; the
     values are read by the C decoder, so nothing is tokenized in Python. `parse` does this while
     decoding for the top levels (the template's sections and each resource), which every finding
-    crosses; deeper containers are read the first time a finding asks for one.
+    crosses; deeper containers are read the first time a finding asks for one. Text decoded
+    without offsets (by msgspec) is skimmed instead, where it is ASCII: msgspec skips each member
+    without building it, and its raw length says where the next one starts.
     """
 
     def __init__(self, text: str) -> None:
@@ -70,6 +77,7 @@ class JsonSourceMap:
         until the first `locate`."""
         self._text = text
         self._members: dict[int, dict] = {}  # container offset -> {key or index: (where, value)}
+        self._ends: dict[int, int] = {}  # container offset -> its end, where `_skim` can read it
         self._lines: _LineIndex | None = None
 
     @classmethod
@@ -153,17 +161,54 @@ class JsonSourceMap:
     def _members_at(self, start: int) -> dict:
         members = self._members.get(start)
         if members is None:
-            self._read(start, _DECODER.scan_once)
+            end = self._ends.get(start)
+            if end is None or not self._skim(start, end):
+                self._read(start, _DECODER.scan_once)
             members = self._members[start]
         return members
+
+    def _skim(self, start: int, end: int) -> bool:
+        """Read the members of the container in `text[start:end]` without building their values:
+        msgspec gives each one's raw text, whose length says where it ends (in bytes, so ASCII
+        text only). False, having kept nothing, when the keys do not line up."""
+        text = self._text
+        chunk = text if start == 0 and end == len(text) else text[start:end]
+        is_object = text[start] == "{"
+        try:
+            raws = _RAW_MEMBERS(chunk) if is_object else dict(enumerate(_RAW_ELEMENTS(chunk)))
+        except (msgspec.DecodeError, RecursionError):  # nesting deeper than this call has room for
+            return False
+        members: dict[str | int, tuple[int, int]] = {}
+        ends: dict[int, int] = {}
+        after_key, after_value = _AFTER_KEY.match, _AFTER_VALUE.match
+        pos = _SPACE.match(text, start + 1).end()
+        for key, raw in raws.items():
+            where = pos
+            if is_object:
+                name, pos = scanstring(text, pos + 1)
+                if name != key:  # a repeated key, which the text was checked not to hold
+                    return False
+                pos = after_key(text, pos).end()  # type: ignore[union-attr]
+            value_end = pos + len(raw)
+            members[key] = (where, pos)
+            if text[pos] in "{[":
+                ends[pos] = value_end
+            pos = after_value(text, value_end).end()  # type: ignore[union-attr]
+        self._members[start] = members
+        self._ends.update(ends)
+        return True
 
     def locate(self, path: Path) -> tuple[int, int]:
         text = self._text
         offset = _SPACE.match(text).end()
         if not self._members and text.startswith(("{", "["), offset):
-            # Decoded without offsets (by msgspec): the top two levels, which every finding
+            # Decoded without offsets (by msgspec), so the text is valid JSON: in ASCII, each level
+            # a finding crosses is skimmed; otherwise the top two levels, which every finding
             # crosses, are read in one pass, as `parse` reads them.
-            self._walk(offset, _DECODER, 2)
+            if text.isascii():
+                self._ends[offset] = len(text.rstrip(" \t\n\r"))
+            else:
+                self._walk(offset, _DECODER, 2)
         best: int | None = None
         for element in path:
             if offset >= len(text) or text[offset] not in "{[":

@@ -12,6 +12,8 @@ from tapaudit.errors import InputError
 from tapaudit.loading.discovery import MAX_BYTES, TemplateSource, decode, read_text
 from tapaudit.loading.limits import MAX_NESTING
 from tapaudit.loading.parse import parse_document
+from tapaudit.loading.positions import JsonSourceMap
+from tests.conftest import FIXTURES
 
 YAML = """\
 AWSTemplateFormatVersion: 2010-09-09
@@ -54,11 +56,11 @@ def test_json_positions_are_recorded_for_the_top_levels_and_lazy_below():
         "List": [1, {"Key": "v"}], "Esc\"aped": 2}}}}, indent=2)
     document = parse_document(text)
     assert document.format == "json"
-    # Decoded without offsets: nothing is read until a finding asks; then the root and Resources
-    # in one pass, and below them only the containers on the path.
+    # Decoded without offsets: nothing is read until a finding asks; then only the containers on
+    # the path, each skimmed (the raw text of its members, not their values).
     assert document.source_map._members == {}
     assert document.source_map.locate(["Resources"]) == (2, 3)
-    assert len(document.source_map._members) == 2
+    assert len(document.source_map._members) == 1
     lines = text.splitlines()
     line, column = document.source_map.locate(["Resources", "A", "Properties", "List", 1, "Key"])
     assert lines[line - 1][column - 1:].startswith('"Key"')
@@ -87,6 +89,40 @@ def test_json_decoding_with_positions_equals_json_loads(value, indent, ensure_as
             line, column = document.source_map.locate([key])
             written = json.dumps(key, ensure_ascii=ensure_ascii)
             assert text.split("\n")[line - 1][column - 1:].startswith(written)
+
+
+def _paths(value, prefix: tuple = ()):
+    """Every path into `value`, and one more below each that names nothing."""
+    yield prefix
+    yield (*prefix, "Missing")
+    if isinstance(value, dict | list):
+        for key, inner in value.items() if isinstance(value, dict) else enumerate(value):
+            yield from _paths(inner, (*prefix, key))
+
+
+def _same_positions(text: str, limit: int = 3000) -> None:
+    """The map of text decoded without offsets (skimmed, or walked when not ASCII) places every
+    path where the map built while decoding does."""
+    lazy = JsonSourceMap(text)
+    eager = JsonSourceMap.parse(text, json.JSONDecoder())[1]
+    for count, path in enumerate(_paths(json.loads(text))):
+        assert lazy.locate(path) == eager.locate(path), path
+        if count == limit:
+            break
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, database=None)
+@given(JSON_VALUES, st.sampled_from([None, 0, 1, 2, "\t"]), st.booleans())
+def test_skimmed_positions_equal_those_read_while_decoding(value, indent, ensure_ascii):
+    _same_positions(json.dumps({"Resources": value, "Outputs": [value]}, indent=indent,
+                               ensure_ascii=ensure_ascii))
+
+
+def test_skimmed_positions_in_synthesized_templates():
+    templates = sorted(FIXTURES.rglob("cdk-*.json"))
+    assert len(templates) > 20
+    for template in templates:
+        _same_positions(template.read_text(encoding="utf-8"))
 
 
 def test_json_with_escapes_is_decoded_with_positions_while_reading():
