@@ -51,7 +51,8 @@ class Memo(Struct):
     reference_graph: ReferenceGraph | None = None  # references.reference_graph
     forms: dict[str, dict[str, str]] = field(default_factory=dict)  # lookup.forms, by resource
     denoted: dict[Any, list[Denotation] | Unknown] = field(default_factory=dict)  # lookup.denoted
-    exact: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)  # lookup._exact
+    # lookup._exact: by type, and whether the text looked up is literal
+    exact: dict[tuple[str, bool], dict[str, tuple[str, str]]] = field(default_factory=dict)
     naming: dict[NamingQuestion, dict[str, set[str]]] = field(default_factory=dict)  # lookup
     role_policies: dict[str, RolePolicies] = field(default_factory=dict)  # iam.role_policies
     # iam._managed_statements: an AWS managed policy's statements, by name and Fn::If branch

@@ -12,7 +12,7 @@ from typing import Any
 
 from tapaudit.model.derived import Denotation
 from tapaudit.model.intrinsics import returned_strings, strings
-from tapaudit.model.resources import KINDS, VERSIONED
+from tapaudit.model.resources import KINDS, REF_PARTS_IN_EVERY_FORM, VERSIONED
 from tapaudit.model.template import Template
 from tapaudit.model.values import Unknown
 
@@ -92,26 +92,44 @@ def _direct(template: Template, value: Any, types: tuple[str, ...]) -> Denotatio
     return None
 
 
-def _exact(template: Template, kind: str) -> dict[str, tuple[str, str]]:
-    """Every rendered form of the resources of one type, by its text (built once per type)."""
+def _exact(template: Template, kind: str, literal: bool) -> dict[str, tuple[str, str]]:
+    """Every rendered form of the resources of one type that a text may name, by its text (built
+    once per type, and for texts with and without placeholders)."""
     indexes = template.memo.exact
-    index = indexes.get(kind)
+    index = indexes.get((kind, literal))
     if index is None:
         index = {}
-        for name in template.by_type.get(kind, ()):
+        for name in _nameable(template, kind, literal):
             for form, rendered in forms(template, name).items():
                 index.setdefault(template.symbols.concrete(rendered), (name, form))
-        indexes[kind] = index
+        indexes[kind, literal] = index
     return index
+
+
+def _nameable(template: Template, kind: str, literal: bool) -> list[str]:
+    """The resources of `kind` a text may name. A `literal` text (one without placeholders)
+    names none whose Ref holds a closed placeholder (a generated name) when every other form
+    holds it too: their other forms are never rendered for it."""
+    names = template.by_type.get(kind, ())
+    if not literal or not (kind in REF_PARTS_IN_EVERY_FORM or kind in VERSIONED or kind not in KINDS):
+        return list(names)
+    symbols = template.symbols
+    kept = []
+    for name in names:
+        ref = returned_strings(template, name, None)
+        if not (len(ref) == 1 and isinstance(ref[0][0], str) and symbols.has_closed_tokens(ref[0][0])):
+            kept.append(name)
+    return kept
 
 
 def _by_text(template: Template, text: str, kinds: tuple[str, ...]) -> tuple[str, str, bool] | None:
     concrete = template.symbols.concrete(text)
+    literal = not template.symbols.has_tokens(concrete)
     for kind in kinds:
-        hit = _exact(template, kind).get(concrete)
+        hit = _exact(template, kind, literal).get(concrete)
         if hit:
             return hit[0], hit[1], True
-    candidates = [name for kind in kinds for name in template.by_type.get(kind, ())]
+    candidates = [name for kind in kinds for name in _nameable(template, kind, literal)]
     for name in candidates:
         for form, rendered in forms(template, name).items():
             if template.symbols.compare(rendered, text, wildcards=False) is None:

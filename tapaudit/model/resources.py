@@ -8,6 +8,8 @@ template cannot show, equal only to itself.
 
 from __future__ import annotations
 
+import re
+
 from msgspec import Struct, field
 
 
@@ -62,6 +64,18 @@ KINDS: dict[str, Kind] = {
     "AWS::CloudFront::Function": Kind("Name", "arn:{P}:cloudfront::{A}:function/{name}", {
         "FunctionARN": "arn:{P}:cloudfront::{A}:function/{name}"}),
 }
+
+
+def _deploy_time_parts(fmt: str) -> set[str]:
+    """The parts of a format that may stand for a value no literal is known to equal."""
+    return set(re.findall(r"\{(\w+)\}", fmt)) - {"P", "R", "A", "S"}  # those are open
+
+
+# Types each of whose forms holds every such part of what Ref returns (the name, an IAM path): one
+# whose Ref holds a closed placeholder (a generated name) has no form a literal text can name.
+REF_PARTS_IN_EVERY_FORM = frozenset(
+    kind for kind, spec in KINDS.items()
+    if all(_deploy_time_parts(spec.ref) <= _deploy_time_parts(fmt) for fmt in spec.attributes.values()))
 
 # Lambda aliases and versions return ARNs built on their function's ARN.
 VERSIONED = ("AWS::Lambda::Alias", "AWS::Lambda::Version")

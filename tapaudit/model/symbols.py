@@ -81,6 +81,12 @@ class Symbols:
     def has_tokens(self, text: str) -> bool:
         return _TOKEN.search(text) is not None
 
+    def has_closed_tokens(self, text: str) -> bool:
+        """Does `text` hold a placeholder that is not open (a generated name, an attribute only
+        CloudFormation knows)? No literal text is known to equal such a value."""
+        opens = self._open_chars()
+        return any(c not in opens for c in _TOKEN.findall(text))
+
     def open_tokens(self) -> set[str]:
         return {self._chars[n] for n in OPEN_PSEUDO if n in self._chars}
 
