@@ -236,6 +236,9 @@ def _listed(template: Template, value: Any, render: bool) -> list[tuple[tuple, C
             found.append(((), top.conditions))
             continue
         elements = top.value if isinstance(top.value, list) else [top.value]
+        if render and all(type(e) is str and not e.startswith("{{resolve:") for e in elements):
+            found.append((tuple(elements), top.conditions))  # literals (most actions): as written
+            continue
         parts = []
         for element in elements:
             if render:
