@@ -2,8 +2,8 @@
 
 The template writes both sides: the patterns (a statement's `Action`, `Resource`) and much of the
 texts (the ARNs rendered from its names). Python's backtracking `re` takes time exponential in the
-stars: `arn:aws:s3:::*?*?*?*?*?*?*?*?*?*?*Z*t` against a 50-character ARN took 35 s, two stars
-more minutes. So nothing here backtracks:
+stars: `arn:aws:s3:::*?*?*?*?*?*?*?*?*?*?*Z*t` against a 50-character ARN took 35 s, and two more
+`*?` pairs took minutes. So nothing here backtracks:
 - `*` alone: each piece between stars is placed as far left as it fits, the last one at the end.
   That is exact: a piece placed further left leaves more room for the pieces after it.
 - `?`, a case-insensitive non-ASCII side, or a placeholder that stands for one name (an account
