@@ -54,6 +54,7 @@ class Memo(Struct):
     # lookup._exact: by type, and whether the text looked up is literal
     exact: dict[tuple[str, bool], dict[str, tuple[str, str]]] = field(default_factory=dict)
     naming: dict[NamingQuestion, dict[str, set[str]]] = field(default_factory=dict)  # lookup
+    nameable: dict[tuple[str, bool], list[str]] = field(default_factory=dict)  # lookup._nameable
     role_policies: dict[str, RolePolicies] = field(default_factory=dict)  # iam.role_policies
     # iam._managed_statements: an AWS managed policy's statements, by name and Fn::If branch
     managed_statements: dict[tuple[str, Conditions], list[Statement]] = field(default_factory=dict)

@@ -109,16 +109,22 @@ def _exact(template: Template, kind: str, literal: bool) -> dict[str, tuple[str,
 def _nameable(template: Template, kind: str, literal: bool) -> list[str]:
     """The resources of `kind` a text may name. A `literal` text (one without placeholders)
     names none whose Ref holds a closed placeholder (a generated name) when every other form
-    holds it too: their other forms are never rendered for it."""
-    names = template.by_type.get(kind, ())
-    if not literal or not (kind in REF_PARTS_IN_EVERY_FORM or kind in VERSIONED or kind not in KINDS):
-        return list(names)
-    symbols = template.symbols
-    kept = []
-    for name in names:
-        ref = returned_strings(template, name, None)
-        if not (len(ref) == 1 and isinstance(ref[0][0], str) and symbols.has_closed_tokens(ref[0][0])):
-            kept.append(name)
+    holds it too: their other forms are never rendered for it. Decided once per template."""
+    memo = template.memo.nameable
+    kept = memo.get((kind, literal))
+    if kept is None:
+        names = template.by_type.get(kind, ())
+        if not literal or not (kind in REF_PARTS_IN_EVERY_FORM or kind in VERSIONED or kind not in KINDS):
+            kept = list(names)
+        else:
+            symbols = template.symbols
+            kept = []
+            for name in names:
+                ref = returned_strings(template, name, None)
+                if not (len(ref) == 1 and isinstance(ref[0][0], str)
+                        and symbols.has_closed_tokens(ref[0][0])):
+                    kept.append(name)
+        memo[kind, literal] = kept
     return kept
 
 
