@@ -222,13 +222,21 @@ def measure(argv: list[str], must_succeed: bool = False) -> Sample:
 
 def bench_interleaved(argvs: dict[str, list[str]], runs: dict[str, int]) -> dict[str, list[Sample]]:
     """Samples of each tool, taken in rounds (tapaudit, then each peer, then again), so every tool
-    meets the same phases of a machine whose speed drifts."""
+    meets the same phases of a machine whose speed drifts. There are as many rounds as the tool
+    with the fewest runs has, and a tool with more spreads them evenly over the rounds: with 9
+    runs against the peers' 3, tapaudit runs 3 times in each, not 6 times after the peers are done."""
     samples: dict[str, list[Sample]] = {tool: [] for tool in argvs}
-    for round_ in range(max(runs.values())):
+    rounds = min(runs.values())
+    for round_ in range(rounds):
         for tool, argv in argvs.items():
-            if round_ < runs[tool]:
+            for _ in range(spread(runs[tool], rounds, round_)):
                 samples[tool].append(measure(argv, tool in MUST_SUCCEED))
     return samples
+
+
+def spread(runs: int, rounds: int, round_: int) -> int:
+    """How many of `runs` fall in round `round_` of `rounds` when they are spread evenly."""
+    return runs * (round_ + 1) // rounds - runs * round_ // rounds
 
 
 # How tapaudit is started: its installed entry point (not `python -m`, which would put the

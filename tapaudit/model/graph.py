@@ -29,7 +29,10 @@ class ReferenceGraph:
                 if not named <= targets:
                     self._depends_only[name] = named - targets
                 targets |= named
-            targets &= known.keys()
+            # Kept as the graph's own: `targets &= known.keys()` binds a new set (a keys view is
+            # not a set), which left parameters, pseudo parameters and itself in `_out`. Not
+            # `intersection_update`, which would walk every resource for each one.
+            targets = self._out[name] = targets & known.keys()
             targets.discard(name)
             for target in targets:
                 self._in[target].add(name)
@@ -44,6 +47,10 @@ class ReferenceGraph:
     def references(self, source: str) -> set[str]:
         """Resources that `source` refers to."""
         return self._out.get(source, set())
+
+    def named_in_properties(self, source: str) -> set[str]:
+        """Resources that `source`'s properties refer to (not those it names in DependsOn alone)."""
+        return self._out.get(source, set()) - self._depends_only.get(source, set())
 
     def referrers(self, target: str, *, in_properties: bool = False) -> list[str]:
         """Resources that refer to `target` (sorted); with `in_properties`, only those whose

@@ -7,8 +7,9 @@ value is (`Ref`, `Arn`, `QueueUrl`, ...): a queue's `Ref` is its URL, not its AR
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import msgspec
 
 from tapaudit.model.derived import Denotation
 from tapaudit.model.intrinsics import returned_strings, strings
@@ -53,12 +54,17 @@ def denoted(template: Template, value: Any, types: tuple[str, ...] = ()) -> list
     return memo[key]
 
 
-def _memo_key(value: Any) -> str:
-    """A value as a memo key: canonical JSON, or its repr when its keys cannot be sorted (a
-    mapping with both numbers and strings as keys)."""
+# Canonical (keys sorted) and typed: a string, its bytes (YAML's !!binary) and a float that
+# equals an integer each encode differently, so no two values share a key.
+_ENCODE_KEY = msgspec.msgpack.Encoder(order="sorted").encode
+
+
+def _memo_key(value: Any) -> bytes | str:
+    """A value as a memo key: its canonical encoding, or its repr for what that cannot encode (a
+    mapping with a key that is not a string, an integer beyond 64 bits)."""
     try:
-        return json.dumps(value, sort_keys=True, default=str)
-    except TypeError:
+        return _ENCODE_KEY(value)
+    except (TypeError, OverflowError):
         return repr(value)
 
 

@@ -92,19 +92,23 @@ def _scope(path: str | None) -> tuple[str, ...] | None:
 
 def _children(template: Template, scope: tuple[str, ...] | None) -> set[str]:
     """The construct ids (lower case) right under `scope`; every id of the app when it is unknown.
-    The children of every scope are indexed in one pass over the paths, once per template."""
+    One pass over the construct paths per scope asked for (a template's fixes ask for one or two)."""
     memo = template.memo.free_names
-    if "children" not in memo:
-        children: dict[tuple[str, ...], set[str]] = {}
-        every: set[str] = set()
+    key = ("children", scope)
+    if key not in memo:
+        taken: set[str] = set()
+        depth = len(scope) if scope is not None else 0
         for resource in template.resources:
-            parts = tuple(p for p in (template.cdk_path(resource) or "").split("/") if p)
-            every.update(p.lower() for p in parts)
-            for depth in range(len(parts)):
-                children.setdefault(parts[:depth], set()).add(parts[depth].lower())
-        memo["children"] = (children, every)
-    children, every = memo["children"]
-    return every if scope is None else children.get(scope, set())
+            path = template.cdk_path(resource)
+            if not path:
+                continue
+            parts = [p for p in path.split("/") if p]
+            if scope is None:
+                taken.update([p.lower() for p in parts])
+            elif len(parts) > depth and tuple(parts[:depth]) == scope:
+                taken.add(parts[depth].lower())
+        memo[key] = taken
+    return memo[key]
 
 
 def _spelled(template: Template, base: str) -> set[str]:

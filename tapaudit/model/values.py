@@ -203,6 +203,14 @@ def child(branch: Branch, key: str | int) -> Iterator[Branch]:
     """Branches of `branch.value[key]`; MISSING when the container lacks it, Malformed when the
     container is not a mapping (or list, for an index), Unknown when it is an opaque intrinsic."""
     value = branch.value
+    if type(value) is dict and type(key) is str and (len(value) != 1 or intrinsic(value) is None):
+        # Most reads: a key of a plain mapping (parsed templates hold plain dicts only).
+        found = value.get(key, MISSING)
+        if type(found) is not dict or len(found) != 1:  # no Fn::If to follow
+            yield Branch(found, (*branch.path, key), branch.conditions)
+        else:
+            yield from branches(found, (*branch.path, key), branch.conditions)
+        return
     if isinstance(value, Unknown | Malformed):
         yield Branch(value, (*branch.path, key), branch.conditions)
         return
@@ -223,6 +231,14 @@ def child(branch: Branch, key: str | int) -> Iterator[Branch]:
 def items(branch: Branch) -> Iterator[Branch]:
     """Branches of every element of a list value (none for MISSING or a non-list)."""
     value = branch.value
+    if type(value) is list:  # most reads: a plain list
+        path, conditions = branch.path, branch.conditions
+        for index, element in enumerate(value):
+            if type(element) is not dict or len(element) != 1:  # no Fn::If to follow
+                yield Branch(element, (*path, index), conditions)
+            else:
+                yield from branches(element, (*path, index), conditions)
+        return
     if isinstance(value, Unknown | Malformed):
         yield branch
         return

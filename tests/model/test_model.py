@@ -82,6 +82,19 @@ def test_referrers_in_properties_leave_out_dependson_alone():
     assert graph.referrers("Fn", in_properties=True) == ["Calls", "Subs"]
 
 
+def test_references_name_resources_only_and_named_in_properties_leaves_out_dependson_alone():
+    graph = ReferenceGraph({
+        "Fn": {"Type": "AWS::Lambda::Function"},
+        "Table": {"Type": "AWS::DynamoDB::Table"},
+        "Calls": {"Type": "AWS::Events::Rule", "DependsOn": ["Table", "Fn"], "Properties": {
+            "Name": {"Fn::Sub": "${AWS::StackName}-${Stage}-${Calls}"},
+            "Targets": [{"Arn": {"Fn::GetAtt": ["Fn", "Arn"]}, "Input": {"Ref": "AWS::Region"}}]}},
+    })
+    assert graph.references("Calls") == {"Fn", "Table"}  # no parameter, pseudo parameter or itself
+    assert graph.named_in_properties("Calls") == {"Fn"}
+    assert graph.named_in_properties("Missing") == set()
+
+
 def test_render_arns_and_unknowns():
     join = {"Fn::Join": ["", [{"Fn::GetAtt": ["Table", "Arn"]}, "/index/*"]]}
     assert TEMPLATE.display(render(TEMPLATE, join)) == \

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from tapaudit.model.arns import arn_of
-from tapaudit.model.graph import ReferenceGraph
 from tapaudit.model.iam import Access, Decision, evaluate, execution_role, role_policies
 from tapaudit.model.invocation import deployment_only
 from tapaudit.model.references import reference_graph
@@ -132,11 +131,11 @@ def health_check_fix_values(template: Template, logical_id: str,
     """The table the function works with, when the template says which: the only DynamoDB table
     its properties (e.g. its environment) or its role's policies refer to."""
     role = execution_role(template, logical_id)
-    sources = [template.properties(logical_id)]
+    sources = [logical_id]
     if isinstance(role, str):
-        sources.append(template.properties(role))
-        sources += [template.properties(policy) for policy in _policies_of(template, role)]
-    tables = {name for source in sources for name in ReferenceGraph.mentioned(source)
+        sources += [role, *_policies_of(template, role)]
+    graph = reference_graph(template)
+    tables = {name for source in sources for name in graph.named_in_properties(source)
               if template.type_of(name) in _TABLES}
     if len(tables) != 1:
         return {"table": "unknown"}, {}

@@ -213,13 +213,14 @@ def object_created_functions(template: Template, bucket: str) -> Iterator[tuple[
     for props in child(root, "Properties"):
         for config in child(props, "NotificationConfiguration"):
             yield from _lambda_configs(template, config, "LambdaConfigurations", "Event", "Function")
-    for custom in _notification_resources(template, bucket):
+    customs = _notification_resources(template, bucket)
+    for custom in customs:
         config_branch = Branch(template.properties(custom).get("NotificationConfiguration", MISSING),
                                ("Resources", custom, "Properties", "NotificationConfiguration"))
         for config in branches(config_branch.value, config_branch.path):
             yield from _lambda_configs(template, config, "LambdaFunctionConfigurations", "Events",
                                        "LambdaFunctionArn")
-    if _sends_to_eventbridge(template, bucket):
+    if _sends_to_eventbridge(template, bucket, customs):
         yield from _eventbridge_functions(template, bucket)
 
 
@@ -253,13 +254,15 @@ def _names_bucket(template: Template, value: Any, bucket: str) -> bool:
     return isinstance(found, list) and any(d.logical_id == bucket for d in found)
 
 
-def _sends_to_eventbridge(template: Template, bucket: str) -> bool:
+def _sends_to_eventbridge(template: Template, bucket: str, customs: list[str]) -> bool:
+    """Does the bucket, or one of its notification resources (`customs`), send its events to
+    EventBridge?"""
     own = template.properties(bucket).get("NotificationConfiguration")
     if isinstance(own, dict):
         bridge = own.get("EventBridgeConfiguration")
         if isinstance(bridge, dict) and bridge.get("EventBridgeEnabled") in (True, "true", "True"):
             return True
-    for custom in _notification_resources(template, bucket):
+    for custom in customs:
         config = template.properties(custom).get("NotificationConfiguration")
         if isinstance(config, dict) and "EventBridgeConfiguration" in config:
             return True
