@@ -54,6 +54,12 @@ def has_unicode_escape(text: str) -> bool:
     return "\\" in text and "\\u" in text
 
 
+def may_escape_a_colon(text: str) -> bool:
+    """Could JSON text spell a colon as an escape (`\\u003a`)? Looked for as `\\u003`, which
+    any such escape starts with: a longer needle than `\\u`, so the search skips faster."""
+    return "\\" in text and "\\u003" in text
+
+
 def check_surrogates(text: str) -> None:
     """Raise LoneSurrogate for the first unpaired surrogate escape of JSON text. A backslash
     occurs only inside JSON strings, so the escapes are found on the text, without the data."""

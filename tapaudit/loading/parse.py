@@ -20,8 +20,8 @@ from tapaudit.errors import InputError
 from tapaudit.loading.json_checks import (
     NumberRefused,
     check_json_number,
-    has_unicode_escape,
     json_problem,
+    may_escape_a_colon,
     no_duplicates,
 )
 from tapaudit.loading.limits import MAX_NESTING, recursion_limit
@@ -42,8 +42,10 @@ def _decode_vouched(text: str) -> tuple[Any] | None:
     says what is wrong). msgspec refuses what `_JSON` refuses (NaN, Infinity, numbers out of
     range, a BOM) except a repeated key, whose last value it keeps. A pair dropped so is seen in
     the colons: each pair has one outside strings, and the strings kept hold the same colons in
-    the text as in the compact re-encoding, unless a `\\u` escape spells one."""
-    if has_unicode_escape(text):
+    the text as in the compact re-encoding, unless an escape spells one (`\\u003a`). Other `\\u`
+    escapes decode as `_JSON` decodes them; a lone surrogate, which `_JSON` reads and
+    `check_surrogates` then refuses, msgspec refuses."""
+    if may_escape_a_colon(text):
         return None
     try:
         # Recursion room of MAX_NESTING above this call, wherever it is on the stack: msgspec

@@ -125,11 +125,16 @@ def test_skimmed_positions_in_synthesized_templates():
         _same_positions(template.read_text(encoding="utf-8"))
 
 
-def test_json_with_escapes_is_decoded_with_positions_while_reading():
+def test_only_an_escape_that_may_spell_a_colon_takes_the_checking_decoder():
     text = json.dumps({"Resources": {"A": {"Type": "x\u00e9"}}}, indent=1)  # ensure_ascii: \u00e9
     document = parse_document(text)
-    assert len(document.source_map._members) == 2  # read by the checking decoder, with offsets
+    assert document.source_map._members == {}  # read by msgspec: positions skimmed when asked
     assert document.data == {"Resources": {"A": {"Type": "x\u00e9"}}}
+    assert document.source_map.locate(("Resources", "A", "Type")) == (4, 4)
+    text = json.dumps({"Resources": {"A": {"Type": "x:"}}}, indent=1).replace(":\"", "\\u003a\"")
+    document = parse_document(text)
+    assert len(document.source_map._members) == 2  # read by the checking decoder, with offsets
+    assert document.data == {"Resources": {"A": {"Type": "x:"}}}
 
 
 # A repeated key is refused wherever it is, whatever its strings hold, on either way in (msgspec,
@@ -205,6 +210,44 @@ def test_a_repeated_key_is_refused_exactly_when_there_is_one(pairs):
             parse_document(text)
     else:
         assert parse_document(text).data == json.loads(text)
+
+
+ESCAPED = st.recursive(
+    st.integers() | st.text(alphabet=':"\\a\x00\u00e9\U0001f600\ud800\udc00', max_size=5),
+    lambda inner: st.lists(st.tuples(st.sampled_from(["a", "b", "\\u0061", "\\u003a", "\\ud800"]),
+                                     inner), max_size=3)
+    | st.lists(inner, max_size=3),
+    max_leaves=12)
+
+
+def _escaped(value) -> str:
+    """JSON text of `value` with every non-ASCII character (lone surrogates too) as a `\\u` escape;
+    a list of (key, value) pairs is an object whose keys are written as given (`\\u0061` is `a`)."""
+    if isinstance(value, list) and value and all(isinstance(v, tuple) for v in value):
+        return "{" + ", ".join(f'"{k}": {_escaped(v)}' for k, v in value) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_escaped(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+@settings(max_examples=400, derandomize=True, deadline=None, database=None)
+@given(ESCAPED)
+def test_text_with_escapes_reads_as_the_checking_decoder_reads_it(value):
+    """Escapes that spell a colon, a key repeated under another spelling, lone surrogates: msgspec's
+    way in gives the same data or the same refusal as the checking decoder alone."""
+    import tapaudit.loading.parse as parse
+
+    def outcome() -> object:
+        try:
+            return parse.parse_document(text, prefer_json=True).data
+        except InputError as exc:
+            return str(exc)
+
+    text = _escaped(value)
+    either = outcome()
+    with pytest.MonkeyPatch.context() as only_checking:
+        only_checking.setattr(parse, "_decode_vouched", lambda text: None)
+        assert outcome() == either
 
 
 # The same outcomes as json.loads followed by the YAML fallback gave before positions were recorded
