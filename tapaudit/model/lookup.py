@@ -59,13 +59,16 @@ def denoted(template: Template, value: Any, types: tuple[str, ...] = ()) -> list
 _ENCODE_KEY = msgspec.msgpack.Encoder(order="sorted").encode
 
 
-def _memo_key(value: Any) -> bytes | str:
-    """A value as a memo key: its canonical encoding, or its repr for what that cannot encode (a
-    mapping with a key that is not a string, an integer beyond 64 bits)."""
-    try:
-        return _ENCODE_KEY(value)
-    except (TypeError, OverflowError):
-        return repr(value)
+def _memo_key(value: Any) -> bytes | tuple[str, str]:
+    """A mapping or list as a memo key: its canonical encoding. Anything else (an unknown value),
+    or what that cannot encode (a key that is not a string, an integer beyond 64 bits, a lone
+    surrogate), by its type and repr, in a tuple: never equal to a string's key or an encoding."""
+    if type(value) is dict or type(value) is list:
+        try:
+            return _ENCODE_KEY(value)
+        except (TypeError, ValueError, OverflowError):  # UnicodeEncodeError is a ValueError
+            pass
+    return type(value).__name__, repr(value)
 
 
 def _denoted(template: Template, value: Any, types: tuple[str, ...]) -> list[Denotation] | Unknown:

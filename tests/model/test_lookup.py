@@ -70,3 +70,16 @@ def test_every_modelled_type_holds_its_name_in_every_form():
     # Not required (a type that did not would keep every resource in the lookup), but a new type
     # that breaks it deserves a look.
     assert set(KINDS) == REF_PARTS_IN_EVERY_FORM
+
+
+def test_a_value_is_remembered_apart_from_every_other():
+    """What a value names is remembered per template; a value never gets another's answer, in
+    either order: a mapping with a number key (kept by its repr) and the text of that repr, a
+    string and the same characters as bytes (YAML's !!binary), a float and the integer it equals."""
+    pairs = [({1: "x", "a": "y"}, "{1: 'x', 'a': 'y'}"), (["Q"], [b"Q"]), ([1.0], [1]),
+             (["\ud800"], "['\\ud800']")]
+    for first, second in pairs:
+        for order in ((first, second), (second, first)):
+            template = Template({"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}})
+            fresh = [lookup.denoted(Template(template.data), value) for value in order]
+            assert [lookup.denoted(template, value) for value in order] == fresh, order

@@ -218,3 +218,28 @@ def test_fixes_follow_the_configured_parameters(tmp_path):
     plain = run_cli("scan", str(FIXTURES / "TAP003" / "yaml-fail-no-sort-key.yaml"), "-f", "json",
                     "--config", str(config))
     assert "{AttributeName: state, KeyType: HASH}" in json.loads(plain.stdout)["findings"][0]["fix"]
+
+
+def test_the_health_check_table_is_the_one_its_properties_and_policies_name():
+    """TAP002's fix names the table when the function, its role and the role's policies name one
+    through their properties: not one they only wait for (DependsOn), nor one in Properties that
+    are not a mapping (that resource is invalid, and its properties are not read)."""
+    from tapaudit.model.template import Template
+    from tapaudit.rules.predicates.lambda_functions import health_check_fix_values
+
+    def table_of(role_properties) -> dict:
+        template = Template({"Resources": {
+            "Named": {"Type": "AWS::DynamoDB::Table"}, "Waited": {"Type": "AWS::DynamoDB::Table"},
+            "Listed": {"Type": "AWS::DynamoDB::Table"},
+            "Role": {"Type": "AWS::IAM::Role", "Properties": role_properties},
+            "Policy": {"Type": "AWS::IAM::Policy", "DependsOn": "Waited", "Properties": {
+                "Roles": [{"Ref": "Role"}], "PolicyDocument": {"Statement": [{
+                    "Effect": "Allow", "Action": "dynamodb:Query",
+                    "Resource": {"Fn::GetAtt": ["Named", "Arn"]}}]}}},
+            "HealthCheck": {"Type": "AWS::Lambda::Function", "DependsOn": ["Waited", "Role"],
+                            "Properties": {"Role": {"Fn::GetAtt": ["Role", "Arn"]}}}}})
+        return health_check_fix_values(template, "HealthCheck", {})[1]
+
+    assert table_of({"Description": "health"}) == {"table_resource": "Named"}
+    assert table_of([{"Ref": "Listed"}]) == {"table_resource": "Named"}
+    assert table_of({"Tags": [{"Key": "t", "Value": {"Ref": "Listed"}}]}) == {}  # two tables named

@@ -135,8 +135,8 @@ def health_check_fix_values(template: Template, logical_id: str,
     if isinstance(role, str):
         sources += [role, *_policies_of(template, role)]
     graph = reference_graph(template)
-    tables = {name for source in sources for name in graph.named_in_properties(source)
-              if template.type_of(name) in _TABLES}
+    tables = {name for source in sources if template.properties(source)  # a mapping, as written
+              for name in graph.named_in_properties(source) if template.type_of(name) in _TABLES}
     if len(tables) != 1:
         return {"table": "unknown"}, {}
     return {"table": "known"}, {"table_resource": tables.pop()}
