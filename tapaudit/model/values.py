@@ -205,11 +205,7 @@ def child(branch: Branch, key: str | int) -> Iterator[Branch]:
     value = branch.value
     if type(value) is dict and type(key) is str and (len(value) != 1 or intrinsic(value) is None):
         # Most reads: a key of a plain mapping (parsed templates hold plain dicts only).
-        found = value.get(key, MISSING)
-        if type(found) is not dict or len(found) != 1:  # no Fn::If to follow
-            yield Branch(found, (*branch.path, key), branch.conditions)
-        else:
-            yield from branches(found, (*branch.path, key), branch.conditions)
+        yield from branches(value.get(key, MISSING), (*branch.path, key), branch.conditions)
         return
     if isinstance(value, Unknown | Malformed):
         yield Branch(value, (*branch.path, key), branch.conditions)
@@ -234,10 +230,7 @@ def items(branch: Branch) -> Iterator[Branch]:
     if type(value) is list:  # most reads: a plain list
         path, conditions = branch.path, branch.conditions
         for index, element in enumerate(value):
-            if type(element) is not dict or len(element) != 1:  # no Fn::If to follow
-                yield Branch(element, (*path, index), conditions)
-            else:
-                yield from branches(element, (*path, index), conditions)
+            yield from branches(element, (*path, index), conditions)
         return
     if isinstance(value, Unknown | Malformed):
         yield branch
